@@ -1,0 +1,93 @@
+/**
+ * The built-in resource types the simulator serves: one entry per resource, the single source
+ * for routing, discovery, OpenAPI and Tables.
+ *
+ * @example
+ * const svc = findResource("", "v1", "services"); // { kind: "Service", namespaced: true, ... }
+ */
+export interface ResourceType {
+  /** API group; "" for core. */
+  group: string;
+  version: string;
+  kind: string;
+  /** Lower-case plural used in URLs, e.g. "services". */
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  /** Subresources served, e.g. ["status"]. */
+  subresources?: string[];
+  /** True when the spec/status split applies (main endpoint ignores status; /status changes only status). */
+  hasStatus?: boolean;
+  /** Custom resources (from CRDs) accept only merge-patch and json-patch, not strategic merge. */
+  custom?: boolean;
+}
+
+const core = (kind: string, plural: string, namespaced: boolean, extra: Partial<ResourceType> = {}): ResourceType => ({
+  group: "",
+  version: "v1",
+  kind,
+  plural,
+  singular: kind.toLowerCase(),
+  namespaced,
+  ...extra,
+});
+
+const grouped = (
+  group: string,
+  version: string,
+  kind: string,
+  plural: string,
+  namespaced: boolean,
+  extra: Partial<ResourceType> = {},
+): ResourceType => ({ group, version, kind, plural, singular: kind.toLowerCase(), namespaced, ...extra });
+
+/** Every built-in resource. Custom resources are added at run time from stored CRDs. */
+export const builtinResources: readonly ResourceType[] = [
+  core("Namespace", "namespaces", false, { shortNames: ["ns"], subresources: ["status", "finalize"], hasStatus: true }),
+  core("Service", "services", true, { shortNames: ["svc"], categories: ["all"], subresources: ["status"], hasStatus: true }),
+  core("Endpoints", "endpoints", true, { shortNames: ["ep"], singular: "endpoints" }),
+  core("ConfigMap", "configmaps", true, { shortNames: ["cm"] }),
+  core("Secret", "secrets", true),
+  core("Node", "nodes", false, { shortNames: ["no"], subresources: ["status"], hasStatus: true }),
+  core("Pod", "pods", true, { shortNames: ["po"], categories: ["all"], subresources: ["status"], hasStatus: true }),
+  core("Event", "events", true, { shortNames: ["ev"] }),
+  core("ServiceAccount", "serviceaccounts", true, { shortNames: ["sa"] }),
+  grouped("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true),
+  grouped("coordination.k8s.io", "v1", "Lease", "leases", true),
+  grouped("events.k8s.io", "v1", "Event", "events", true, { shortNames: ["ev"] }),
+  grouped("apps", "v1", "Deployment", "deployments", true, {
+    shortNames: ["deploy"],
+    categories: ["all"],
+    subresources: ["status"],
+    hasStatus: true,
+  }),
+  grouped("apps", "v1", "DaemonSet", "daemonsets", true, {
+    shortNames: ["ds"],
+    categories: ["all"],
+    subresources: ["status"],
+    hasStatus: true,
+  }),
+  grouped("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
+  grouped("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true),
+  grouped("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false),
+  grouped("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false),
+  grouped("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, {
+    shortNames: ["crd", "crds"],
+    subresources: ["status"],
+    hasStatus: true,
+  }),
+  grouped("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, {
+    shortNames: ["pdb"],
+    subresources: ["status"],
+    hasStatus: true,
+  }),
+  grouped("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false),
+  grouped("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false),
+];
+
+/** "apps/v1" or "v1" for the core group. */
+export function apiVersionOf(r: Pick<ResourceType, "group" | "version">): string {
+  return r.group === "" ? r.version : `${r.group}/${r.version}`;
+}
