@@ -91,3 +91,30 @@ export const builtinResources: readonly ResourceType[] = [
 export function apiVersionOf(r: Pick<ResourceType, "group" | "version">): string {
   return r.group === "" ? r.version : `${r.group}/${r.version}`;
 }
+
+/** Object metadata as the simulator stores it (a subset of meta/v1 ObjectMeta, open for the rest). */
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: unknown[];
+  managedFields?: unknown[];
+  [key: string]: unknown;
+}
+
+/** Any Kubernetes object as JSON. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
