@@ -36,6 +36,11 @@ export class LeaseObserver {
     return true;
   }
 
+  /** Names of every lease seen and not forgotten. */
+  names(): string[] {
+    return [...this.seen.keys()];
+  }
+
   forget(name: string): void {
     this.seen.delete(name);
   }

@@ -1,0 +1,72 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * The controller's Prometheus metrics, under MetalLB's names so existing dashboards keep working,
+ * plus our own `baremetal_lb_*` additions.
+ *
+ * @example
+ * const m = createControllerMetrics();
+ * m.configStale.set(1);
+ */
+export function createControllerMetrics(registry: Registry = new Registry()) {
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    addressesTotal: new Gauge({
+      name: "metallb_allocator_addresses_total",
+      help: "Number of usable IP addresses, per pool (capped at 2^63)",
+      labelNames: ["pool"],
+      registers,
+    }),
+    addressesInUse: new Gauge({
+      name: "metallb_allocator_addresses_in_use_total",
+      help: "Number of IP addresses in use, per pool",
+      labelNames: ["pool"],
+      registers,
+    }),
+    updates: new Counter({
+      name: "metallb_k8s_client_updates_total",
+      help: "Number of k8s object updates that have been processed",
+      registers,
+    }),
+    updateErrors: new Counter({
+      name: "metallb_k8s_client_update_errors_total",
+      help: "Number of k8s object updates that failed for some reason",
+      registers,
+    }),
+    configLoaded: new Gauge({
+      name: "metallb_k8s_client_config_loaded_bool",
+      help: "1 if the MetalLB configuration was successfully loaded at least once",
+      registers,
+    }),
+    configStale: new Gauge({
+      name: "metallb_k8s_client_config_stale_bool",
+      help: "1 if running on a stale configuration, because the latest config failed to load",
+      registers,
+    }),
+    configRejections: new Counter({
+      name: "baremetal_lb_config_rejections_total",
+      help: "Configs rejected, by cause (invalid, would-orphan-ips)",
+      labelNames: ["cause"],
+      registers,
+    }),
+    allocationFailures: new Counter({
+      name: "baremetal_lb_allocation_failures_total",
+      help: "Allocation attempts that left a Service without an IP",
+      registers,
+    }),
+    pendingServices: new Gauge({
+      name: "baremetal_lb_pending_services",
+      help: "LoadBalancer Services waiting for an IP",
+      registers,
+    }),
+    leader: new Gauge({
+      name: "baremetal_lb_controller_leader_bool",
+      help: "1 while this controller replica is the leader",
+      registers,
+    }),
+  };
+}
+
+export type ControllerMetrics = ReturnType<typeof createControllerMetrics>;
