@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTopology, netnsSupport, type Topology } from "./topology.ts";
+import { run, runIn } from "./run.ts";
+
+const support = await netnsSupport();
+if (support !== true) console.warn(`skipping network-namespace topology tests: ${support}`);
+
+describe.skipIf(support !== true)("test LAN topology", () => {
+  let topo: Topology;
+  beforeAll(async () => {
+    topo = await buildTopology({ prefix: "blbtopo", nodeNames: ["node-1", "node-2"], index: 201 });
+  });
+  afterAll(async () => {
+    await topo?.destroy();
+  });
+
+  it("connects the client to every node over IPv4 and IPv6", async () => {
+    for (const node of topo.nodes) {
+      expect((await runIn(topo.client.ns, ["ping", "-c1", "-W2", node.ipv4])).code).toBe(0);
+      expect((await runIn(topo.client.ns, ["ping", "-6", "-c1", "-W2", node.ipv6])).code).toBe(0);
+    }
+  });
+
+  it("lets the host reach the infra namespace over its private link", async () => {
+    expect((await run(["ping", "-c1", "-W2", topo.infraHostAddress])).code).toBe(0);
+  });
+
+  it("cuts a node off when its link goes down, and removes everything on destroy", async () => {
+    await topo.linkDown(topo.nodes[1]);
+    expect((await runIn(topo.client.ns, ["ping", "-c1", "-W1", topo.nodes[1].ipv4])).code).not.toBe(0);
+    await topo.linkUp(topo.nodes[1]);
+    await topo.destroy();
+    const left = await run(["ip", "netns", "list"]);
+    expect(left.stdout).not.toContain("blbtopo-");
+  });
+});
