@@ -25,6 +25,19 @@ describe.skipIf(support !== true)("test LAN topology", () => {
     expect((await run(["ping", "-c1", "-W2", topo.infraHostAddress])).code).toBe(0);
   });
 
+  it("routes nodes to a server on the host's end of the link", async () => {
+    const { createServer } = await import("node:http");
+    const server = createServer((_req, res) => res.end("host"));
+    await new Promise<void>((r) => server.listen(0, topo.hostAddress, () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const r = await runIn(topo.nodes[0].ns, ["curl", "-s", "--max-time", "3", `http://${topo.hostAddress}:${port}/`]);
+      expect(r.stdout).toBe("host");
+    } finally {
+      server.close();
+    }
+  });
+
   it("cuts a node off when its link goes down, and removes everything on destroy", async () => {
     await topo.linkDown(topo.nodes[1]);
     expect((await runIn(topo.client.ns, ["ping", "-c1", "-W1", topo.nodes[1].ipv4])).code).not.toBe(0);

@@ -20,6 +20,12 @@ export interface Topology {
   nodes: TopologyNode[];
   /** Address of the infra namespace as seen from the host (test process) over a private link. */
   infraHostAddress: string;
+  /**
+   * The host's (test process's) own address on that link. Nodes reach it through the infra
+   * namespace, which routes and masquerades for them, so a server the test runs in-process on
+   * this address (the API simulator) is reachable from every node.
+   */
+  hostAddress: string;
   lanPrefixV4: string;
   lanPrefixV6: string;
   /** Takes a node's LAN link down (as a dead node's would be). */
@@ -104,6 +110,11 @@ export async function buildTopology(opts: TopologyOptions): Promise<Topology> {
     await mustRun(["ip", "link", "set", hostIf, "up"]);
     await mustRunIn(infra.ns, ["ip", "addr", "add", `${infraHostAddress}/30`, "dev", "host0"]);
     await mustRunIn(infra.ns, ["ip", "link", "set", "host0", "up"]);
+    await mustRunIn(infra.ns, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    await mustRunIn(infra.ns, ["iptables", "-t", "nat", "-A", "POSTROUTING", "-o", "host0", "-j", "MASQUERADE"]);
+    for (const node of [...nodes, client]) {
+      await mustRunIn(node.ns, ["ip", "route", "add", `169.254.${opts.index}.0/30`, "via", infra.ipv4]);
+    }
 
     return {
       lanNs,
@@ -111,6 +122,7 @@ export async function buildTopology(opts: TopologyOptions): Promise<Topology> {
       infra,
       nodes,
       infraHostAddress,
+      hostAddress,
       lanPrefixV4: `${lanV4}.0/24`,
       lanPrefixV6: `${lanV6}/64`,
       linkDown: async (node) => void (await mustRunIn(node.ns, ["ip", "link", "set", "eth0", "down"])),
