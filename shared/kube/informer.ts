@@ -1,4 +1,4 @@
-import { makeInformer, type KubeConfig, type KubernetesObject, type ListPromise } from "@kubernetes/client-node";
+import { ListWatch, Watch, type KubeConfig, type KubernetesObject, type ListPromise } from "@kubernetes/client-node";
 import type { Logger } from "../log.ts";
 import { describeError } from "./api-errors.ts";
 
@@ -18,6 +18,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   path: string;
   list: ListPromise<T>;
   labelSelector?: string;
+  /** e.g. "metadata.name=config" to watch one object (the list function must filter the same way). */
+  fieldSelector?: string;
   log: Logger;
   /** Called for every add, update and delete, including deletes found by a relist. */
   onChange: (obj: T, kind: "add" | "update" | "delete") => void;
@@ -35,7 +37,7 @@ export interface InformerOptions<T extends KubernetesObject> {
  */
 export function startInformer<T extends KubernetesObject>(opts: InformerOptions<T>): ResilientInformer<T> {
   const { initial, max } = opts.backoffMs ?? { initial: 200, max: 5_000 };
-  const informer = makeInformer<T>(opts.kc, opts.path, opts.list, opts.labelSelector);
+  const informer = new ListWatch<T>(opts.path, new Watch(opts.kc), opts.list, false, opts.labelSelector, opts.fieldSelector);
   let stopped = false;
   let synced = false;
   let delay = initial;

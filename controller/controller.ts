@@ -1,0 +1,343 @@
+import type { CoreV1Api, KubeConfig, V1ConfigMap, V1Service } from "@kubernetes/client-node";
+import type { Logger } from "../shared/log.ts";
+import { parseConfig } from "../shared/config/parse-config.ts";
+import type { Pool } from "../shared/config/config-types.ts";
+import { parseIp } from "../shared/ip/address.ts";
+import { rangeContains } from "../shared/ip/range.ts";
+import { describeError } from "../shared/kube/api-errors.ts";
+import type { EventRecorder, EventTarget } from "../shared/kube/event-recorder.ts";
+import { startInformer, type ResilientInformer } from "../shared/kube/informer.ts";
+import { WorkQueue } from "../shared/kube/work-queue.ts";
+import { Allocator } from "./allocator.ts";
+import type { ControllerMetrics } from "./metrics.ts";
+import { buildAllocationRequest, isOurService, serviceKey } from "./service-request.ts";
+import { serviceShows, writeServiceState } from "./service-writer.ts";
+
+export interface ControllerOptions {
+  kc: KubeConfig;
+  core: CoreV1Api;
+  log: Logger;
+  metrics: ControllerMetrics;
+  events: EventRecorder;
+  namespace: string;
+  configMapName: string;
+  lbClass: string | undefined;
+}
+
+const configKey = "\u0000config";
+
+/**
+ * The controller's reconcile loop: informers on Services and the pool ConfigMap feed a work
+ * queue; each key is reconciled from the cache against the pure {@link Allocator}, and only the
+ * difference is written. Informers run on every replica; only the leader reconciles.
+ *
+ * On becoming leader it first loads the config, then learns every IP that Services already show
+ * in their status (oldest Service first), and only then allocates anything new, so a restart never
+ * moves a valid IP.
+ *
+ * @example
+ * const c = new LbController(opts);
+ * await c.synced();
+ * await c.becomeLeader();
+ */
+export class LbController {
+  private readonly opts: ControllerOptions;
+  private readonly allocator = new Allocator();
+  private readonly queue: WorkQueue;
+  private readonly services: ResilientInformer<V1Service>;
+  private readonly configMaps: ResilientInformer<V1ConfigMap>;
+  private leader = false;
+  /** The text of the config in force, and whether a newer one was refused. */
+  private appliedConfigText: string | undefined;
+  private pools: readonly Pool[] = [];
+  private configLoaded = false;
+  /** Services that hold IPs no pool covers since the controller (re)started; never touched. */
+  private readonly orphans = new Map<string, string[]>();
+  /** A parsed config refused because it would take IPs away; retried when IPs are released. */
+  private blockedPools: { text: string; pools: readonly Pool[] } | undefined;
+  /** Services waiting for an IP, by key, with their creation time for oldest-first retries. */
+  private readonly pending = new Map<string, string>();
+
+  constructor(opts: ControllerOptions) {
+    this.opts = opts;
+    this.queue = new WorkQueue((key) => this.reconcileKey(key), {
+      onError: (key, err, retryInMs) => {
+        opts.metrics.updateErrors.inc();
+        opts.log.warn({ key: key === configKey ? "config" : key, err: describeError(err), retryInMs }, "reconcile failed, will retry");
+      },
+    });
+    this.services = startInformer<V1Service>({
+      kc: opts.kc,
+      path: "/api/v1/services",
+      list: () => opts.core.listServiceForAllNamespaces(),
+      log: opts.log,
+      onChange: (svc) => this.queue.add(serviceKey(svc)),
+    });
+    this.configMaps = startInformer<V1ConfigMap>({
+      kc: opts.kc,
+      path: `/api/v1/namespaces/${opts.namespace}/configmaps`,
+      fieldSelector: `metadata.name=${opts.configMapName}`,
+      list: () => opts.core.listNamespacedConfigMap({ namespace: opts.namespace, fieldSelector: `metadata.name=${opts.configMapName}` }),
+      log: opts.log,
+      onChange: () => this.queue.add(configKey),
+    });
+  }
+
+  /** Resolves once both informers have listed. */
+  async synced(): Promise<void> {
+    await Promise.all([this.services.synced, this.configMaps.synced]);
+  }
+
+  isSynced(): boolean {
+    return this.services.isSynced() && this.configMaps.isSynced();
+  }
+
+  /** Starts writing: load config, learn existing assignments, then reconcile every Service. */
+  async becomeLeader(): Promise<void> {
+    await this.synced();
+    this.leader = true;
+    await this.reconcileConfig();
+    this.learnAssignments();
+    for (const svc of this.services.list()) this.queue.add(serviceKey(svc));
+  }
+
+  /** Stops writing at once (leadership lost or shutting down). */
+  stopLeading(): void {
+    this.leader = false;
+  }
+
+  /** Resolves when no reconcile is queued or running. */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  async stop(): Promise<void> {
+    this.leader = false;
+    this.queue.stop();
+    await Promise.all([this.services.stop(), this.configMaps.stop()]);
+  }
+
+  private async reconcileKey(key: string): Promise<void> {
+    if (!this.leader) return;
+    if (key === configKey) return this.reconcileConfig();
+    if (!this.configLoaded) return; // becomeLeader() queues every Service once the config is in.
+    return this.reconcileService(key);
+  }
+
+  // ---- configuration ----------------------------------------------------------------------
+
+  private configTarget(cm: V1ConfigMap | undefined): EventTarget {
+    return {
+      kind: "ConfigMap",
+      apiVersion: "v1",
+      name: this.opts.configMapName,
+      namespace: this.opts.namespace,
+      uid: cm?.metadata?.uid,
+    };
+  }
+
+  private async reconcileConfig(): Promise<void> {
+    const { log, metrics, events } = this.opts;
+    const cm = this.configMaps.get(this.opts.configMapName, this.opts.namespace);
+    const text = cm?.data?.config ?? "";
+    if (cm && cm.data?.config === undefined) {
+      return this.rejectConfig(cm, "invalid", [
+        `ConfigMap ${this.opts.namespace}/${this.opts.configMapName} has no "config" key; put the address-pools YAML under data.config`,
+      ]);
+    }
+    if (this.configLoaded && text === this.appliedConfigText && !this.blockedPools) return;
+    const parsed = parseConfig(text);
+    if (!parsed.ok) return this.rejectConfig(cm, "invalid", parsed.errors);
+
+    const result = this.allocator.setPools(parsed.config.pools);
+    if (!result.ok) {
+      this.blockedPools = { text, pools: parsed.config.pools };
+      const list = result.blocked.map((b) => `${b.service} holds ${b.ip} (${b.reason})`);
+      return this.rejectConfig(cm, "would-orphan-ips", [
+        `new config not applied: it would take IPs away from Services: ${list.join("; ")}. ` +
+          `Delete those Services or give them other IPs first; the config is applied as soon as they are gone`,
+      ]);
+    }
+    const wasBlocked = this.blockedPools !== undefined;
+    this.blockedPools = undefined;
+    this.appliedConfigText = text;
+    this.pools = parsed.config.pools;
+    this.configLoaded = true;
+    metrics.configLoaded.set(1);
+    metrics.configStale.set(this.orphans.size > 0 ? 1 : 0);
+    this.updatePoolMetrics();
+    log.info({ pools: parsed.config.pools.map((p) => p.name), configMap: `${this.opts.namespace}/${this.opts.configMapName}` }, "config loaded");
+    await events.record(
+      this.configTarget(cm),
+      "Normal",
+      "ConfigLoaded",
+      wasBlocked
+        ? `Config applied now that no Service holds an IP it removes: ${parsed.config.pools.length} pool(s)`
+        : `Config loaded: ${parsed.config.pools.length} pool(s)`,
+    );
+    // New pools may satisfy Services that were waiting, or change what others should hold.
+    for (const svc of this.services.list()) this.queue.add(serviceKey(svc));
+  }
+
+  private async rejectConfig(cm: V1ConfigMap | undefined, cause: string, errors: string[]): Promise<void> {
+    const { log, metrics, events } = this.opts;
+    metrics.configStale.set(1);
+    metrics.configRejections.inc({ cause });
+    log.error({ configMap: `${this.opts.namespace}/${this.opts.configMapName}`, errors, cause }, "config (re)load failed, config marked stale");
+    const kept = this.configLoaded ? "the last good config stays in force" : "no config is in force yet";
+    await events.record(this.configTarget(cm), "Warning", "InvalidConfig", `${errors.join("; ")} (${kept})`);
+  }
+
+  // ---- services ---------------------------------------------------------------------------
+
+  /** Records the IPs Services already show, oldest Service first, before any allocation. */
+  private learnAssignments(): void {
+    const { log } = this.opts;
+    const ours = this.services
+      .list()
+      .filter((svc) => isOurService(svc, this.opts.lbClass) && ingressIps(svc).length > 0)
+      .sort(byCreation);
+    for (const svc of ours) {
+      const key = serviceKey(svc);
+      const ips = ingressIps(svc);
+      const request = buildAllocationRequest(svc);
+      if (!request.ok) continue; // reconcile reports it
+      const result = this.allocator.assign(key, ips, request.request);
+      if (result.ok) continue;
+      if (!ips.some((ip) => this.inSomePool(ip))) {
+        // The config changed while no controller ran: keep the Service's IPs, report the config stale.
+        this.orphans.set(key, ips);
+        log.error({ service: key, ips, reason: result.reason }, "service holds IPs that no pool covers; leaving it untouched");
+      } else {
+        log.warn({ service: key, ips, reason: result.reason }, "existing assignment not valid; will reassign");
+      }
+    }
+    this.opts.metrics.configStale.set(this.orphans.size > 0 || this.blockedPools ? 1 : 0);
+    this.updatePoolMetrics();
+  }
+
+  private inSomePool(text: string): boolean {
+    const parsed = parseIp(text);
+    return parsed.ok && this.pools.some((pool) => pool.ranges.some((range) => rangeContains(range, parsed.ip)));
+  }
+
+  private async reconcileService(key: string): Promise<void> {
+    const { log, metrics, events, core } = this.opts;
+    const [namespace, name] = splitKey(key);
+    const svc = this.services.get(name, namespace);
+    const target = svc ? serviceTarget(svc) : undefined;
+
+    if (!svc || !isOurService(svc, this.opts.lbClass)) {
+      this.pending.delete(key);
+      if (this.orphans.delete(key)) this.afterRelease([]);
+      const held = this.allocator.assignedTo(key);
+      if (!held) return;
+      const freed = this.allocator.unassign(key);
+      log.info({ service: key, ips: held, reason: svc ? "no longer ours" : "deleted" }, "released IPs");
+      if (svc && ingressIps(svc).length > 0) {
+        metrics.updates.inc();
+        await writeServiceState(core, svc, { ips: [], pool: undefined });
+      }
+      this.afterRelease(freed);
+      return;
+    }
+    if (this.orphans.has(key)) {
+      const same = sameIps(this.orphans.get(key)!, ingressIps(svc));
+      if (same) return;
+      this.orphans.delete(key);
+      this.afterRelease([]);
+    }
+
+    const request = buildAllocationRequest(svc);
+    if (!request.ok) {
+      this.pending.set(key, svc.metadata?.creationTimestamp?.toString() ?? "");
+      metrics.allocationFailures.inc();
+      metrics.pendingServices.set(this.pending.size);
+      log.warn({ service: key, reason: request.error }, "allocation failed");
+      await events.record(target!, "Warning", "AllocationFailed", `Failed to allocate IP for "${key}": ${request.error}`);
+      return;
+    }
+
+    const before = this.allocator.assignedTo(key);
+    const shown = ingressIps(svc);
+    if (!before && shown.length > 0) {
+      // Shown but unknown to us (a Service updated while we were not leader): keep it if valid.
+      this.allocator.assign(key, shown, request.request);
+    }
+    const previous = this.allocator.assignedTo(key);
+    const result = this.allocator.allocate(key, request.request);
+    if (!result.ok) {
+      this.pending.set(key, svc.metadata?.creationTimestamp ? new Date(svc.metadata.creationTimestamp).toISOString() : "");
+      metrics.allocationFailures.inc();
+      metrics.pendingServices.set(this.pending.size);
+      log.warn({ service: key, reason: result.reason }, "allocation failed");
+      await events.record(target!, "Warning", "AllocationFailed", `Failed to allocate IP for "${key}": ${result.reason}`);
+      return;
+    }
+    this.pending.delete(key);
+    metrics.pendingServices.set(this.pending.size);
+    this.updatePoolMetrics();
+
+    const desired = { ips: result.ips, pool: result.pool };
+    if (previous && !sameIps(previous, result.ips)) {
+      log.info({ service: key, from: previous, to: result.ips }, "assignment changed");
+      await events.record(
+        target!,
+        "Warning",
+        "ClearAssignment",
+        `current IP for "${key}" (${previous.join(", ")}) not allowed by its request or the config; reassigning`,
+      );
+    }
+    if (!serviceShows(svc, desired)) {
+      const writes = await writeServiceState(core, svc, desired);
+      metrics.updates.inc(writes);
+      if (!sameIps(shown, result.ips)) {
+        log.info({ service: key, ips: result.ips, pool: result.pool }, "ip assigned");
+        await events.record(target!, "Normal", "IPAllocated", `Assigned IP ${JSON.stringify(result.ips)}`);
+      }
+    }
+    if (previous && !sameIps(previous, result.ips)) this.afterRelease(previous.filter((ip) => !result.ips.includes(ip)));
+  }
+
+  /** After IPs were freed: retry a blocked config, then pending Services oldest first. */
+  private afterRelease(freed: string[]): void {
+    this.updatePoolMetrics();
+    if (this.blockedPools) this.queue.add(configKey);
+    if (freed.length === 0 && !this.blockedPools) return;
+    const waiting = [...this.pending.entries()].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[0] < b[0] ? -1 : 1));
+    for (const [key] of waiting) this.queue.add(key);
+  }
+
+  private updatePoolMetrics(): void {
+    const { metrics } = this.opts;
+    metrics.addressesTotal.reset();
+    metrics.addressesInUse.reset();
+    for (const s of this.allocator.stats()) {
+      metrics.addressesTotal.set({ pool: s.pool }, s.total);
+      metrics.addressesInUse.set({ pool: s.pool }, s.inUse);
+    }
+  }
+}
+
+function ingressIps(svc: V1Service): string[] {
+  return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => !!ip);
+}
+
+function sameIps(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((ip, i) => ip === b[i]);
+}
+
+function splitKey(key: string): [string, string] {
+  const slash = key.indexOf("/");
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+function byCreation(a: V1Service, b: V1Service): number {
+  const ta = a.metadata?.creationTimestamp ? new Date(a.metadata.creationTimestamp).getTime() : 0;
+  const tb = b.metadata?.creationTimestamp ? new Date(b.metadata.creationTimestamp).getTime() : 0;
+  return ta - tb || serviceKey(a).localeCompare(serviceKey(b));
+}
+
+function serviceTarget(svc: V1Service): EventTarget {
+  return { kind: "Service", apiVersion: "v1", name: svc.metadata!.name!, namespace: svc.metadata!.namespace, uid: svc.metadata?.uid };
+}

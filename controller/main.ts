@@ -1,0 +1,94 @@
+/**
+ * The controller binary: `npm run controller -- [flags]` (see README for the flags).
+ * Wires the Kubernetes client, metrics, health probes and leader election around LbController.
+ */
+import { CoordinationV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { createLogger } from "../shared/log.ts";
+import { loadKubeConfig } from "../shared/kube/kubeconfig.ts";
+import { EventRecorder } from "../shared/kube/event-recorder.ts";
+import { startOpsServer } from "../shared/ops/ops-server.ts";
+import { LbController } from "./controller.ts";
+import { parseControllerFlags } from "./flags.ts";
+import { startLeaderElection } from "./leader-election.ts";
+import { createControllerMetrics } from "./metrics.ts";
+
+async function main(): Promise<void> {
+  let flags;
+  try {
+    flags = parseControllerFlags(process.argv.slice(2));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  const log = createLogger("controller", flags.logLevel);
+  const kc = loadKubeConfig(flags.kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const metrics = createControllerMetrics();
+  const identity = flags.identity ?? `${process.env.POD_NAME || hostname()}_${randomBytes(4).toString("hex")}`;
+  const events = new EventRecorder(core, "metallb-controller", log, process.env.POD_NAME || hostname());
+  const controller = new LbController({
+    kc,
+    core,
+    log,
+    metrics,
+    events,
+    namespace: flags.namespace,
+    configMapName: flags.configMap,
+    lbClass: flags.lbClass,
+  });
+
+  let shuttingDown = false;
+  const election = startLeaderElection({
+    coordination,
+    namespace: flags.namespace,
+    leaseName: flags.leaseName,
+    identity,
+    leaseDurationMs: flags.leaseDurationMs,
+    renewDeadlineMs: flags.renewDeadlineMs,
+    retryPeriodMs: flags.retryPeriodMs,
+    log,
+    onStartedLeading: () => {
+      metrics.leader.set(1);
+      controller.becomeLeader().catch((err: unknown) => {
+        log.fatal({ err: String(err) }, "could not start leading");
+        process.exit(1);
+      });
+    },
+    onStoppedLeading: () => {
+      // As client-go does: a replica that lost the lease must stop writing at once; restart clean.
+      controller.stopLeading();
+      metrics.leader.set(0);
+      if (!shuttingDown) process.exit(1);
+    },
+  });
+
+  const ops = await startOpsServer({
+    port: flags.metricsPort,
+    host: flags.metricsHost,
+    registry: metrics.registry,
+    healthz: () => true,
+    readyz: () => (controller.isSynced() ? true : "informers not synced yet"),
+  });
+  log.info({ identity, namespace: flags.namespace, configMap: flags.configMap, lbClass: flags.lbClass ?? null, metricsPort: ops.port }, "controller started");
+
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, "shutting down");
+    controller.stopLeading();
+    await election.stop();
+    await controller.stop();
+    await ops.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  console.error(`controller: ${(err as Error).message ?? String(err)}`);
+  process.exit(1);
+});

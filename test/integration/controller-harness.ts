@@ -1,0 +1,108 @@
+import { CoreV1Api, type V1Service } from "@kubernetes/client-node";
+import { Writable } from "node:stream";
+import { LbController } from "../../controller/controller.ts";
+import { createControllerMetrics, type ControllerMetrics } from "../../controller/metrics.ts";
+import { EventRecorder } from "../../shared/kube/event-recorder.ts";
+import { createLogger } from "../../shared/log.ts";
+import type { KubeSim } from "../kube-sim/index.ts";
+
+export const namespace = "metallb-system";
+
+/** The README's address-pool ConfigMap (6 addresses). */
+export const readmeConfig = `address-pools:
+- name: default
+  protocol: layer2
+  addresses: [192.168.126.40-192.168.126.45]
+`;
+
+/** An in-process controller that leads at once, with its log lines kept for assertions. */
+export interface TestController {
+  controller: LbController;
+  metrics: ControllerMetrics;
+  logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export async function startTestController(sim: KubeSim, opts: { lbClass?: string } = {}): Promise<TestController> {
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split("\n")) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const log = createLogger("controller", "debug", sink);
+  const core = sim.client.makeApiClient(CoreV1Api);
+  const metrics = createControllerMetrics();
+  const controller = new LbController({
+    kc: sim.client,
+    core,
+    log,
+    metrics,
+    events: new EventRecorder(core, "metallb-controller", log, "test"),
+    namespace,
+    configMapName: "config",
+    lbClass: opts.lbClass,
+  });
+  await controller.becomeLeader();
+  return { controller, metrics, logs, stop: () => controller.stop() };
+}
+
+export async function ensureNamespace(core: CoreV1Api, name: string): Promise<void> {
+  try {
+    await core.createNamespace({ body: { metadata: { name } } });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 409) throw err;
+  }
+}
+
+export async function putConfig(core: CoreV1Api, text: string): Promise<void> {
+  await ensureNamespace(core, namespace);
+  const body = { metadata: { name: "config", namespace }, data: { config: text } };
+  try {
+    await core.replaceNamespacedConfigMap({ name: "config", namespace, body });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 404) throw err;
+    await core.createNamespacedConfigMap({ namespace, body });
+  }
+}
+
+export function lbService(name: string, extra: { annotations?: Record<string, string>; ports?: { port: number; protocol?: string }[]; spec?: Record<string, unknown> } = {}): V1Service {
+  return {
+    metadata: { name, annotations: extra.annotations },
+    spec: {
+      type: "LoadBalancer",
+      selector: { app: name },
+      ports: (extra.ports ?? [{ port: 80 }]).map((p) => ({ port: p.port, protocol: p.protocol ?? "TCP" })),
+      ...extra.spec,
+    },
+  };
+}
+
+export async function ipsOf(core: CoreV1Api, name: string, ns = "default"): Promise<string[]> {
+  const svc = await core.readNamespacedService({ name, namespace: ns });
+  return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip!);
+}
+
+/** Polls `check` until it returns a value that is not undefined, or fails after `ms`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, ms = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+export async function eventsFor(core: CoreV1Api, kind: string, name: string, ns: string): Promise<{ type: string; reason: string; message: string }[]> {
+  const list = await core.listNamespacedEvent({ namespace: ns });
+  return list.items
+    .filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name)
+    .map((e) => ({ type: e.type ?? "", reason: e.reason ?? "", message: e.message ?? "" }));
+}

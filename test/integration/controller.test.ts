@@ -1,0 +1,223 @@
+import { CoreV1Api } from "@kubernetes/client-node";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
+import {
+  eventsFor,
+  eventually,
+  ipsOf,
+  lbService,
+  namespace,
+  putConfig,
+  readmeConfig,
+  startTestController,
+  type TestController,
+} from "./controller-harness.ts";
+
+let sim: KubeSim;
+let core: CoreV1Api;
+let running: TestController[] = [];
+
+beforeEach(async () => {
+  sim = await startKubeSim();
+  core = sim.client.makeApiClient(CoreV1Api);
+  running = [];
+});
+
+afterEach(async () => {
+  await Promise.all(running.map((c) => c.stop()));
+  await sim.stop();
+});
+
+async function start(opts: { lbClass?: string } = {}): Promise<TestController> {
+  const c = await startTestController(sim, opts);
+  running.push(c);
+  return c;
+}
+
+async function settle(c: TestController): Promise<void> {
+  await new Promise((r) => setTimeout(r, 100));
+  await c.controller.idle();
+}
+
+const names = (n: number) => Array.from({ length: n }, (_, i) => `svc-${i + 1}`);
+
+describe("controller against the API simulator", () => {
+  it("gives six Services distinct IPs from a six-address range; the seventh waits, then gets the freed IP", async () => {
+    await putConfig(core, readmeConfig);
+    const c = await start();
+    for (const name of names(7)) {
+      await core.createNamespacedService({ namespace: "default", body: lbService(name) });
+      await new Promise((r) => setTimeout(r, 5)); // distinct creation order
+    }
+    const firstSix = await eventually(async () => {
+      const all = await Promise.all(names(6).map((n) => ipsOf(core, n)));
+      return all.every((ips) => ips.length === 1) ? all.map((ips) => ips[0]) : undefined;
+    }, 10_000, "six IPs");
+    expect(new Set(firstSix).size).toBe(6);
+    expect(firstSix.sort()).toEqual(["192.168.126.40", "192.168.126.41", "192.168.126.42", "192.168.126.43", "192.168.126.44", "192.168.126.45"]);
+    await settle(c);
+    expect(await ipsOf(core, "svc-7")).toEqual([]);
+    const failed = await eventually(async () => (await eventsFor(core, "Service", "svc-7", "default")).find((e) => e.reason === "AllocationFailed"));
+    expect(failed.type).toBe("Warning");
+    expect(failed.message).toContain('Failed to allocate IP for "default/svc-7"');
+
+    const freed = (await ipsOf(core, "svc-3"))[0];
+    await core.deleteNamespacedService({ name: "svc-3", namespace: "default" });
+    const seventh = await eventually(async () => (await ipsOf(core, "svc-7"))[0], 10_000, "svc-7 to get an IP");
+    expect(seventh).toBe(freed);
+    const allocated = await eventsFor(core, "Service", "svc-7", "default");
+    expect(allocated.some((e) => e.reason === "IPAllocated" && e.message === `Assigned IP ["${freed}"]`)).toBe(true);
+    const svc = await core.readNamespacedService({ name: "svc-7", namespace: "default" });
+    expect(svc.metadata?.annotations?.["metallb.universe.tf/ip-allocated-from-pool"]).toBe("default");
+    expect(svc.status?.loadBalancer?.ingress?.[0]?.ipMode).toBe("VIP");
+  });
+
+  it("keeps every IP when the controller restarts with full pools", async () => {
+    await putConfig(core, readmeConfig);
+    const first = await start();
+    for (const name of names(6)) await core.createNamespacedService({ namespace: "default", body: lbService(name) });
+    const before = await eventually(async () => {
+      const all = await Promise.all(names(6).map((n) => ipsOf(core, n)));
+      return all.every((ips) => ips.length === 1) ? all : undefined;
+    });
+    await first.stop();
+    running = [];
+    // A Service created while no controller runs must not steal an IP from the others.
+    await core.createNamespacedService({ namespace: "default", body: lbService("late") });
+    const second = await start();
+    await settle(second);
+    expect(await Promise.all(names(6).map((n) => ipsOf(core, n)))).toEqual(before);
+    expect(await ipsOf(core, "late")).toEqual([]);
+    const statusWrites = second.logs.filter((l) => l.msg === "ip assigned");
+    expect(statusWrites).toEqual([]);
+  });
+
+  it("honours a requested IP and the pool annotation, and explains a conflict", async () => {
+    await putConfig(
+      core,
+      `address-pools:
+- name: default
+  protocol: layer2
+  addresses: [192.168.126.40-192.168.126.45]
+- name: reserved
+  protocol: layer2
+  auto-assign: false
+  addresses: [192.168.127.0/30]
+`,
+    );
+    const c = await start();
+    await core.createNamespacedService({ namespace: "default", body: lbService("wanted", { annotations: { "metallb.universe.tf/loadBalancerIPs": "192.168.126.44" } }) });
+    await core.createNamespacedService({ namespace: "default", body: lbService("pooled", { annotations: { "metallb.universe.tf/address-pool": "reserved" } }) });
+    await core.createNamespacedService({ namespace: "default", body: lbService("auto") });
+    expect(await eventually(async () => (await ipsOf(core, "wanted"))[0])).toBe("192.168.126.44");
+    expect(await eventually(async () => (await ipsOf(core, "pooled"))[0])).toBe("192.168.127.0");
+    expect(await eventually(async () => (await ipsOf(core, "auto"))[0])).toBe("192.168.126.40");
+
+    await core.createNamespacedService({ namespace: "default", body: lbService("thief", { annotations: { "metallb.universe.tf/loadBalancerIPs": "192.168.126.44" } }) });
+    const refused = await eventually(async () => (await eventsFor(core, "Service", "thief", "default")).find((e) => e.reason === "AllocationFailed"));
+    expect(refused.message).toContain("192.168.126.44");
+    expect(refused.message).toContain("default/wanted");
+    await settle(c);
+    expect(await ipsOf(core, "thief")).toEqual([]);
+  });
+
+  it("lets Services with the same sharing key and distinct ports share an IP, and names the clash otherwise", async () => {
+    await putConfig(core, readmeConfig);
+    const c = await start();
+    const shared = { "metallb.universe.tf/allow-shared-ip": "dns", "metallb.universe.tf/loadBalancerIPs": "192.168.126.42" };
+    await core.createNamespacedService({ namespace: "default", body: lbService("dns-tcp", { annotations: shared, ports: [{ port: 53, protocol: "TCP" }] }) });
+    await core.createNamespacedService({ namespace: "default", body: lbService("dns-udp", { annotations: shared, ports: [{ port: 53, protocol: "UDP" }] }) });
+    expect(await eventually(async () => (await ipsOf(core, "dns-tcp"))[0])).toBe("192.168.126.42");
+    expect(await eventually(async () => (await ipsOf(core, "dns-udp"))[0])).toBe("192.168.126.42");
+
+    await core.createNamespacedService({ namespace: "default", body: lbService("dns-clash", { annotations: shared, ports: [{ port: 53, protocol: "UDP" }] }) });
+    const refused = await eventually(async () => (await eventsFor(core, "Service", "dns-clash", "default")).find((e) => e.reason === "AllocationFailed"));
+    expect(refused.message).toContain("default/dns-udp");
+    expect(refused.message).toContain("UDP/53");
+    await settle(c);
+    expect(await ipsOf(core, "dns-clash")).toEqual([]);
+  });
+
+  it("rejects an invalid config, keeps the old one, and reports it as an Event, a log line and a metric", async () => {
+    await putConfig(core, readmeConfig);
+    const c = await start();
+    await core.createNamespacedService({ namespace: "default", body: lbService("a") });
+    expect(await eventually(async () => (await ipsOf(core, "a"))[0])).toBe("192.168.126.40");
+    await putConfig(core, `address-pools:\n- name: default\n  protocol: layer2\n  adresses: [10.0.0.0/28]\n`);
+    const warning = await eventually(async () => (await eventsFor(core, "ConfigMap", "config", namespace)).find((e) => e.type === "Warning"));
+    expect(warning.reason).toBe("InvalidConfig");
+    expect(warning.message).toContain("adresses");
+    expect(warning.message).toContain("the last good config stays in force");
+    expect((await c.metrics.configStale.get()).values[0].value).toBe(1);
+    expect((await c.metrics.configLoaded.get()).values[0].value).toBe(1);
+    expect(c.logs.some((l) => l.msg === "config (re)load failed, config marked stale")).toBe(true);
+    // The old pools still allocate.
+    await core.createNamespacedService({ namespace: "default", body: lbService("b") });
+    expect(await eventually(async () => (await ipsOf(core, "b"))[0])).toBe("192.168.126.41");
+  });
+
+  it("rejects a config that would orphan an IP, then applies it once the blocking Service is gone", async () => {
+    await putConfig(core, readmeConfig);
+    const c = await start();
+    await core.createNamespacedService({ namespace: "default", body: lbService("holder") });
+    expect(await eventually(async () => (await ipsOf(core, "holder"))[0])).toBe("192.168.126.40");
+    const shrunk = `address-pools:\n- name: default\n  protocol: layer2\n  addresses: [192.168.126.44-192.168.126.45]\n`;
+    await putConfig(core, shrunk);
+    const warning = await eventually(async () => (await eventsFor(core, "ConfigMap", "config", namespace)).find((e) => e.type === "Warning"));
+    expect(warning.message).toContain("default/holder holds 192.168.126.40");
+    expect(warning.message).toContain("Delete those Services or give them other IPs first");
+    await settle(c);
+    expect(await ipsOf(core, "holder")).toEqual(["192.168.126.40"]);
+    expect((await c.metrics.configStale.get()).values[0].value).toBe(1);
+
+    await core.deleteNamespacedService({ name: "holder", namespace: "default" });
+    await core.createNamespacedService({ namespace: "default", body: lbService("after") });
+    expect(await eventually(async () => (await ipsOf(core, "after"))[0])).toBe("192.168.126.44");
+    expect((await c.metrics.configStale.get()).values[0].value).toBe(0);
+  });
+
+  it("releases and clears a Service that changes type or class, and ignores other classes", async () => {
+    await putConfig(core, readmeConfig);
+    const c = await start();
+    await core.createNamespacedService({ namespace: "default", body: lbService("web") });
+    await core.createNamespacedService({ namespace: "default", body: lbService("other", { spec: { loadBalancerClass: "example.com/other" } }) });
+    expect(await eventually(async () => (await ipsOf(core, "web"))[0])).toBe("192.168.126.40");
+    await core.patchNamespacedService(
+      { name: "web", namespace: "default", body: [{ op: "replace", path: "/spec/type", value: "ClusterIP" }, { op: "remove", path: "/spec/ports/0/nodePort" }] },
+      (await import("@kubernetes/client-node")).setHeaderOptions("Content-Type", "application/json-patch+json"),
+    );
+    await eventually(async () => ((await ipsOf(core, "web")).length === 0 ? true : undefined));
+    await settle(c);
+    expect(await ipsOf(core, "other")).toEqual([]);
+    await core.createNamespacedService({ namespace: "default", body: lbService("next") });
+    expect(await eventually(async () => (await ipsOf(core, "next"))[0])).toBe("192.168.126.40");
+  });
+
+  it("survives dropped watches and 410 Gone, and converges", async () => {
+    await putConfig(core, readmeConfig);
+    const c = await start();
+    await core.createNamespacedService({ namespace: "default", body: lbService("one") });
+    expect(await eventually(async () => (await ipsOf(core, "one"))[0])).toBe("192.168.126.40");
+    sim.faults.dropWatches();
+    await core.createNamespacedService({ namespace: "default", body: lbService("two") });
+    expect(await eventually(async () => (await ipsOf(core, "two"))[0], 15_000)).toBe("192.168.126.41");
+    sim.faults.compact();
+    sim.faults.dropWatches();
+    await core.deleteNamespacedService({ name: "one", namespace: "default" });
+    await core.createNamespacedService({ namespace: "default", body: lbService("three") });
+    expect(await eventually(async () => (await ipsOf(core, "three"))[0], 15_000)).toBe("192.168.126.40");
+    sim.faults.failNext(3, 503, 1);
+    await core.createNamespacedService({ namespace: "default", body: lbService("four") }).catch(() => undefined);
+    await eventually(async () => {
+      try {
+        await core.readNamespacedService({ name: "four", namespace: "default" });
+        return true;
+      } catch {
+        await core.createNamespacedService({ namespace: "default", body: lbService("four") }).catch(() => undefined);
+        return undefined;
+      }
+    });
+    expect(await eventually(async () => (await ipsOf(core, "four"))[0], 15_000)).toBe("192.168.126.42");
+    await settle(c);
+  });
+});
