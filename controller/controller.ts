@@ -10,7 +10,8 @@ import { startInformer, type ResilientInformer } from "../shared/kube/informer.t
 import { WorkQueue } from "../shared/kube/work-queue.ts";
 import { Allocator } from "./allocator.ts";
 import type { ControllerMetrics } from "./metrics.ts";
-import { buildAllocationRequest, isOurService, serviceKey } from "./service-request.ts";
+import { isOurService } from "../shared/kube/service-class.ts";
+import { buildAllocationRequest, serviceKey } from "./service-request.ts";
 import { serviceShows, writeServiceState } from "./service-writer.ts";
 
 export interface ControllerOptions {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AllocationRequest } from "./allocation-request.ts";
-import { buildAllocationRequest, isOurService, serviceKey } from "./service-request.ts";
+import { isOurService } from "../shared/kube/service-class.ts";
+import { buildAllocationRequest, serviceKey } from "./service-request.ts";
 import type { ServiceObject } from "./service-request.ts";
 
 type Spec = NonNullable<ServiceObject["spec"]>;

@@ -44,20 +44,6 @@ export function serviceKey(service: ServiceObject): string {
   return `${service.metadata?.namespace || "default"}/${service.metadata?.name ?? ""}`;
 }
 
-/**
- * Whether the controller handles this Service: type LoadBalancer and, without `lbClass`, no
- * `spec.loadBalancerClass`; with `lbClass`, exactly that class.
- *
- * @example
- * isOurService({ spec: { type: "LoadBalancer" } });                                   // true
- * isOurService({ spec: { type: "LoadBalancer", loadBalancerClass: "other" } });       // false
- * isOurService({ spec: { type: "LoadBalancer", loadBalancerClass: "x" } }, "x");      // true
- */
-export function isOurService(service: ServiceObject, lbClass?: string): boolean {
-  if (service.spec?.type !== "LoadBalancer") return false;
-  const own = service.spec.loadBalancerClass || undefined;
-  return lbClass ? own === lbClass : own === undefined;
-}
 
 /**
  * Builds the allocation request of a Service. Missing `spec.ipFamilies` defaults to the families
