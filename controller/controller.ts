@@ -33,8 +33,9 @@ const configKey = "\u0000config";
  * difference is written. Informers run on every replica; only the leader reconciles.
  *
  * On becoming leader it first loads the config, then learns every IP that Services already show
- * in their status (oldest Service first), and only then allocates anything new, so a restart never
- * moves a valid IP.
+ * in their status (oldest Service first), and only then reconciles any Service, so a restart never
+ * moves a valid IP nor hands out one a Service still shows. While no config has loaded, nothing is
+ * learned and no Service is reconciled.
  *
  * @example
  * const c = new LbController(opts);
@@ -52,6 +53,10 @@ export class LbController {
   private appliedConfigText: string | undefined;
   private pools: readonly Pool[] = [];
   private configLoaded = false;
+  /** The latest config text failed to parse (or lacks its key); the last good one stays in force. */
+  private configInvalid = false;
+  /** Existing assignments were learned; Services are reconciled only after that. */
+  private learned = false;
   /** Services that hold IPs no pool covers since the controller (re)started; never touched. */
   private readonly orphans = new Map<string, string[]>();
   /** A parsed config refused because it would take IPs away; retried when IPs are released. */
@@ -98,8 +103,6 @@ export class LbController {
     await this.synced();
     this.leader = true;
     await this.reconcileConfig();
-    this.learnAssignments();
-    for (const svc of this.services.list()) this.queue.add(serviceKey(svc));
   }
 
   /** Stops writing at once (leadership lost or shutting down). */
@@ -121,7 +124,7 @@ export class LbController {
   private async reconcileKey(key: string): Promise<void> {
     if (!this.leader) return;
     if (key === configKey) return this.reconcileConfig();
-    if (!this.configLoaded) return; // becomeLeader() queues every Service once the config is in.
+    if (!this.learned) return; // the first config load learns the IPs shown, then queues every Service.
     return this.reconcileService(key);
   }
 
@@ -164,8 +167,13 @@ export class LbController {
     this.appliedConfigText = text;
     this.pools = parsed.config.pools;
     this.configLoaded = true;
+    this.configInvalid = false;
     metrics.configLoaded.set(1);
-    metrics.configStale.set(this.orphans.size > 0 ? 1 : 0);
+    // Learn before anything can await: no Service may be reconciled against an allocator that
+    // does not yet know the IPs Services already show. Later configs may cover orphans' IPs again.
+    this.learnAssignments(this.learned ? this.services.list().filter((svc) => this.orphans.has(serviceKey(svc))) : this.services.list());
+    this.learned = true;
+    this.updateStaleGauge();
     this.updatePoolMetrics();
     log.info({ pools: parsed.config.pools.map((p) => p.name), configMap: `${this.opts.namespace}/${this.opts.configMapName}` }, "config loaded");
     await events.record(
@@ -182,6 +190,7 @@ export class LbController {
 
   private async rejectConfig(cm: V1ConfigMap | undefined, cause: string, errors: string[]): Promise<void> {
     const { log, metrics, events } = this.opts;
+    if (cause === "invalid") this.configInvalid = true;
     metrics.configStale.set(1);
     metrics.configRejections.inc({ cause });
     log.error({ configMap: `${this.opts.namespace}/${this.opts.configMapName}`, errors, cause }, "config (re)load failed, config marked stale");
@@ -191,18 +200,19 @@ export class LbController {
 
   // ---- services ---------------------------------------------------------------------------
 
-  /** Records the IPs Services already show, oldest Service first, before any allocation. */
-  private learnAssignments(): void {
+  /**
+   * Records the IPs `services` already show, oldest Service first, before any allocation: on the
+   * first config load all Services, on later loads the orphans (a new config may cover them again).
+   */
+  private learnAssignments(services: ReadonlyArray<V1Service>): void {
     const { log } = this.opts;
-    const ours = this.services
-      .list()
-      .filter((svc) => isOurService(svc, this.opts.lbClass) && ingressIps(svc).length > 0)
-      .sort(byCreation);
+    const ours = services.filter((svc) => isOurService(svc, this.opts.lbClass) && ingressIps(svc).length > 0).sort(byCreation);
     for (const svc of ours) {
       const key = serviceKey(svc);
       const ips = ingressIps(svc);
       const request = buildAllocationRequest(svc);
       if (!request.ok) continue; // reconcile reports it
+      this.orphans.delete(key);
       const result = this.allocator.assign(key, ips, request.request);
       if (result.ok) continue;
       if (!ips.some((ip) => this.inSomePool(ip))) {
@@ -213,8 +223,12 @@ export class LbController {
         log.warn({ service: key, ips, reason: result.reason }, "existing assignment not valid; will reassign");
       }
     }
-    this.opts.metrics.configStale.set(this.orphans.size > 0 || this.blockedPools ? 1 : 0);
-    this.updatePoolMetrics();
+  }
+
+  /** The config is stale while the latest one is refused or a Service holds IPs no pool covers. */
+  private updateStaleGauge(): void {
+    const stale = this.configInvalid || this.blockedPools !== undefined || this.orphans.size > 0;
+    this.opts.metrics.configStale.set(stale ? 1 : 0);
   }
 
   private inSomePool(text: string): boolean {
@@ -303,6 +317,7 @@ export class LbController {
   /** After IPs were freed: retry a blocked config, then pending Services oldest first. */
   private afterRelease(freed: string[]): void {
     this.updatePoolMetrics();
+    this.updateStaleGauge();
     if (this.blockedPools) this.queue.add(configKey);
     if (freed.length === 0 && !this.blockedPools) return;
     const waiting = [...this.pending.entries()].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[0] < b[0] ? -1 : 1));

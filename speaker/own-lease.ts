@@ -29,6 +29,8 @@ export interface OwnLeaseOptions {
   /** Called after every renewal attempt, with whether we may announce. */
   onStateChange: (mayAnnounce: boolean, reason: string) => void;
   onRenewFailure: () => void;
+  /** Annotations written with every renewal, e.g. this node's strictARP refusal for the others' elections. */
+  annotations?: () => Record<string, string>;
 }
 
 /** Our own speaker Lease, renewed in the background. */
@@ -81,7 +83,12 @@ export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
           current = await opts.coordination.createNamespacedLease({
             namespace: opts.namespace,
             body: {
-              metadata: { name, namespace: opts.namespace, labels: { ...speakerLeaseLabels, [nodeLabel]: opts.node } },
+              metadata: {
+                name,
+                namespace: opts.namespace,
+                labels: { ...speakerLeaseLabels, [nodeLabel]: opts.node },
+                annotations: opts.annotations?.(),
+              },
               spec: desiredSpec(undefined),
             },
           });
@@ -92,7 +99,11 @@ export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
       current = await opts.coordination.replaceNamespacedLease({
         name,
         namespace: opts.namespace,
-        body: { ...current, spec: desiredSpec(current) },
+        body: {
+          ...current,
+          metadata: { ...current.metadata, annotations: { ...current.metadata?.annotations, ...opts.annotations?.() } },
+          spec: desiredSpec(current),
+        },
       });
       lastRenewAt = performance.now();
     } catch (err) {

@@ -1,0 +1,163 @@
+/**
+ * Which node announces a LoadBalancer IP: a pure function of the Service's endpoints, the Nodes and the set of
+ * live speakers, so every speaker computes the same owner without coordinating.
+ *
+ * 1. The Service needs an endpoint that can serve (MetalLB's `EndpointCanServe`): `ready` true or unset (an
+ *    unset EndpointSlice condition means ready), or else `serving` true (a terminating endpoint still serving).
+ * 2. A node is eligible when its speaker is live; it is not `NetworkUnavailable=True` and not `Ready=False`
+ *    (`Ready=Unknown` is left to speaker liveness, which notices a dead node sooner); it does not carry the
+ *    `node.kubernetes.io/exclude-from-external-load-balancers` label (any value), unless `ignoreExcludeLb`;
+ *    and it is not in `strictArpRefusedNodes` (`--strict-arp=refuse`). A live speaker without a Node object
+ *    is not eligible. Unlike MetalLB, `Ready=False` excludes a node.
+ * 3. With `externalTrafficPolicy: Local`, only eligible nodes with a serving endpoint of their own remain.
+ * 4. The owner is the first node when ranked by `sha256(nodeName + "#" + ip)`, the digests compared byte by byte
+ *    as unsigned values (MetalLB: `bytes.Compare` in `ShouldAnnounce`). `ip` is hashed in Go's `net.IP.String()`
+ *    form (see address-bytes.ts), so "2001:DB8::1" ranks as "2001:db8::1" does in MetalLB.
+ *
+ * The rank depends only on the IP and the eligible set, so Services sharing an IP (with the same eligible set,
+ * which MetalLB's sharing rules guarantee) are announced from the same node, and IPs spread over the nodes.
+ */
+import { createHash } from "node:crypto";
+import { canonicalIp } from "./address-bytes.ts";
+
+/** The label that keeps a node from announcing (honoured unless `ignoreExcludeLb`). */
+export const EXCLUDE_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
+
+/** A Node condition, as in `status.conditions`: `status` is "True", "False" or "Unknown". */
+export interface NodeCondition {
+  type: string;
+  status: string;
+}
+
+/** What the election needs of a Node. */
+export interface NodeInfo {
+  name: string;
+  labels?: Readonly<Record<string, string>>;
+  conditions?: readonly NodeCondition[];
+}
+
+/** One EndpointSlice endpoint; unset conditions follow the EndpointSlice API (unset `ready` means ready). */
+export interface EndpointInfo {
+  nodeName?: string;
+  ready?: boolean;
+  serving?: boolean;
+}
+
+/** What the election needs of a Service: its traffic policy ("Cluster" when unset) and its endpoints. */
+export interface ServiceInfo {
+  externalTrafficPolicy?: string;
+  endpoints: readonly EndpointInfo[];
+}
+
+/** Flags that change eligibility. */
+export interface ElectionOptions {
+  /** `--ignore-exclude-lb`: nodes with the exclude label stay eligible. */
+  ignoreExcludeLb?: boolean;
+  /** Nodes whose strictARP check failed while `--strict-arp=refuse` is set. */
+  strictArpRefusedNodes?: ReadonlySet<string>;
+}
+
+/** Why a node cannot announce. */
+export type NodeIneligibleReason =
+  | "speaker not live"
+  | "NetworkUnavailable=True"
+  | "Ready=False"
+  | "excluded by label node.kubernetes.io/exclude-from-external-load-balancers"
+  | "strictARP check failed (--strict-arp=refuse)";
+
+/** Why nobody announces an IP. */
+export type NoOwnerReason =
+  | "invalid IP"
+  | "no ready endpoints"
+  | "all nodes excluded by node.kubernetes.io/exclude-from-external-load-balancers"
+  | "no live speaker on an eligible node"
+  | "no ready endpoint on an eligible node (externalTrafficPolicy: Local)";
+
+/** The election's answer: the owner and the eligible nodes in rank order, or the reason there is no owner. */
+export type ElectionResult = { owner: string; ranked: string[] } | { reason: NoOwnerReason };
+
+/**
+ * Elects the node that announces `ip` for a Service.
+ *
+ * @example
+ * electOwner("192.0.2.10", { externalTrafficPolicy: "Cluster", endpoints: [{ nodeName: "n1", ready: true }] },
+ *   [{ name: "n1" }, { name: "n2" }], new Set(["n1", "n2"]))
+ * // { owner: "n2", ranked: ["n2", "n1"] }: sha256("n2#192.0.2.10") = 6c55… sorts before sha256("n1#192.0.2.10") = 9870…
+ */
+export function electOwner(
+  ip: string,
+  service: ServiceInfo,
+  nodes: readonly NodeInfo[],
+  liveSpeakers: ReadonlySet<string>,
+  options: ElectionOptions = {},
+): ElectionResult {
+  const key = canonicalIp(ip);
+  if (key === undefined) return { reason: "invalid IP" };
+  if (!service.endpoints.some(canServe)) return { reason: "no ready endpoints" };
+  if (!options.ignoreExcludeLb && everyNodeExcludedByLabel(nodes)) {
+    return { reason: "all nodes excluded by node.kubernetes.io/exclude-from-external-load-balancers" };
+  }
+  let eligible = nodes.filter((n) => nodeEligibility(n, liveSpeakers, options) === true).map((n) => n.name);
+  if (eligible.length === 0) return { reason: "no live speaker on an eligible node" };
+  if (service.externalTrafficPolicy === "Local") {
+    const withEndpoint = new Set(service.endpoints.filter(canServe).map((e) => e.nodeName));
+    eligible = eligible.filter((name) => withEndpoint.has(name));
+    if (eligible.length === 0) return { reason: "no ready endpoint on an eligible node (externalTrafficPolicy: Local)" };
+  }
+  const ranked = rankNodes(eligible, key);
+  return { owner: ranked[0], ranked };
+}
+
+/**
+ * Whether `node` may announce at all, or the reason it may not (the first that applies, in the order above).
+ *
+ * @example nodeEligibility({ name: "n1", conditions: [{ type: "Ready", status: "False" }] }, new Set(["n1"])) // "Ready=False"
+ */
+export function nodeEligibility(
+  node: NodeInfo,
+  liveSpeakers: ReadonlySet<string>,
+  options: ElectionOptions = {},
+): true | NodeIneligibleReason {
+  if (!liveSpeakers.has(node.name)) return "speaker not live";
+  if (hasCondition(node, "NetworkUnavailable", "True")) return "NetworkUnavailable=True";
+  if (hasCondition(node, "Ready", "False")) return "Ready=False";
+  if (!options.ignoreExcludeLb && isExcludedByLabel(node)) {
+    return "excluded by label node.kubernetes.io/exclude-from-external-load-balancers";
+  }
+  if (options.strictArpRefusedNodes?.has(node.name)) return "strictARP check failed (--strict-arp=refuse)";
+  return true;
+}
+
+/**
+ * Whether there is at least one node and every node carries the exclude label: the single-node kubeadm trap
+ * (the control-plane node is labelled), where nothing is announced. The caller warns loudly, once.
+ *
+ * @example everyNodeExcludedByLabel([{ name: "cp", labels: { [EXCLUDE_LB_LABEL]: "" } }]) // true
+ */
+export function everyNodeExcludedByLabel(nodes: readonly NodeInfo[]): boolean {
+  return nodes.length > 0 && nodes.every(isExcludedByLabel);
+}
+
+/**
+ * Node names in announce order for `ip` (canonical text): ascending by sha256(name + "#" + ip), bytes compared
+ * as unsigned values; names break the (astronomically unlikely) tie.
+ *
+ * @example rankNodes(["iris1", "iris2"], "10.20.30.1") // ["iris2", "iris1"], as in MetalLB's own test
+ */
+export function rankNodes(names: readonly string[], ip: string): string[] {
+  const keyed = names.map((name) => ({ name, digest: createHash("sha256").update(`${name}#${ip}`).digest() }));
+  keyed.sort((a, b) => Buffer.compare(a.digest, b.digest) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return keyed.map((k) => k.name);
+}
+
+function canServe(e: EndpointInfo): boolean {
+  return e.ready === undefined || e.ready || e.serving === true;
+}
+
+function hasCondition(node: NodeInfo, type: string, status: string): boolean {
+  return node.conditions?.some((c) => c.type === type && c.status === status) ?? false;
+}
+
+function isExcludedByLabel(node: NodeInfo): boolean {
+  return node.labels !== undefined && Object.hasOwn(node.labels, EXCLUDE_LB_LABEL);
+}
