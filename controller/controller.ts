@@ -306,7 +306,8 @@ export class LbController {
     if (!serviceShows(svc, desired)) {
       const writes = await writeServiceState(core, svc, desired);
       metrics.updates.inc(writes);
-      if (!sameIps(shown, result.ips)) {
+      // No write means a stale cache: a fresh read showed the IPs already there (our own earlier write).
+      if (writes > 0 && !sameIps(shown, result.ips)) {
         log.info({ service: key, ips: result.ips, pool: result.pool }, "ip assigned");
         await events.record(target!, "Normal", "IPAllocated", `Assigned IP ${JSON.stringify(result.ips)}`);
       }

@@ -46,7 +46,7 @@ export class ChangeEvent {
   readonly current: StoredObject;
   /** The object before the change (undefined for ADDED). */
   readonly previous: StoredObject | undefined;
-  #line: string | undefined;
+  #line: Buffer | undefined;
 
   constructor(
     type: ChangeType,
@@ -63,9 +63,9 @@ export class ChangeEvent {
     this.previous = previous;
   }
 
-  /** The newline-terminated watch line `{"type":..,"object":..}`, encoded once and shared by all watchers. */
-  get line(): string {
-    if (this.#line === undefined) this.#line = `{"type":"${this.type}","object":${this.current.json}}\n`;
+  /** The newline-terminated watch line `{"type":..,"object":..}` as UTF-8, encoded once and shared by all watchers. */
+  get line(): Buffer {
+    if (this.#line === undefined) this.#line = Buffer.from(`{"type":"${this.type}","object":${this.current.json}}\n`);
     return this.#line;
   }
 }

@@ -91,6 +91,8 @@ export async function buildTopology(opts: TopologyOptions): Promise<Topology> {
       await mustRunIn(lanNs, ["ip", "link", "set", lanSide, "master", "br0", "up"]);
       const ipv4 = `${lanV4}.${host}`;
       const ipv6 = `${lanV6}${host.toString(16)}`;
+      // Like a server's static config, keep IPv6 addresses across a link flap (Linux flushes them by default).
+      await mustRunIn(ns, ["sysctl", "-qw", "net.ipv6.conf.eth0.keep_addr_on_down=1"]);
       await mustRunIn(ns, ["ip", "addr", "add", `${ipv4}/24`, "dev", "eth0"]);
       await mustRunIn(ns, ["ip", "-6", "addr", "add", `${ipv6}/64`, "dev", "eth0", "nodad"]);
       await mustRunIn(ns, ["ip", "link", "set", "eth0", "up"]);
@@ -126,7 +128,11 @@ export async function buildTopology(opts: TopologyOptions): Promise<Topology> {
       lanPrefixV4: `${lanV4}.0/24`,
       lanPrefixV6: `${lanV6}/64`,
       linkDown: async (node) => void (await mustRunIn(node.ns, ["ip", "link", "set", "eth0", "down"])),
-      linkUp: async (node) => void (await mustRunIn(node.ns, ["ip", "link", "set", "eth0", "up"])),
+      linkUp: async (node) => {
+        await mustRunIn(node.ns, ["ip", "link", "set", "eth0", "up"]);
+        // A link going down takes its routes with it; restore the one to the host.
+        await runIn(node.ns, ["ip", "route", "replace", `169.254.${opts.index}.0/30`, "via", infra.ipv4]);
+      },
       destroy,
       track: (child) => {
         children.push(child);

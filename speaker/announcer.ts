@@ -1,0 +1,334 @@
+import { performance } from "node:perf_hooks";
+import type { Logger } from "../shared/log.ts";
+import { parseIp } from "./address-bytes.ts";
+import { announcementFrames } from "./announcement-frames.ts";
+import { conflictProbe } from "./conflict-probe.ts";
+import { AnnouncementSchedule } from "./garp-schedule.ts";
+import { interfacesForVip, selectInterfaces, type InterfaceInfo } from "./interfaces.ts";
+import type { SpeakerMetrics } from "./metrics.ts";
+import { ipv6MulticastMac, solicitedNodeMulticast } from "./ndp.ts";
+import type { FrameInfo, PacketSocket, PacketSocketOptions } from "./packet-socket.ts";
+import { respondToFrame, type Conflict } from "./responder.ts";
+
+/** Another MAC claiming a VIP we announce, seen on `iface`. */
+export interface ObservedConflict extends Conflict {
+  iface: string;
+}
+
+export interface AnnouncerOptions {
+  log: Logger;
+  metrics: SpeakerMetrics;
+  excludePatterns: readonly RegExp[];
+  reannounceIntervalMs: number;
+  /** How often each owned VIP is probed for other holders (0: never). */
+  conflictProbeMs: number;
+  /** Claims by other MACs within this long after we gained a VIP are the handover, not a conflict. */
+  conflictGraceMs?: number;
+  onConflict: (conflict: ObservedConflict) => void;
+  scan: () => Promise<InterfaceInfo[]>;
+  openSocket: (ifname: string, options: PacketSocketOptions) => PacketSocket;
+}
+
+interface Link {
+  iface: InterfaceInfo;
+  socket: PacketSocket;
+  /** VIPs answered on this interface (canonical text). */
+  vips: Set<string>;
+  tableDirty: boolean;
+}
+
+interface Owned {
+  bytes: Uint8Array;
+  ifaces: string[];
+  gainedAt: number;
+}
+
+const probesPerTick = 20;
+const probeTickMs = 100;
+
+/**
+ * The data plane of a speaker: packet sockets on the eligible interfaces, the set of VIPs this
+ * node answers ARP/NDP for, gratuitous announcements on gain and periodically, and conflict
+ * detection. The native fast path answers requests from a VIP table kept equal to the owned set;
+ * JavaScript sees every frame too, counts it, and sends the answer itself only if the fast path
+ * did not. No VIP is ever bound to an interface.
+ *
+ * @example
+ * const announcer = new Announcer(opts);
+ * await announcer.rescan();
+ * announcer.setOwned(new Set(["192.168.126.40"]));
+ */
+export class Announcer {
+  private readonly opts: AnnouncerOptions;
+  private readonly links = new Map<string, Link>();
+  private readonly owned = new Map<string, Owned>();
+  private readonly schedule: AnnouncementSchedule;
+  private localMacs = new Set<string>();
+  private garpTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly probeQueue: string[] = [];
+  private readonly lastProbe = new Map<string, number>();
+  private readonly conflictSeen = new Map<string, number>();
+  private closed = false;
+
+  constructor(opts: AnnouncerOptions) {
+    this.opts = opts;
+    this.schedule = new AnnouncementSchedule({ reannounceIntervalMs: opts.reannounceIntervalMs });
+    if (opts.conflictProbeMs > 0) {
+      this.probeTimer = setInterval(() => this.probeTick(), probeTickMs);
+      this.probeTimer.unref();
+    }
+  }
+
+  /** Interfaces we announce on now. */
+  interfaces(): string[] {
+    return [...this.links.keys()];
+  }
+
+  /** The VIPs this node answers for now. */
+  ownedIps(): string[] {
+    return [...this.owned.keys()];
+  }
+
+  /** The interfaces `ip` is announced on, or undefined when we don't own it. */
+  interfacesOf(ip: string): string[] | undefined {
+    return this.owned.get(ip)?.ifaces;
+  }
+
+  /** Re-reads the interfaces: opens sockets on new eligible ones, closes gone ones, re-places VIPs. */
+  async rescan(): Promise<void> {
+    if (this.closed) return;
+    const { log } = this.opts;
+    const scanned = await this.opts.scan();
+    this.localMacs = new Set(scanned.map((i) => i.mac).filter(Boolean));
+    const { eligible, excluded } = selectInterfaces(scanned, this.opts.excludePatterns);
+    const wanted = new Map(eligible.map((i) => [i.name, i]));
+    for (const [name, link] of this.links) {
+      const now = wanted.get(name);
+      if (!now || now.index !== link.iface.index || now.mac !== link.iface.mac) {
+        link.socket.close();
+        this.links.delete(name);
+        log.info({ interface: name }, "stopped announcing on interface");
+      } else {
+        link.iface = now;
+      }
+    }
+    for (const [name, iface] of wanted) {
+      if (this.links.has(name)) continue;
+      try {
+        const socket = this.opts.openSocket(name, {
+          protocols: "both",
+          onFrame: (frame, info) => this.onFrame(name, frame, info),
+          onError: (err) => log.warn({ interface: name, err: err.message, code: err.code }, "packet socket error"),
+        });
+        socket.setFastPath(true);
+        this.links.set(name, { iface, socket, vips: new Set(), tableDirty: true });
+        log.info({ interface: name, mac: iface.mac }, "announcing on interface");
+      } catch (err) {
+        log.error({ interface: name, err: (err as Error).message, code: (err as NodeJS.ErrnoException).code }, "cannot open packet socket");
+      }
+    }
+    if (this.links.size === 0) {
+      log.warn({ excluded }, "no eligible interface to announce on");
+    }
+    for (const ip of this.owned.keys()) this.place(ip, false);
+    this.flushTables();
+  }
+
+  /** Makes `ips` exactly the owned set: gains start a GARP burst, losses stop answering at once. */
+  setOwned(ips: ReadonlySet<string>): { gained: string[]; lost: string[] } {
+    const gained: string[] = [];
+    const lost: string[] = [];
+    for (const ip of [...this.owned.keys()]) {
+      if (ips.has(ip)) continue;
+      this.unplace(ip);
+      this.owned.delete(ip);
+      this.schedule.lose(ip);
+      this.lastProbe.delete(ip);
+      this.opts.metrics.announceInterfaces.remove({ ip });
+      lost.push(ip);
+    }
+    for (const ip of ips) {
+      if (this.owned.has(ip)) continue;
+      const bytes = parseIp(ip);
+      if (!bytes) continue;
+      this.owned.set(ip, { bytes, ifaces: [], gainedAt: performance.now() });
+      this.place(ip, true);
+      gained.push(ip);
+    }
+    this.flushTables();
+    if (gained.length > 0) this.armGarp(true);
+    return { gained, lost };
+  }
+
+  /** Stops answering everything and closes the sockets. */
+  close(): void {
+    this.closed = true;
+    this.setOwned(new Set());
+    clearTimeout(this.garpTimer);
+    clearInterval(this.probeTimer);
+    for (const link of this.links.values()) link.socket.close();
+    this.links.clear();
+  }
+
+  private place(ip: string, gained: boolean): void {
+    const owned = this.owned.get(ip)!;
+    const eligible = [...this.links.values()].map((l) => l.iface);
+    const ifaces = eligible.length > 0 ? interfacesForVip(eligible, ip).names : [];
+    const changed = ifaces.join(",") !== owned.ifaces.join(",");
+    if (!changed && !gained) return;
+    this.unplace(ip);
+    owned.ifaces = ifaces;
+    for (const name of ifaces) {
+      const link = this.links.get(name)!;
+      link.vips.add(ip);
+      link.tableDirty = true;
+      if (owned.bytes.length === 16) link.socket.addMembership(ipv6MulticastMac(solicitedNodeMulticast(owned.bytes)));
+      this.opts.metrics.announceInterfaces.set({ ip, interface: name }, 1);
+    }
+    this.opts.log.info({ ip, interfaces: ifaces }, gained ? "announcing ip" : "announcing ip on new interfaces");
+    this.schedule.gain(ip, performance.now());
+  }
+
+  private unplace(ip: string): void {
+    const owned = this.owned.get(ip);
+    if (!owned) return;
+    for (const name of owned.ifaces) {
+      const link = this.links.get(name);
+      if (!link) continue;
+      link.vips.delete(ip);
+      link.tableDirty = true;
+      if (owned.bytes.length === 16 && !link.socket.closed) {
+        try {
+          link.socket.dropMembership(ipv6MulticastMac(solicitedNodeMulticast(owned.bytes)));
+        } catch {
+          // Another owned VIP may share the solicited-node group; the kernel counts memberships.
+        }
+      }
+      this.opts.metrics.announceInterfaces.remove({ ip, interface: name });
+    }
+    owned.ifaces = [];
+  }
+
+  private flushTables(): void {
+    for (const link of this.links.values()) {
+      if (!link.tableDirty || link.socket.closed) continue;
+      const ipv4: Uint8Array[] = [];
+      const ipv6: Uint8Array[] = [];
+      for (const ip of link.vips) {
+        const bytes = this.owned.get(ip)?.bytes;
+        if (bytes) (bytes.length === 4 ? ipv4 : ipv6).push(bytes);
+      }
+      link.socket.setReplyTable({ ipv4, ipv6 });
+      link.tableDirty = false;
+    }
+  }
+
+  private onFrame(name: string, frame: Buffer, info: FrameInfo): void {
+    const link = this.links.get(name);
+    if (!link) return;
+    const { metrics } = this.opts;
+    const decision = respondToFrame(frame, { ourMac: link.socket.mac, announced: link.vips, localMacs: this.localMacs });
+    if (decision.action === "drop") {
+      metrics.framesDropped.inc({ reason: decision.reason });
+      return;
+    }
+    if (decision.action === "reply") {
+      metrics.requestsReceived.inc({ ip: decision.ip });
+      if (!info.answered) {
+        try {
+          link.socket.send(decision.frame);
+        } catch (err) {
+          this.opts.log.warn({ interface: name, ip: decision.ip, err: (err as Error).message }, "reply not sent");
+          return;
+        }
+      }
+      metrics.responsesSent.inc({ ip: decision.ip });
+    }
+    if (decision.conflict) this.noteConflict(name, decision.conflict);
+  }
+
+  private noteConflict(iface: string, conflict: Conflict): void {
+    const owned = this.owned.get(conflict.ip);
+    if (!owned) return;
+    const now = performance.now();
+    if (now - owned.gainedAt < (this.opts.conflictGraceMs ?? 1500)) return;
+    this.opts.metrics.arpConflicts.inc({ ip: conflict.ip, mac: conflict.mac });
+    this.opts.metrics.arpConflictActive.set({ ip: conflict.ip }, 1);
+    this.conflictSeen.set(conflict.ip, now);
+    this.opts.onConflict({ ...conflict, iface });
+  }
+
+  /** Sends due gratuitous rounds and re-arms the timer for the next one. */
+  private armGarp(now: boolean): void {
+    clearTimeout(this.garpTimer);
+    if (this.closed) return;
+    const fire = () => {
+      const t = performance.now();
+      for (const { ip } of this.schedule.due(t)) this.announce(ip);
+      this.armGarp(false);
+    };
+    if (now) {
+      fire();
+      return;
+    }
+    const next = this.schedule.nextWakeupMs();
+    if (next === undefined) return;
+    this.garpTimer = setTimeout(fire, Math.max(0, next - performance.now()));
+    this.garpTimer.unref();
+  }
+
+  private announce(ip: string): void {
+    const owned = this.owned.get(ip);
+    if (!owned) return;
+    for (const name of owned.ifaces) {
+      const link = this.links.get(name);
+      if (!link || link.socket.closed) continue;
+      for (const frame of announcementFrames(link.socket.mac, owned.bytes)) {
+        try {
+          link.socket.send(frame);
+          this.opts.metrics.gratuitousSent.inc({ ip });
+        } catch (err) {
+          this.opts.log.warn({ interface: name, ip, err: (err as Error).message }, "gratuitous announcement not sent");
+        }
+      }
+    }
+  }
+
+  /** Probes a few owned VIPs per tick for other holders, each at most once per probe interval. */
+  private probeTick(): void {
+    const now = performance.now();
+    const interval = this.opts.conflictProbeMs;
+    for (const [ip, at] of this.conflictSeen) {
+      if (now - at > 3 * interval) {
+        this.conflictSeen.delete(ip);
+        this.opts.metrics.arpConflictActive.set({ ip }, 0);
+      }
+    }
+    if (this.probeQueue.length === 0) {
+      // First probe right after the handover grace period, then once per interval.
+      const grace = this.opts.conflictGraceMs ?? 1500;
+      for (const [ip, owned] of this.owned) {
+        const last = this.lastProbe.get(ip);
+        if (last === undefined ? now - owned.gainedAt >= grace : now - last >= interval) this.probeQueue.push(ip);
+      }
+    }
+    let sent = 0;
+    while (sent < probesPerTick && this.probeQueue.length > 0) {
+      const ip = this.probeQueue.shift()!;
+      const owned = this.owned.get(ip);
+      if (!owned) continue;
+      this.lastProbe.set(ip, now);
+      for (const name of owned.ifaces) {
+        const link = this.links.get(name);
+        if (!link || link.socket.closed) continue;
+        try {
+          link.socket.send(conflictProbe(link.socket.mac, owned.bytes));
+        } catch {
+          // A link going down is noticed by the rescan.
+        }
+      }
+      sent++;
+    }
+  }
+}

@@ -1,0 +1,366 @@
+// AF_PACKET sockets for the speaker: bound to one interface, filtered in the kernel to ARP and
+// NDP, read on the Node event loop (uv_poll, no threads), with an optional native fast path that
+// answers ARP requests and Neighbour Solicitations for VIPs before JavaScript sees the frame.
+//
+// JavaScript (see speaker/packet-socket.ts for the typed wrapper):
+//   const s = new PacketSocket("eth0", "both", (frame, packetType, answered) => {}, (error) => {});
+//   s.send(frame); s.addMembership(mac); s.setReplyTable(["10.0.0.10"], ["fd00::10"]); s.close();
+
+#include <napi.h>
+#include <uv.h>
+
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "errno_error.h"
+#include "fast_reply.h"
+#include "link_filter.h"
+
+namespace blb {
+namespace {
+
+constexpr int kFramesPerWakeup = 64;  // then yield to the rest of the event loop
+
+// One receive buffer per thread, shared by its sockets: frames are copied out before JavaScript runs,
+// and poll callbacks on one loop never nest.
+thread_local uint8_t receive_buffer[65536];
+
+// Opens the socket so that it never sees an unfiltered frame: protocol 0 (receives nothing) until the
+// filter is attached, then bound to the interface and protocol. Throws; never leaks the descriptor.
+int OpenFilteredSocket(Napi::Env env, const std::string& ifname, uint16_t protocol, unsigned* ifindex,
+                       Mac* mac) {
+  const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    const int err = errno;
+    throw ErrnoError(env, err, "socket", ifname,
+                     err == EPERM ? " — the speaker needs CAP_NET_RAW" : "");
+  }
+  auto fail = [&](int err, const char* syscall, const std::string& hint = "") {
+    close(fd);
+    return ErrnoError(env, err, syscall, ifname, hint);
+  };
+  const sock_fprog program = {sizeof kNeighborDiscoveryFilter / sizeof kNeighborDiscoveryFilter[0],
+                              const_cast<sock_filter*>(kNeighborDiscoveryFilter)};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0)
+    throw fail(errno, "setsockopt(SO_ATTACH_FILTER)");
+  const int one = 1;  // don't hand our own transmissions back to us (Linux >= 4.20; older: harmless)
+  if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) != 0 && errno != ENOPROTOOPT)
+    throw fail(errno, "setsockopt(PACKET_IGNORE_OUTGOING)");
+
+  if (ifname.empty() || ifname.size() >= IFNAMSIZ || (*ifindex = if_nametoindex(ifname.c_str())) == 0)
+    throw fail(ENODEV, "if_nametoindex", " — no interface with that name in this network namespace");
+  ifreq request{};
+  std::memcpy(request.ifr_name, ifname.c_str(), ifname.size());
+  if (ioctl(fd, SIOCGIFHWADDR, &request) != 0) throw fail(errno, "ioctl(SIOCGIFHWADDR)");
+  if (request.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+    throw fail(EINVAL, "ioctl(SIOCGIFHWADDR)",
+               " — not an Ethernet interface (ARPHRD " + std::to_string(request.ifr_hwaddr.sa_family) + ")");
+  std::memcpy(mac->data(), request.ifr_hwaddr.sa_data, 6);
+
+  sockaddr_ll address{};
+  address.sll_family = AF_PACKET;
+  address.sll_protocol = htons(protocol);
+  address.sll_ifindex = static_cast<int>(*ifindex);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) throw fail(errno, "bind");
+  return fd;
+}
+
+// Parses an array of IPs (strings, or 4/16-byte Uint8Arrays) into `out`; throws naming the bad entry.
+template <size_t N>
+void ParseAddresses(Napi::Env env, Napi::Value list, const char* family,
+                    std::unordered_set<std::array<uint8_t, N>, AddressHash>* out) {
+  if (!list.IsArray()) throw Napi::TypeError::New(env, std::string("reply table: ") + family + " must be an array");
+  Napi::Array array = list.As<Napi::Array>();
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value entry = array.Get(i);
+    std::array<uint8_t, N> address{};
+    bool valid = false;
+    std::string shown = "not a string or Uint8Array";
+    if (entry.IsString()) {
+      const std::string text = entry.As<Napi::String>().Utf8Value();
+      shown = "\"" + text + "\"";
+      valid = inet_pton(N == 4 ? AF_INET : AF_INET6, text.c_str(), address.data()) == 1;
+    } else if (entry.IsTypedArray() && entry.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+      Napi::Uint8Array bytes = entry.As<Napi::Uint8Array>();
+      shown = std::to_string(bytes.ByteLength()) + " bytes";
+      valid = bytes.ByteLength() == N;
+      if (valid) std::memcpy(address.data(), bytes.Data(), N);
+    }
+    if (!valid)
+      throw Napi::TypeError::New(env, std::string("reply table: ") + family + "[" + std::to_string(i) + "] is " +
+                                          shown + ", not an " + family + " address (a string, or " +
+                                          std::to_string(N) + " bytes)");
+    out->insert(address);
+  }
+}
+
+ReplyTable ParseReplyTable(Napi::Env env, Napi::Value ipv4, Napi::Value ipv6) {
+  ReplyTable table;
+  ParseAddresses<4>(env, ipv4, "IPv4", &table.ipv4);
+  ParseAddresses<16>(env, ipv6, "IPv6", &table.ipv6);
+  return table;
+}
+
+class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "PacketSocket",
+                       {
+                           InstanceMethod<&PacketSocket::Send>("send"),
+                           InstanceMethod<&PacketSocket::AddMembership>("addMembership"),
+                           InstanceMethod<&PacketSocket::DropMembership>("dropMembership"),
+                           InstanceMethod<&PacketSocket::SetReplyTable>("setReplyTable"),
+                           InstanceMethod<&PacketSocket::SetFastPath>("setFastPath"),
+                           InstanceMethod<&PacketSocket::RefLoop>("ref"),
+                           InstanceMethod<&PacketSocket::UnrefLoop>("unref"),
+                           InstanceMethod<&PacketSocket::Close>("close"),
+                           InstanceAccessor<&PacketSocket::Ifindex>("ifindex"),
+                           InstanceAccessor<&PacketSocket::MacAddress>("mac"),
+                           InstanceAccessor<&PacketSocket::Closed>("closed"),
+                       });
+  }
+
+  explicit PacketSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PacketSocket>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4 || !info[0].IsString() || !info[1].IsString() || !info[2].IsFunction() ||
+        !info[3].IsFunction())
+      throw Napi::TypeError::New(env, "usage: new PacketSocket(ifname, \"arp\" | \"ndp\" | \"both\", onFrame, onError)");
+    ifname_ = info[0].As<Napi::String>().Utf8Value();
+    const std::string protocols = info[1].As<Napi::String>().Utf8Value();
+    uint16_t protocol;
+    if (protocols == "arp") protocol = ETH_P_ARP;
+    else if (protocols == "ndp") protocol = ETH_P_IPV6;
+    else if (protocols == "both") protocol = ETH_P_ALL;
+    else throw Napi::TypeError::New(env, "protocols must be \"arp\", \"ndp\" or \"both\", got \"" + protocols + "\"");
+
+    const int fd = OpenFilteredSocket(env, ifname_, protocol, &ifindex_, &mac_);
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    int status = uv_poll_init(loop, poll_, fd);
+    if (status != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      close(fd);
+      throw ErrnoError(env, -status, "uv_poll_init", ifname_);
+    }
+    fd_ = fd;
+    poll_->data = this;
+    uv_poll_start(poll_, UV_READABLE, [](uv_poll_t* handle, int result, int) {
+      static_cast<PacketSocket*>(handle->data)->OnReadable(result);
+    });
+    on_frame_ = Napi::Persistent(info[2].As<Napi::Function>());
+    on_error_ = Napi::Persistent(info[3].As<Napi::Function>());
+    async_context_ = std::make_unique<Napi::AsyncContext>(env, "PacketSocket", info.This().As<Napi::Object>());
+    // Worker shutdown: close the handle before the loop goes away.
+    napi_add_async_cleanup_hook(env, [](napi_async_cleanup_hook_handle, void* self) {
+      static_cast<PacketSocket*>(self)->Shutdown();
+    }, this, &cleanup_hook_);
+    Ref();  // an open socket stays alive (and keeps its callbacks) until closed
+  }
+
+ private:
+  // Stops polling, closes the descriptor and drops the callbacks and table at once; the handle itself
+  // is freed on the next loop turn, and then this object is left to the garbage collector.
+  void Shutdown() {
+    if (fd_ < 0) return;
+    uv_poll_stop(poll_);
+    close(fd_);
+    fd_ = -1;
+    on_frame_.Reset();
+    on_error_.Reset();
+    table_ = ReplyTable();
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
+      auto* self = static_cast<PacketSocket*>(handle->data);
+      delete reinterpret_cast<uv_poll_t*>(handle);
+      self->poll_ = nullptr;
+      if (self->cleanup_hook_ != nullptr) napi_remove_async_cleanup_hook(self->cleanup_hook_);
+      self->cleanup_hook_ = nullptr;
+      self->Unref();
+    });
+  }
+
+  void OnReadable(int status) {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    Napi::CallbackScope callback_scope(env, *async_context_);
+    if (status < 0) {
+      Deliver(on_error_, {ErrnoError(env, -status, "uv_poll", ifname_).Value()});
+      return;
+    }
+    for (int i = 0; i < kFramesPerWakeup && fd_ >= 0; ++i) {
+      sockaddr_ll from{};
+      socklen_t from_length = sizeof from;
+      const ssize_t received = recvfrom(fd_, receive_buffer, sizeof receive_buffer, MSG_TRUNC,
+                                        reinterpret_cast<sockaddr*>(&from), &from_length);
+      if (received < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)  // e.g. ENETDOWN once when the link goes down
+          Deliver(on_error_, {ErrnoError(env, errno, "recvfrom", ifname_).Value()});
+        return;
+      }
+      const size_t length = std::min(static_cast<size_t>(received), sizeof receive_buffer);
+      const bool answered = fast_path_ && Answer(env, receive_buffer, length);
+      if (fd_ < 0) return;  // closed by onError
+      if (!Deliver(on_frame_, {Napi::Buffer<uint8_t>::Copy(env, receive_buffer, length),
+                               Napi::Number::New(env, from.sll_pkttype), Napi::Boolean::New(env, answered)}))
+        return;
+    }
+  }
+
+  bool Answer(Napi::Env env, const uint8_t* frame, size_t length) {
+    uint8_t reply[kMaxReplyLength];
+    const size_t reply_length = BuildFastReply(frame, length, mac_, table_, reply);
+    if (reply_length == 0) return false;
+    const int err = Transmit(reply, reply_length);
+    if (err == 0) return true;
+    Deliver(on_error_, {ErrnoError(env, err, "sendto", ifname_, " — native fast-path reply not sent").Value()});
+    return false;
+  }
+
+  // Calls into JavaScript; a throwing callback becomes an uncaught exception, as for any event handler.
+  bool Deliver(const Napi::FunctionReference& callback, std::initializer_list<napi_value> args) {
+    if (callback.IsEmpty()) return false;  // closed meanwhile
+    try {
+      callback.Call(Value(), args);
+      return true;
+    } catch (const Napi::Error& error) {
+      napi_fatal_exception(Env(), error.Value());
+      return false;
+    }
+  }
+
+  // Returns 0 or the errno of sendto.
+  int Transmit(const uint8_t* frame, size_t length) {
+    sockaddr_ll to{};
+    to.sll_family = AF_PACKET;
+    to.sll_protocol = htons(static_cast<uint16_t>(frame[12] << 8 | frame[13]));
+    to.sll_ifindex = static_cast<int>(ifindex_);
+    to.sll_halen = 6;
+    std::memcpy(to.sll_addr, frame, 6);
+    const ssize_t sent = sendto(fd_, frame, length, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    return sent < 0 ? errno : 0;
+  }
+
+  void ThrowIfClosed(Napi::Env env, const char* operation) {
+    if (fd_ < 0) throw ErrnoError(env, EBADF, operation, ifname_, " — the packet socket is closed");
+  }
+
+  static Napi::Uint8Array BytesArgument(const Napi::CallbackInfo& info, const char* usage) {
+    if (info.Length() < 1 || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+      throw Napi::TypeError::New(info.Env(), usage);
+    return info[0].As<Napi::Uint8Array>();
+  }
+
+  void Send(const Napi::CallbackInfo& info) {
+    Napi::Uint8Array frame = BytesArgument(info, "send(frame: Uint8Array): frame must be bytes");
+    if (frame.ByteLength() < 14)
+      throw Napi::RangeError::New(info.Env(), "send: a frame needs at least the 14-byte Ethernet header, got " +
+                                                  std::to_string(frame.ByteLength()) + " bytes");
+    ThrowIfClosed(info.Env(), "sendto");
+    const int err = Transmit(frame.Data(), frame.ByteLength());
+    if (err != 0) throw ErrnoError(info.Env(), err, "sendto", ifname_);
+  }
+
+  void ChangeMembership(const Napi::CallbackInfo& info, int option, const char* name) {
+    Napi::Uint8Array mac = BytesArgument(info, "membership: mac must be a 6-byte Uint8Array");
+    if (mac.ByteLength() != 6 || (mac[0] & 1) == 0)
+      throw Napi::TypeError::New(info.Env(), std::string(name) + ": expected a 6-byte multicast MAC address (first octet odd), got " +
+                                                 std::to_string(mac.ByteLength()) + " bytes starting " + std::to_string(mac.ByteLength() ? mac[0] : 0));
+    ThrowIfClosed(info.Env(), name);
+    packet_mreq request{};
+    request.mr_ifindex = static_cast<int>(ifindex_);
+    request.mr_type = PACKET_MR_MULTICAST;
+    request.mr_alen = 6;
+    std::memcpy(request.mr_address, mac.Data(), 6);
+    if (setsockopt(fd_, SOL_PACKET, option, &request, sizeof request) != 0)
+      throw ErrnoError(info.Env(), errno, name, ifname_);
+  }
+
+  void AddMembership(const Napi::CallbackInfo& info) {
+    ChangeMembership(info, PACKET_ADD_MEMBERSHIP, "setsockopt(PACKET_ADD_MEMBERSHIP)");
+  }
+
+  void DropMembership(const Napi::CallbackInfo& info) {
+    ChangeMembership(info, PACKET_DROP_MEMBERSHIP, "setsockopt(PACKET_DROP_MEMBERSHIP)");
+  }
+
+  // Replaces the whole table; on a bad entry nothing changes.
+  void SetReplyTable(const Napi::CallbackInfo& info) { table_ = ParseReplyTable(info.Env(), info[0], info[1]); }
+
+  void SetFastPath(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "setFastPath(enabled: boolean)");
+    fast_path_ = info[0].As<Napi::Boolean>().Value();
+  }
+
+  void RefLoop(const Napi::CallbackInfo&) {
+    if (fd_ >= 0) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+  }
+
+  void UnrefLoop(const Napi::CallbackInfo&) {
+    if (fd_ >= 0) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+  }
+
+  void Close(const Napi::CallbackInfo&) { Shutdown(); }
+
+  Napi::Value Ifindex(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ifindex_); }
+
+  Napi::Value MacAddress(const Napi::CallbackInfo& info) {
+    return Napi::Buffer<uint8_t>::Copy(info.Env(), mac_.data(), mac_.size());
+  }
+
+  Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), fd_ < 0); }
+
+  std::string ifname_;
+  unsigned ifindex_ = 0;
+  Mac mac_{};
+  int fd_ = -1;
+  uv_poll_t* poll_ = nullptr;  // heap-allocated: freed by uv_close's callback, which may outlive a close()
+  napi_async_cleanup_hook_handle cleanup_hook_ = nullptr;
+  Napi::FunctionReference on_frame_;
+  Napi::FunctionReference on_error_;
+  std::unique_ptr<Napi::AsyncContext> async_context_;
+  ReplyTable table_;
+  bool fast_path_ = false;
+};
+
+// What the fast path would send in reply to `frame`, for tests and diagnostics:
+//   buildFastReply(frame, mac, ["10.0.0.10"], ["fd00::10"]) → Buffer | null
+Napi::Value BuildFastReplyForJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsTypedArray() || !info[1].IsTypedArray())
+    throw Napi::TypeError::New(env, "usage: buildFastReply(frame, mac, ipv4[], ipv6[])");
+  Napi::Uint8Array frame = info[0].As<Napi::Uint8Array>();
+  Napi::Uint8Array mac_bytes = info[1].As<Napi::Uint8Array>();
+  if (mac_bytes.ByteLength() != 6) throw Napi::TypeError::New(env, "buildFastReply: mac must be 6 bytes");
+  Mac mac;
+  std::memcpy(mac.data(), mac_bytes.Data(), 6);
+  const ReplyTable table = ParseReplyTable(env, info[2], info[3]);
+  uint8_t reply[kMaxReplyLength];
+  const size_t length = BuildFastReply(frame.Data(), frame.ByteLength(), mac, table, reply);
+  if (length == 0) return env.Null();
+  return Napi::Buffer<uint8_t>::Copy(env, reply, length);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("PacketSocket", PacketSocket::Define(env));
+  exports.Set("buildFastReply", Napi::Function::New<BuildFastReplyForJs>(env, "buildFastReply"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace blb
+
+static Napi::Object InitPacketSocket(Napi::Env env, Napi::Object exports) { return blb::Init(env, exports); }
+NODE_API_MODULE(packet_socket, InitPacketSocket)

@@ -1,0 +1,191 @@
+/**
+ * Benchmark (not a test): ARP reply round-trip time of the speaker against the kernel's own reply, on a veth
+ * pair between a client and a node network namespace. RTT is taken from packet timestamps of a tcpdump capture
+ * on the client's interface (request leaving → reply arriving, nanosecond precision), not from arping's own
+ * figures. Needs root. Prints JSON (microseconds):
+ *
+ *   ./node_modules/.bin/node test/bench/arp-rtt.ts [requests=220] [warmup=20]
+ *
+ * Responders: "kernel" (the VIP bound to the node's interface), "js" (the speaker's packet socket, frames
+ * decided by speaker/responder.ts and sent from JavaScript) and "native" (the addon's fast path).
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const REQUESTS = Number(process.argv[2] ?? 220);
+const WARMUP = Number(process.argv[3] ?? 20);
+const INTERVAL_SECONDS = "0.01";
+const CLIENT_NS = `blb-rtt-${process.pid}-c`;
+const NODE_NS = `blb-rtt-${process.pid}-n`;
+const VIP = "10.78.0.100";
+const NODE = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
+const RESPONDER = fileURLToPath(new URL("./arp-responder.ts", import.meta.url));
+
+function sh(command: string, ...args: string[]): string {
+  return execFileSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** Resolves with the first stdout/stderr line matching `pattern`; rejects after `ms`. */
+function waitForLine(child: ChildProcess, pattern: RegExp, ms = 5_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${ms} ms`)), ms);
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream === null) continue;
+      createInterface({ input: stream }).on("line", (line) => {
+        if (pattern.test(line)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+    child.on("exit", (code) => reject(new Error(`exited (${code}) before printing ${pattern}`)));
+  });
+}
+
+function exited(child: ChildProcess, ms = 5_000): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      resolve();
+    }, ms);
+    child.on("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+interface Packet {
+  timeNs: bigint;
+  data: Buffer;
+}
+
+/** Reads a pcap file (either byte order, micro- or nanosecond timestamps). */
+function readPcap(path: string): Packet[] {
+  const file = readFileSync(path);
+  const magic = file.readUInt32LE(0);
+  const littleEndian = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+  const read32 = (offset: number) => (littleEndian ? file.readUInt32LE(offset) : file.readUInt32BE(offset));
+  const nano = read32(0) === 0xa1b23c4d;
+  const packets: Packet[] = [];
+  for (let at = 24; at + 16 <= file.length; ) {
+    const seconds = BigInt(read32(at));
+    const fraction = BigInt(read32(at + 4));
+    const length = read32(at + 8);
+    packets.push({ timeNs: seconds * 1_000_000_000n + (nano ? fraction : fraction * 1000n), data: file.subarray(at + 16, at + 16 + length) });
+    at += 16 + length;
+  }
+  return packets;
+}
+
+/** Pairs each ARP request for the VIP with the first reply from the VIP before the next request. */
+function roundTrips(packets: Packet[], vip: Buffer): { rtts: number[]; unanswered: number } {
+  const isArp = (p: Packet, op: number) => p.data.length >= 42 && p.data.readUInt16BE(12) === 0x0806 && p.data.readUInt16BE(20) === op;
+  const rtts: number[] = [];
+  let unanswered = 0;
+  let pending: bigint | undefined;
+  for (const p of packets) {
+    if (isArp(p, 1) && p.data.subarray(38, 42).equals(vip)) {
+      if (pending !== undefined) unanswered++;
+      pending = p.timeNs;
+    } else if (isArp(p, 2) && p.data.subarray(28, 32).equals(vip) && pending !== undefined) {
+      rtts.push(Number(p.timeNs - pending) / 1000);
+      pending = undefined;
+    }
+  }
+  if (pending !== undefined) unanswered++;
+  return { rtts, unanswered };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function measure(mode: "kernel" | "js" | "native", dir: string): Promise<object> {
+  let responder: ChildProcess | undefined;
+  if (mode === "kernel") {
+    sh("ip", "-n", NODE_NS, "addr", "add", `${VIP}/32`, "dev", "spk0");
+  } else {
+    responder = spawn("ip", ["netns", "exec", NODE_NS, NODE, RESPONDER, "spk0", mode, VIP], { stdio: ["pipe", "pipe", "pipe"] });
+    await waitForLine(responder, /^ready$/);
+  }
+  const capture = join(dir, `${mode}.pcap`);
+  const tcpdump = spawn("ip", ["netns", "exec", CLIENT_NS, "tcpdump", "-i", "cli0", "-n", "-U", "--time-stamp-precision=nano", "-w", capture, "arp"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    await waitForLine(tcpdump, /listening on/);
+    sh("ip", "netns", "exec", CLIENT_NS, "arping", "-q", "-c", String(REQUESTS), "-W", INTERVAL_SECONDS, "-w", "30", "-i", "cli0", VIP);
+  } catch (error) {
+    // arping exits 1 when some requests went unanswered; the capture tells how many.
+    if ((error as { status?: number }).status !== 1) throw error;
+  } finally {
+    tcpdump.kill("SIGINT");
+    await exited(tcpdump);
+    if (responder !== undefined) {
+      responder.stdin?.end();
+      await exited(responder);
+    }
+    if (mode === "kernel") sh("ip", "-n", NODE_NS, "addr", "del", `${VIP}/32`, "dev", "spk0");
+  }
+  const { rtts, unanswered } = roundTrips(readPcap(capture), Buffer.from(VIP.split(".").map(Number)));
+  const sorted = rtts.slice(WARMUP).sort((a, b) => a - b);
+  const round = (us: number) => Math.round(us * 10) / 10;
+  return {
+    samples: sorted.length,
+    unanswered,
+    p50: round(percentile(sorted, 50)),
+    p95: round(percentile(sorted, 95)),
+    min: round(sorted[0]),
+    max: round(sorted[sorted.length - 1]),
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "blb-arp-rtt-"));
+  try {
+    sh("ip", "netns", "add", CLIENT_NS);
+    sh("ip", "netns", "add", NODE_NS);
+    sh("ip", "-n", NODE_NS, "link", "add", "name", "spk0", "type", "veth", "peer", "name", "cli0", "netns", CLIENT_NS);
+    sh("ip", "-n", NODE_NS, "addr", "add", "10.78.0.2/24", "dev", "spk0");
+    sh("ip", "-n", CLIENT_NS, "addr", "add", "10.78.0.1/24", "dev", "cli0");
+    sh("ip", "-n", NODE_NS, "link", "set", "spk0", "up");
+    sh("ip", "-n", CLIENT_NS, "link", "set", "cli0", "up");
+    const results: Record<string, { p50: number; p95: number }> = {};
+    for (const mode of ["kernel", "js", "native"] as const) results[mode] = (await measure(mode, dir)) as { p50: number; p95: number };
+    const ratio = (mode: string, p: "p50" | "p95") => Math.round((results[mode][p] / results.kernel[p]) * 100) / 100;
+    console.log(
+      JSON.stringify(
+        {
+          unit: "µs",
+          requests: REQUESTS,
+          warmup: WARMUP,
+          ...results,
+          ratioToKernel: {
+            js: { p50: ratio("js", "p50"), p95: ratio("js", "p95") },
+            native: { p50: ratio("native", "p50"), p95: ratio("native", "p95") },
+          },
+          goal: "native p50 <= 1.5 × kernel",
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    for (const ns of [CLIENT_NS, NODE_NS]) {
+      try {
+        sh("ip", "netns", "del", ns);
+      } catch {
+        // not created
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

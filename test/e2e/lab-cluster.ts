@@ -1,0 +1,229 @@
+import { CoreV1Api, type V1Service } from "@kubernetes/client-node";
+import type { ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
+import { addLoadBalancerDnat } from "../netns/kube-proxy-rules.ts";
+import { spawnIn } from "../netns/run.ts";
+import { buildTopology, type Topology, type TopologyNode } from "../netns/topology.ts";
+
+const node24 = new URL("../../node_modules/.bin/node", import.meta.url).pathname;
+const repo = new URL("../../", import.meta.url).pathname;
+
+/** A process we started, with its output kept for diagnosis. */
+export interface Proc {
+  child: ChildProcess;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+/** The whole user story on one machine: a LAN of namespaces, the simulator, the controller and a speaker per node. */
+export interface LabCluster {
+  topo: Topology;
+  sim: KubeSim;
+  core: CoreV1Api;
+  /** Kubeconfig (admin) whose server is reachable from every namespace and the host. */
+  kubeconfigPath: string;
+  controller: Proc | undefined;
+  speakers: Map<string, Proc>;
+  startController(extraArgs?: string[]): Promise<Proc>;
+  startSpeaker(node: TopologyNode, extraArgs?: string[]): Promise<Proc>;
+  /** Starts each node's HTTP backend ("served by NODE") on port 8080 and a ready Pod object for it. */
+  startBackends(app: string, nodes?: TopologyNode[]): Promise<void>;
+  /** kube-proxy's part on every node: DNAT VIP:port to the node's backend. */
+  addDnat(vip: string, port?: number): Promise<void>;
+  /** Diagnostic dump of every process's output. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export interface LabClusterOptions {
+  prefix: string;
+  index: number;
+  nodeNames: string[];
+  /** Extra speaker flags for every speaker. */
+  speakerArgs?: string[];
+  /** Kubeconfig to give the speakers and the controller instead of admin (RBAC tests). */
+  identities?: { controller?: string; speaker?: string };
+}
+
+function track(child: ChildProcess, label: string, sink: string[]): Proc {
+  const output: string[] = [];
+  const push = (chunk: Buffer) => {
+    for (const line of chunk.toString().split("\n")) {
+      if (!line) continue;
+      output.push(line);
+      sink.push(`[${label}] ${line}`);
+      if (output.length > 5000) output.shift();
+    }
+  };
+  child.stdout?.on("data", push);
+  child.stderr?.on("data", push);
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output, exited };
+}
+
+/** Waits until `proc` printed a line containing `text`, or throws after `ms` with its output. */
+export async function waitForLine(proc: Proc, text: string, ms = 15_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const line = proc.output.find((l) => l.includes(text));
+    if (line) return line;
+    if (proc.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no line with "${text}" within ${ms} ms; output:\n${proc.output.slice(-40).join("\n")}`);
+}
+
+/**
+ * Builds the namespaces, starts the simulator in-process on the host end of the infra link,
+ * registers one Ready Node per node namespace, and writes a kubeconfig every namespace can use.
+ *
+ * @example
+ * const lab = await startLabCluster({ prefix: "blbe2e", index: 31, nodeNames: ["node-1", "node-2", "node-3"] });
+ * try { await lab.startController(); ... } finally { await lab.stop(); }
+ */
+export async function startLabCluster(opts: LabClusterOptions): Promise<LabCluster> {
+  const topo = await buildTopology({ prefix: opts.prefix, nodeNames: opts.nodeNames, index: opts.index });
+  const all: string[] = [];
+  const procs: Proc[] = [];
+  let sim: KubeSim | undefined;
+  try {
+    sim = await startKubeSim({ host: topo.hostAddress, port: 0 });
+    const kubeconfigPath = sim.kubeconfigPath;
+    const core = sim.client.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: "metallb-system" } } });
+    for (const node of topo.nodes) {
+      const created = await core.createNode({
+        body: { metadata: { name: node.name, labels: { "kubernetes.io/hostname": node.name } } },
+      });
+      await core.replaceNodeStatus({
+        name: node.name,
+        body: {
+          ...created,
+          status: {
+            addresses: [
+              { type: "InternalIP", address: node.ipv4 },
+              { type: "InternalIP", address: node.ipv6 },
+              { type: "Hostname", address: node.name },
+            ],
+            conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "simulated", lastHeartbeatTime: new Date(), lastTransitionTime: new Date() }],
+          },
+        },
+      });
+    }
+    const speakers = new Map<string, Proc>();
+    const backends = new Set<string>();
+    const lab: LabCluster = {
+      topo,
+      sim,
+      core,
+      kubeconfigPath,
+      controller: undefined,
+      speakers,
+      async startController(extraArgs = []) {
+        const child = spawnIn(topo.infra.ns, [
+          node24,
+          join(repo, "controller/main.ts"),
+          "--kubeconfig",
+          opts.identities?.controller ?? kubeconfigPath,
+          "--metrics-port",
+          "7472",
+          "--metrics-host",
+          topo.infra.ipv4,
+          ...extraArgs,
+        ]);
+        topo.track(child);
+        const proc = track(child, "controller", all);
+        procs.push(proc);
+        lab.controller = proc;
+        await waitForLine(proc, "became leader", 20_000);
+        return proc;
+      },
+      async startSpeaker(node, extraArgs = []) {
+        const child = spawnIn(node.ns, [
+          node24,
+          join(repo, "speaker/main.ts"),
+          "--kubeconfig",
+          opts.identities?.speaker ?? kubeconfigPath,
+          "--node-name",
+          node.name,
+          "--metrics-port",
+          "7473",
+          "--metrics-host",
+          node.ipv4,
+          "--kube-proxy-mode-url",
+          "http://127.0.0.1:1/proxyMode",
+          ...(opts.speakerArgs ?? []),
+          ...extraArgs,
+        ]);
+        topo.track(child);
+        const proc = track(child, node.name, all);
+        procs.push(proc);
+        speakers.set(node.name, proc);
+        await waitForLine(proc, "speaker ready", 20_000);
+        return proc;
+      },
+      async startBackends(app, nodes = topo.nodes) {
+        for (const node of nodes) {
+          if (!backends.has(node.name)) {
+            const child = spawnIn(node.ns, [node24, join(repo, "test/e2e/backend.ts"), node.name, "8080"]);
+            topo.track(child);
+            const proc = track(child, `backend-${node.name}`, all);
+            procs.push(proc);
+            backends.add(node.name);
+            await waitForLine(proc, "listening", 10_000);
+          }
+          const pod = await core.createNamespacedPod({
+            namespace: "default",
+            body: {
+              metadata: { name: `${app}-${node.name}`, labels: { app } },
+              spec: { nodeName: node.name, containers: [{ name: "web", image: "nginx", ports: [{ containerPort: 8080 }] }] },
+            },
+          });
+          await core.replaceNamespacedPodStatus({
+            name: pod.metadata!.name!,
+            namespace: "default",
+            body: {
+              ...pod,
+              status: {
+                phase: "Running",
+                podIP: node.ipv4,
+                podIPs: [{ ip: node.ipv4 }, { ip: node.ipv6 }],
+                conditions: [{ type: "Ready", status: "True" }],
+              },
+            },
+          });
+        }
+      },
+      async addDnat(vip, port = 80) {
+        for (const node of topo.nodes) await addLoadBalancerDnat(node.ns, vip, port, vip.includes(":") ? node.ipv6 : node.ipv4, 8080);
+      },
+      logs: () => all.join("\n"),
+      async stop() {
+        for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+        await sim?.stop();
+        await topo.destroy();
+      },
+    };
+    return lab;
+  } catch (err) {
+    for (const p of procs) p.child.kill("SIGKILL");
+    await sim?.stop();
+    await topo.destroy();
+    throw err;
+  }
+}
+
+/** The VIP(s) of a Service once the controller assigned them. */
+export async function waitForVip(core: CoreV1Api, name: string, ms = 15_000, namespace = "default"): Promise<string[]> {
+  const deadline = Date.now() + ms;
+  let svc: V1Service | undefined;
+  while (Date.now() < deadline) {
+    svc = await core.readNamespacedService({ name, namespace });
+    const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip!).filter(Boolean);
+    if (ips.length > 0) return ips;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`service ${namespace}/${name} got no IP within ${ms} ms`);
+}
+
