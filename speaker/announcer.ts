@@ -69,6 +69,7 @@ export class Announcer {
   private readonly probeQueue: string[] = [];
   private readonly lastProbe = new Map<string, number>();
   private readonly conflictSeen = new Map<string, number>();
+  private quietUntil = 0;
   private closed = false;
 
   constructor(opts: AnnouncerOptions) {
@@ -159,6 +160,14 @@ export class Announcer {
     this.flushTables();
     if (gained.length > 0) this.armGarp(true);
     return { gained, lost };
+  }
+
+  /**
+   * Ignores claims by other MACs for a while: ownership is in flux after the set of live speakers
+   * changed, and the previous or next owner's announcements are the handover, not a conflict.
+   */
+  handoverInProgress(): void {
+    this.quietUntil = performance.now() + (this.opts.conflictGraceMs ?? 1500);
   }
 
   /** Stops answering everything and closes the sockets. */
@@ -252,7 +261,7 @@ export class Announcer {
     const owned = this.owned.get(conflict.ip);
     if (!owned) return;
     const now = performance.now();
-    if (now - owned.gainedAt < (this.opts.conflictGraceMs ?? 1500)) return;
+    if (now - owned.gainedAt < (this.opts.conflictGraceMs ?? 1500) || now < this.quietUntil) return;
     this.opts.metrics.arpConflicts.inc({ ip: conflict.ip, mac: conflict.mac });
     this.opts.metrics.arpConflictActive.set({ ip: conflict.ip }, 1);
     this.conflictSeen.set(conflict.ip, now);

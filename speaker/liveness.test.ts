@@ -85,4 +85,36 @@ describe("Liveness", () => {
     expect(l.nextChangeAt(200)).toBe(700);
     expect(l.nextChangeAt(800)).toBe(4000);
   });
+
+  it("a speaker whose heartbeats are lost while a majority hears each other knows it is cut off", () => {
+    const l = cluster("a");
+    l.observePeerView("b", new Set(["a", "b", "c"]));
+    l.observePeerView("c", new Set(["a", "b", "c"]));
+    expect(l.excludedByMajority(100)).toBeUndefined();
+    l.observePeerView("b", new Set(["b", "c"]));
+    expect(l.excludedByMajority(1500)).toBe("b hears 2 of 3 lease-live speakers without us");
+  });
+
+  it("with the fast path blocked everywhere nobody is cut off: every view holds only its own speaker", () => {
+    const l = cluster("a");
+    l.observePeerView("b", new Set(["b"]));
+    l.observePeerView("c", new Set(["c"]));
+    expect(l.excludedByMajority(1500)).toBeUndefined();
+  });
+
+  it("a dead peer's last view does not count once its lease expired", () => {
+    const l = cluster("a", ["a", "b", "c"]);
+    l.observePeerView("b", new Set(["b", "c"]));
+    l.observeLease("a", lease("a-1", "2"), 3000);
+    l.observeLease("c", lease("c-1", "2"), 3000);
+    // b's lease (seen at 0) expired at 4000; c publishes nothing against us.
+    expect(l.excludedByMajority(4500)).toBeUndefined();
+  });
+
+  it("publishes whom it hears, itself included", () => {
+    const l = cluster("a");
+    l.heard("c", 100);
+    expect(l.heardNow(200)).toEqual(["a", "c"]);
+    expect(l.heardNow(800)).toEqual(["a"]);
+  });
 });

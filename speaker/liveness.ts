@@ -38,6 +38,8 @@ export class Liveness {
   private readonly leases = new LeaseObserver();
   private readonly lastHeard = new Map<string, number>();
   private readonly leaving = new Map<string, string>();
+  /** What each peer last published (in its Lease) as the set of speakers it hears. */
+  private readonly peerViews = new Map<string, ReadonlySet<string>>();
 
   constructor(self: string, timing: LivenessTiming) {
     this.self = self;
@@ -58,6 +60,39 @@ export class Liveness {
   forgetLease(node: string): void {
     this.leases.forget(node);
     this.lastHeard.delete(node);
+    this.peerViews.delete(node);
+  }
+
+  /** Records the set of speakers `node` says it hears (published with its Lease renewals). */
+  observePeerView(node: string, hears: ReadonlySet<string>): void {
+    this.peerViews.set(node, hears);
+  }
+
+  /** The speakers we hear now, ourselves included: what we publish for the others. */
+  heardNow(nowMs: number): string[] {
+    const heard = [this.self];
+    for (const node of this.lastHeard.keys()) if (node !== this.self && this.recentlyHeard(node, nowMs)) heard.push(node);
+    return heard.sort();
+  }
+
+  /**
+   * True when a peer reports hearing a majority of the lease-live speakers without us: that peer
+   * trusts its fast path, counts us dead and takes our VIPs, so we must stop announcing them. This
+   * is the asymmetric cut (our heartbeats are lost but our API access works); without this check
+   * both sides would answer ARP for the same VIPs until our Lease expired.
+   */
+  excludedByMajority(nowMs: number): string | undefined {
+    const leaseLive = this.leaseLive(nowMs);
+    leaseLive.add(this.self);
+    for (const [peer, view] of this.peerViews) {
+      if (peer === this.self || !leaseLive.has(peer) || view.has(this.self)) continue;
+      let hears = 0;
+      for (const node of view) if (leaseLive.has(node)) hears++;
+      if (hears * 2 > leaseLive.size) {
+        return `${peer} hears ${hears} of ${leaseLive.size} lease-live speakers without us`;
+      }
+    }
+    return undefined;
   }
 
   /** Records a heartbeat from `node`. */

@@ -22,6 +22,7 @@ import type { PacketSocket, PacketSocketOptions } from "./packet-socket.ts";
 import { StrictArpCheck } from "./strict-arp-check.ts";
 
 const refusedAnnotation = "baremetal-lb.io/strict-arp-refused";
+const hearsAnnotation = "baremetal-lb.io/hears";
 const serviceNameLabel = "kubernetes.io/service-name";
 const livenessTickMs = 25;
 const conflictEventEveryMs = 60_000;
@@ -72,6 +73,7 @@ export class Speaker {
   private dirty = true;
   private liveKey = "";
   private fastPathKey = "";
+  private cutOff: string | undefined;
   private ready = false;
   private stopping = false;
   private warnedAllExcluded = false;
@@ -164,7 +166,10 @@ export class Speaker {
         this.tick();
       },
       onRenewFailure: () => metrics.leaseRenewFailures.inc(),
-      annotations: () => ({ [refusedAnnotation]: String(flags.strictArp === "refuse" && this.strictArp.failing()) }),
+      annotations: () => ({
+        [refusedAnnotation]: String(flags.strictArp === "refuse" && this.strictArp.failing()),
+        [hearsAnnotation]: this.liveness.heardNow(performance.now()).join(","),
+      }),
     });
     this.heartbeat = await openHeartbeatChannel({
       node: flags.nodeName,
@@ -228,6 +233,8 @@ export class Speaker {
     if (!node) return;
     if (kind === "delete") this.liveness.forgetLease(node);
     else {
+      const hears = lease.metadata?.annotations?.[hearsAnnotation];
+      if (hears !== undefined) this.liveness.observePeerView(node, new Set(hears.split(",").filter(Boolean)));
       this.liveness.observeLease(
         node,
         {
@@ -269,10 +276,18 @@ export class Speaker {
       if (fast.trusted) this.d.log.info({ heard: fast.heard, leaseLive: fast.leaseLive }, "heartbeat fast path trusted");
       else this.d.log.warn({ reason: fast.reason }, "heartbeat fast path not trusted: failover waits for lease expiry");
     }
+    const cutOff = fast.trusted ? undefined : this.liveness.excludedByMajority(now);
+    if (cutOff !== this.cutOff) {
+      if (cutOff) this.d.log.error({ reason: cutOff }, "cut off from the majority of speakers: not announcing until heartbeats return");
+      else if (this.cutOff) this.d.log.info({}, "no longer cut off from the majority of speakers");
+      this.cutOff = cutOff;
+      this.dirty = true;
+    }
     if (liveKey !== this.liveKey) {
       if (this.liveKey !== "") this.d.log.info({ live: [...live].sort(), fastPath: fast.trusted }, "live speakers changed");
       this.liveKey = liveKey;
       this.dirty = true;
+      this.announcer.handoverInProgress();
       this.d.metrics.liveSpeakers.set(live.size);
     }
     if (!this.dirty) return;
@@ -323,7 +338,7 @@ export class Speaker {
     }
     this.previousReasons = reasons;
 
-    const mayAnnounce = this.ownLease?.mayAnnounce() ?? false;
+    const mayAnnounce = (this.ownLease?.mayAnnounce() ?? false) && this.cutOff === undefined;
     const { gained, lost } = this.announcer.setOwned(mayAnnounce ? mine : new Set());
     for (const ip of lost) {
       for (const label of this.announcedLabels.get(ip) ?? []) metrics.announced.remove({ ...label, protocol: "layer2", node: flags.nodeName });

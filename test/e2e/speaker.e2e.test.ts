@@ -133,6 +133,28 @@ describe.skipIf(support !== true)("speaker end to end in network namespaces", ()
     await lab.startSpeaker(nodeByName(lab, ownerName));
   });
 
+  it("a node whose heartbeats are cut while its API access works steps down instead of splitting the brain", async () => {
+    const [vip] = await waitForVip(lab.core, "web");
+    const ownerName = expectedOwner(vip, nodeNames);
+    const owner = nodeByName(lab, ownerName);
+    const next = nodeByName(lab, expectedOwner(vip, nodeNames.filter((n) => n !== ownerName)));
+    const block = (op: "-A" | "-D") =>
+      Promise.all([
+        mustRunIn(owner.ns, ["iptables", op, "INPUT", "-p", "udp", "--dport", "7947", "-j", "DROP"]),
+        mustRunIn(owner.ns, ["iptables", op, "OUTPUT", "-p", "udp", "--dport", "7947", "-j", "DROP"]),
+      ]);
+    await block("-A");
+    try {
+      await eventually(async () => ((await arpingMacs(lab, vip, 2)).join() === next.mac ? true : undefined), 10_000, "only the new owner to answer");
+      await waitForLine(lab.speakers.get(ownerName)!, "cut off from the majority", 1_000);
+      // Stable: the cut-off node stays silent while the block lasts.
+      expect(await arpingMacs(lab, vip, 3)).toEqual([next.mac]);
+    } finally {
+      await block("-D");
+    }
+    await eventually(async () => ((await arpingMacs(lab, vip, 2)).join() === owner.mac ? true : undefined), 15_000, "the VIP to return once heartbeats flow");
+  });
+
   it("externalTrafficPolicy Local: only a node with a local endpoint announces", async () => {
     const [vip] = await createService(lab, "local", { externalTrafficPolicy: "Local", selector: { app: "only-2" } });
     await lab.startBackends("only-2", [nodeByName(lab, "node-2")]);
@@ -178,9 +200,19 @@ describe.skipIf(support !== true)("speaker end to end in network namespaces", ()
     );
     expect(disabled.type).toBe("Warning");
     expect(disabled.message).toContain("ipvs.strictARP: true");
-    const conflict = await eventually(async () => (await events("Service", "web", "default")).find((e) => e.reason === "ARPConflict"), 10_000, "ARPConflict");
+    // Every other node's kernel answers the owner's probe for the VIP.
+    const others = lab.topo.nodes.filter((n) => n !== owner);
+    const conflict = await eventually(
+      async () =>
+        (await events("Service", "web", "default")).find(
+          (e) => e.reason === "ARPConflict" && e.message?.includes(`node "${ownerName}"`) && others.some((n) => e.message?.includes(n.mac)),
+        ),
+      10_000,
+      "ARPConflict naming another node's MAC",
+    );
+    expect(conflict.type).toBe("Warning");
     expect(conflict.message).toContain(vip);
-    expect(lab.topo.nodes.filter((n) => n !== owner).some((n) => conflict.message?.includes(n.mac))).toBe(true);
+    expect(conflict.message).toContain("strictARP");
 
     for (const node of lab.topo.nodes) await mustRunIn(node.ns, ["sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1"]);
     await eventually(async () => (await events("Node", ownerName, "default")).find((e) => e.reason === "StrictARPEnabled"), 10_000, "StrictARPEnabled");
