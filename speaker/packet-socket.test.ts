@@ -467,4 +467,38 @@ describe.skipIf(!isRoot)("packet socket on a veth pair between two network names
       expect(speaker.errors).toEqual([]);
     });
   });
+
+  it("turns an exception thrown by onFrame into an uncaught exception of the process", async () => {
+    const source = `import { openPacketSocket } from ${JSON.stringify(WRAPPER)};
+      process.on("uncaughtException", (error) => { console.log("uncaught " + error.message); process.exit(0); });
+      openPacketSocket("spk0", { protocols: "arp", onFrame: () => { throw new Error("boom from onFrame"); } });
+      console.log("ready");`;
+    const proc = spawn("ip", ["netns", "exec", NODE_NS, NODE, "--input-type=module", "-e", source], { stdio: ["ignore", "pipe", "inherit"] });
+    const lines: string[] = [];
+    createInterface({ input: proc.stdout }).on("line", (line) => lines.push(line));
+    try {
+      expect(await eventually(() => lines.includes("ready"))).toBe(true);
+      await client.do("send", { socket: "tap", hex: clientArp({ senderIp: ipv4("10.77.3.1") }).toString("hex") });
+      expect(await eventually(() => lines.includes("uncaught boom from onFrame"))).toBe(true);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+  });
+
+  // Last: taking spk0 down drops its IPv6 address (restored below) and would disturb the tests above.
+  it("reports ENETDOWN when the interface goes down and receives again once it is up", async () => {
+    await speaker.do("open", { socket: "flap", ifname: "spk0", protocols: "arp" });
+    ip("-n", NODE_NS, "link", "set", "spk0", "down");
+    expect(await eventually(() => speaker.errors.some((e) => JSON.stringify(e).includes('"code":"ENETDOWN"')))).toBe(true);
+    ip("-n", NODE_NS, "link", "set", "spk0", "up");
+    ip("-n", NODE_NS, "addr", "replace", "fd77::2/64", "dev", "spk0", "nodad");
+    const request = clientArp({ senderIp: ipv4("10.77.4.1") });
+    expect(
+      await eventually(async () => {
+        await client.do("send", { socket: "tap", hex: request.toString("hex") });
+        return speaker.framesOn("flap").some((f) => f.equals(request));
+      }),
+    ).toBe(true);
+    await speaker.do("close", { socket: "flap" });
+  });
 });

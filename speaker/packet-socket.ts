@@ -44,8 +44,9 @@ export interface PacketSocketOptions {
   /** Called on the event loop for every frame that passed the kernel filter. */
   onFrame: (frame: Buffer, info: FrameInfo) => void;
   /**
-   * Called for errors that surface while reading or in the fast path (e.g. ENETDOWN when the link goes
-   * down). The socket stays open. Defaults to a process warning.
+   * Called for errors that surface while reading or in the fast path; the socket stays open. ENETDOWN means the
+   * interface went down: frames resume when it is up again, but if it was deleted the socket stays deaf and must
+   * be reopened (a new interface of the same name has a new ifindex). Defaults to a process warning.
    */
   onError?: (error: NodeJS.ErrnoException) => void;
 }

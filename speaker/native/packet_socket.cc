@@ -143,6 +143,11 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     else if (protocols == "both") protocol = ETH_P_ALL;
     else throw Napi::TypeError::New(env, "protocols must be \"arp\", \"ndp\" or \"both\", got \"" + protocols + "\"");
 
+    on_frame_ = Napi::Persistent(info[2].As<Napi::Function>());
+    on_error_ = Napi::Persistent(info[3].As<Napi::Function>());
+    async_context_ = std::make_unique<Napi::AsyncContext>(env, "PacketSocket", info.This().As<Napi::Object>());
+
+    // Nothing below throws once the poll handle exists, so a failed constructor never leaves it behind.
     const int fd = OpenFilteredSocket(env, ifname_, protocol, &ifindex_, &mac_);
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
@@ -156,12 +161,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     }
     fd_ = fd;
     poll_->data = this;
-    uv_poll_start(poll_, UV_READABLE, [](uv_poll_t* handle, int result, int) {
-      static_cast<PacketSocket*>(handle->data)->OnReadable(result);
-    });
-    on_frame_ = Napi::Persistent(info[2].As<Napi::Function>());
-    on_error_ = Napi::Persistent(info[3].As<Napi::Function>());
-    async_context_ = std::make_unique<Napi::AsyncContext>(env, "PacketSocket", info.This().As<Napi::Object>());
+    uv_poll_start(poll_, UV_READABLE, OnPoll);
     // Worker shutdown: close the handle before the loop goes away.
     napi_add_async_cleanup_hook(env, [](napi_async_cleanup_hook_handle, void* self) {
       static_cast<PacketSocket*>(self)->Shutdown();
@@ -190,12 +190,25 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     });
   }
 
+  static void OnPoll(uv_poll_t* handle, int status, int) {
+    static_cast<PacketSocket*>(handle->data)->OnReadable(status);
+  }
+
   void OnReadable(int status) {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     Napi::CallbackScope callback_scope(env, *async_context_);
     if (status < 0) {
-      Deliver(on_error_, {ErrnoError(env, -status, "uv_poll", ifname_).Value()});
+      // libuv stops the handle on POLLERR (and says EBADF). For a packet socket that is the interface
+      // going down (ENETDOWN): the socket receives again once the interface is up, so fetch the real
+      // error (which clears it), keep polling, and report it.
+      int err = 0;
+      socklen_t err_length = sizeof err;
+      if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &err_length) != 0 || err == 0) err = -status;
+      uv_poll_start(poll_, UV_READABLE, OnPoll);
+      Deliver(on_error_, {ErrnoError(env, err, "recvfrom", ifname_,
+                                     err == ENETDOWN ? " — the interface went down; frames resume when it is up" : "")
+                              .Value()});
       return;
     }
     for (int i = 0; i < kFramesPerWakeup && fd_ >= 0; ++i) {

@@ -2,7 +2,8 @@
  * Benchmark (not a test): ARP reply round-trip time of the speaker against the kernel's own reply, on a veth
  * pair between a client and a node network namespace. RTT is taken from packet timestamps of a tcpdump capture
  * on the client's interface (request leaving → reply arriving, nanosecond precision), not from arping's own
- * figures. Needs root. Prints JSON (microseconds):
+ * figures. Requests come from arp-requester.ts (one every 10 ms, each from its own sender IP so every reply is
+ * paired with its request exactly). Needs root. Prints JSON (microseconds):
  *
  *   ./node_modules/.bin/node test/bench/arp-rtt.ts [requests=220] [warmup=20]
  *
@@ -18,12 +19,14 @@ import { fileURLToPath } from "node:url";
 
 const REQUESTS = Number(process.argv[2] ?? 220);
 const WARMUP = Number(process.argv[3] ?? 20);
-const INTERVAL_SECONDS = "0.01";
+const INTERVAL_MS = 10;
+const FIRST_SENDER = "10.78.1.0"; // request i comes from 10.78.1.0 + i, so each reply names its request
 const CLIENT_NS = `blb-rtt-${process.pid}-c`;
 const NODE_NS = `blb-rtt-${process.pid}-n`;
 const VIP = "10.78.0.100";
 const NODE = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
 const RESPONDER = fileURLToPath(new URL("./arp-responder.ts", import.meta.url));
+const REQUESTER = fileURLToPath(new URL("./arp-requester.ts", import.meta.url));
 
 function sh(command: string, ...args: string[]): string {
   return execFileSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -83,23 +86,28 @@ function readPcap(path: string): Packet[] {
   return packets;
 }
 
-/** Pairs each ARP request for the VIP with the first reply from the VIP before the next request. */
-function roundTrips(packets: Packet[], vip: Buffer): { rtts: number[]; unanswered: number } {
+/**
+ * RTT per request, in request order: a request for the VIP from sender IP S is answered by the first reply
+ * from the VIP whose target IP is S. Requests without a reply in the capture count as unanswered.
+ */
+function roundTrips(packets: Packet[], vip: Buffer): { rtts: number[]; requests: number; unanswered: number } {
   const isArp = (p: Packet, op: number) => p.data.length >= 42 && p.data.readUInt16BE(12) === 0x0806 && p.data.readUInt16BE(20) === op;
+  const sentAt = new Map<number, bigint>();
   const rtts: number[] = [];
-  let unanswered = 0;
-  let pending: bigint | undefined;
+  let requests = 0;
   for (const p of packets) {
     if (isArp(p, 1) && p.data.subarray(38, 42).equals(vip)) {
-      if (pending !== undefined) unanswered++;
-      pending = p.timeNs;
-    } else if (isArp(p, 2) && p.data.subarray(28, 32).equals(vip) && pending !== undefined) {
-      rtts.push(Number(p.timeNs - pending) / 1000);
-      pending = undefined;
+      requests++;
+      sentAt.set(p.data.readUInt32BE(28), p.timeNs);
+    } else if (isArp(p, 2) && p.data.subarray(28, 32).equals(vip)) {
+      const requester = p.data.readUInt32BE(38);
+      const sent = sentAt.get(requester);
+      if (sent === undefined) continue;
+      rtts.push(Number(p.timeNs - sent) / 1000);
+      sentAt.delete(requester);
     }
   }
-  if (pending !== undefined) unanswered++;
-  return { rtts, unanswered };
+  return { rtts, requests, unanswered: sentAt.size };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -115,15 +123,17 @@ async function measure(mode: "kernel" | "js" | "native", dir: string): Promise<o
     await waitForLine(responder, /^ready$/);
   }
   const capture = join(dir, `${mode}.pcap`);
-  const tcpdump = spawn("ip", ["netns", "exec", CLIENT_NS, "tcpdump", "-i", "cli0", "-n", "-U", "--time-stamp-precision=nano", "-w", capture, "arp"], {
+  const tcpdump = spawn("ip", ["netns", "exec", CLIENT_NS, "tcpdump", "-i", "cli0", "-n", "-U", "--immediate-mode", "--time-stamp-precision=nano", "-w", capture, "arp"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   try {
     await waitForLine(tcpdump, /listening on/);
-    sh("ip", "netns", "exec", CLIENT_NS, "arping", "-q", "-c", String(REQUESTS), "-W", INTERVAL_SECONDS, "-w", "30", "-i", "cli0", VIP);
-  } catch (error) {
-    // arping exits 1 when some requests went unanswered; the capture tells how many.
-    if ((error as { status?: number }).status !== 1) throw error;
+    const requester = spawn("ip", ["netns", "exec", CLIENT_NS, NODE, REQUESTER, "cli0", VIP, FIRST_SENDER, String(REQUESTS), String(INTERVAL_MS)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    await waitForLine(requester, /^done$/, 10_000 + REQUESTS * INTERVAL_MS * 2);
+    await exited(requester);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // let late replies arrive
   } finally {
     tcpdump.kill("SIGINT");
     await exited(tcpdump);
@@ -133,10 +143,11 @@ async function measure(mode: "kernel" | "js" | "native", dir: string): Promise<o
     }
     if (mode === "kernel") sh("ip", "-n", NODE_NS, "addr", "del", `${VIP}/32`, "dev", "spk0");
   }
-  const { rtts, unanswered } = roundTrips(readPcap(capture), Buffer.from(VIP.split(".").map(Number)));
+  const { rtts, requests, unanswered } = roundTrips(readPcap(capture), Buffer.from(VIP.split(".").map(Number)));
   const sorted = rtts.slice(WARMUP).sort((a, b) => a - b);
   const round = (us: number) => Math.round(us * 10) / 10;
   return {
+    requestsCaptured: requests,
     samples: sorted.length,
     unanswered,
     p50: round(percentile(sorted, 50)),
@@ -152,8 +163,8 @@ async function main(): Promise<void> {
     sh("ip", "netns", "add", CLIENT_NS);
     sh("ip", "netns", "add", NODE_NS);
     sh("ip", "-n", NODE_NS, "link", "add", "name", "spk0", "type", "veth", "peer", "name", "cli0", "netns", CLIENT_NS);
-    sh("ip", "-n", NODE_NS, "addr", "add", "10.78.0.2/24", "dev", "spk0");
-    sh("ip", "-n", CLIENT_NS, "addr", "add", "10.78.0.1/24", "dev", "cli0");
+    sh("ip", "-n", NODE_NS, "addr", "add", "10.78.0.2/16", "dev", "spk0");
+    sh("ip", "-n", CLIENT_NS, "addr", "add", "10.78.0.1/16", "dev", "cli0");
     sh("ip", "-n", NODE_NS, "link", "set", "spk0", "up");
     sh("ip", "-n", CLIENT_NS, "link", "set", "cli0", "up");
     const results: Record<string, { p50: number; p95: number }> = {};
