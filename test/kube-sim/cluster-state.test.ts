@@ -284,3 +284,19 @@ describe("custom resources", () => {
     expect(err.status.details?.causes?.[0]).toMatchObject({ field: "metadata.name" });
   });
 });
+
+describe("decoding like kube-apiserver", () => {
+  it("refuses Lease times without exactly six fractional digits (a JavaScript toISOString value) with 400", () => {
+    const { state } = start();
+    const leases = state.registry.find("coordination.k8s.io", "v1", "leases")!;
+    const err = apiError(() => state.create(leases, "default", { metadata: { name: "l" }, spec: { holderIdentity: "a", renewTime: "2024-05-01T10:00:00.123Z" } }));
+    expect(err.status).toMatchObject({ code: 400, reason: "BadRequest" });
+    expect(err.message).toBe(
+      'Lease in version "v1" cannot be handled as a Lease: parsing time "2024-05-01T10:00:00.123Z" as "2006-01-02T15:04:05.000000Z07:00": cannot parse ".123Z" as ".000000"',
+    );
+    const ok = state.create(leases, "default", { metadata: { name: "l" }, spec: { holderIdentity: "a", leaseDurationSeconds: 10, renewTime: "2024-05-01T10:00:00.123000Z" } });
+    expect(ok.object.metadata.name).toBe("l");
+    expect(apiError(() => state.patch(leases, "default", "l", "application/merge-patch+json", '{"spec":{"leaseDurationSeconds":"10"}}')).code).toBe(400);
+  });
+});
+

@@ -86,13 +86,19 @@ function namespaceFinalized(obj: KubeObject): boolean {
 export class ClusterState {
   readonly store: Store;
   readonly registry: ResourceRegistry;
-  readonly #strategies: ReadonlyMap<string, KindStrategy>;
+  readonly #strategies: Map<string, KindStrategy>;
 
   /** `strategies` maps "<group>/<Kind>" (core group ""), e.g. "/Service", to that kind's hooks. */
   constructor(store: Store, registry: ResourceRegistry, strategies: ReadonlyMap<string, KindStrategy>) {
     this.store = store;
     this.registry = registry;
-    this.#strategies = strategies;
+    this.#strategies = new Map(strategies);
+  }
+
+  /** Sets (or with undefined, removes) the hooks of `group`/`kind`; used for custom resource kinds. */
+  setStrategy(group: string, kind: string, strategy: KindStrategy | undefined): void {
+    if (strategy === undefined) this.#strategies.delete(`${group}/${kind}`);
+    else this.#strategies.set(`${group}/${kind}`, strategy);
   }
 
   #strategy(type: ResourceType): KindStrategy {
@@ -133,6 +139,11 @@ export class ClusterState {
     body.kind = type.kind;
   }
 
+  #checkDecodable(type: ResourceType, obj: KubeObject): void {
+    const problem = this.#strategy(type).decodeProblem?.(obj);
+    if (problem !== undefined) throw decodeFailure(type, problem);
+  }
+
   #checkBodyShape(type: ResourceType, body: unknown): KubeObject {
     if (!isPlainObject(body)) throw decodeFailure(type, "the request body must be a JSON object");
     if (body.metadata === undefined || body.metadata === null) body.metadata = {};
@@ -152,6 +163,7 @@ export class ClusterState {
       throw decodeFailure(type, "json: cannot unmarshal into Go struct field ObjectMeta.metadata.finalizers of type []string");
     }
     for (const [k, v] of Object.entries(meta)) if (v === null) delete meta[k];
+    this.#checkDecodable(type, body as KubeObject);
     return body as KubeObject;
   }
 
@@ -310,7 +322,7 @@ export class ClusterState {
       }
       throw notFound(type, name);
     }
-    const patched = applyPatch(existing.object, patchType, body, type);
+    const patched = this.#checkBodyShape(type, applyPatch(existing.object, patchType, body, type));
     // A patch that leaves resourceVersion untouched carries the stored one; one that sets it is a precondition.
     return { object: this.#replace(type, existing, patched, subresource, opts), created: false };
   }

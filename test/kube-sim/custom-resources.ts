@@ -1,13 +1,14 @@
 /**
  * CustomResourceDefinitions: validation and status of the CRD object itself, the resource types a stored CRD
- * serves, and the controller that keeps the registry in step with stored CRDs (a CRD's types are served as soon
- * as it is stored; deleting it deletes its custom resources, then the CRD).
+ * serves, and the controller that keeps the registry and the custom kinds' schema strategies in step with stored
+ * CRDs (a CRD's types are served as soon as it is stored; deleting it deletes its custom resources, then the CRD).
  *
  * @example
  * const types = crdResourceTypes(crd); // one ResourceType per served version, custom: true
  */
 import type { StatusCause } from "./api-error.ts";
 import type { ClusterState } from "./cluster-state.ts";
+import { customResourceStrategy, type SchemaNode, type VersionSchemas } from "./crd-schema.ts";
 import { invalidValue, notSupported, required } from "./field-errors.ts";
 import { isPlainObject } from "./json-value.ts";
 import type { KindStrategy } from "./kind-strategy.ts";
@@ -28,6 +29,16 @@ const crdType = { group: "apiextensions.k8s.io", plural: "customresourcedefiniti
 
 function specOf(crd: KubeObject): CrdSpec {
   return (isPlainObject(crd.spec) ? crd.spec : {}) as CrdSpec;
+}
+
+/** The openAPIV3Schema of each version of a CRD that has one. */
+function versionSchemas(crd: KubeObject): VersionSchemas {
+  const out = new Map<string, SchemaNode>();
+  for (const v of specOf(crd).versions ?? []) {
+    const schema = (v as { schema?: { openAPIV3Schema?: unknown } }).schema?.openAPIV3Schema;
+    if (typeof v.name === "string" && isPlainObject(schema)) out.set(v.name, schema as SchemaNode);
+  }
+  return out;
 }
 
 /** The resource types a CRD serves: one per served version. */
@@ -153,11 +164,15 @@ export function runCrdController(state: ClusterState, retryMs = 50): () => void 
 
   const unsubscribe = state.store.subscribe(resourceKey(crdType), (e) => {
     const name = e.name;
+    const before = e.previous ? crdResourceTypes(e.previous.object)[0] : undefined;
+    if (before) state.setStrategy(before.group, before.kind, undefined);
     if (e.type === "DELETED") {
       state.registry.setCustom(name, []);
       return;
     }
-    state.registry.setCustom(name, crdResourceTypes(e.current.object));
+    const types = crdResourceTypes(e.current.object);
+    state.registry.setCustom(name, types);
+    if (types.length > 0) state.setStrategy(types[0].group, types[0].kind, customResourceStrategy(versionSchemas(e.current.object)));
     if (e.current.object.metadata.deletionTimestamp !== undefined && !pending.has(name)) {
       pending.add(name);
       timer ??= setTimeout(cleanup, 0);

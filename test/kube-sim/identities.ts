@@ -50,6 +50,9 @@ export const ADMIN_USER: UserInfo = { name: "kube-sim:admin", groups: ["system:m
  */
 export const UNSECURED_USER: UserInfo = { name: "system:unsecured", groups: ["system:masters", "system:authenticated"] };
 
+/** The identity of requests without credentials to an https:// simulator (kube-apiserver's anonymous user). */
+export const ANONYMOUS_USER: UserInfo = { name: "system:anonymous", groups: ["system:unauthenticated"] };
+
 /** The groups kube-apiserver gives ServiceAccount `name` tokens in namespace `ns`. */
 export function serviceAccountGroups(namespace: string): string[] {
   return ["system:serviceaccounts", `system:serviceaccounts:${namespace}`, "system:authenticated"];

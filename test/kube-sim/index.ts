@@ -6,20 +6,24 @@
  * API
  * - `startKubeSim(opts?) → Promise<KubeSim>`: listens on `opts.host` (127.0.0.1) : `opts.port` (0 = free port),
  *   writes an admin kubeconfig (bearer token, user "kube-sim:admin", group system:masters) to
- *   `opts.kubeconfigPath` (default: a fresh temp file) and resolves once ready.
+ *   `opts.kubeconfigPath` (default: a fresh temp file) and resolves once ready. Plain http:// by default; kubectl
+ *   sends no token there, so its requests run as superuser "system:unsecured" (client-node does send tokens).
+ *   `opts.tls: true` serves https:// with a generated CA so kubectl authenticates as the kubeconfig's user too.
  * - `KubeSim`: `url`, `kubeconfigPath`, `client` (a loaded admin `KubeConfig`), `faults`, `state` (in-process
  *   access to the stored objects, for assertions), `issueKubeconfig(path, user)` (another identity, e.g. a
  *   ServiceAccount: `{ name: "system:serviceaccount:<ns>:<sa>", groups: serviceAccountGroups("<ns>") }`) and
  *   `stop()`.
  * - `faults`: `dropWatches()`, `failNext(n, 500|503|429, retryAfterSeconds?)`, `setLatency(ms)`, `compact()`
- *   (older resourceVersions → 410 Gone; watches get an ERROR event with code 410, reason Expired), `restart()`.
+ *   (older resourceVersions → 410 Gone; watches get an ERROR event with code 410, reason Expired),
+ *   `restart(downtimeMs?)` (connections reset, same port, state kept).
  * - Served: every type in `builtinResources` plus the types of stored CRDs; get/list/watch/create/update/patch
  *   (merge, json, strategic for built-ins, apply)/delete/deletecollection; status and namespace finalize
  *   subresources; discovery (aggregated and legacy), OpenAPI v3, Tables, /version, /healthz.
  * - Simulated controllers: namespace lifecycle (Terminating → contents deleted → namespace gone), CRD
- *   registration and cleanup, EndpointSlice + Endpoints for Services with selectors, Service defaulting
- *   (clusterIP, nodePorts, policies) and validation.
- * - CLI: `npm run kube-sim -- --port PORT --kubeconfig PATH [--host ADDR]` (see main.ts).
+ *   registration, schema pruning/defaulting/validation of custom resources and cleanup, EndpointSlice +
+ *   Endpoints for Services with selectors, Service defaulting (clusterIP, nodePorts, policies) and validation.
+ * - Authorization: `opts.authorize(user, attributes)` is called for every request (default: allow all).
+ * - CLI: `npm run kube-sim -- --port PORT --kubeconfig PATH [--host ADDR] [--tls]` (see main.ts).
  *
  * @example
  * const sim = await startKubeSim();
@@ -28,6 +32,7 @@
  * await sim.stop();
  */
 import { mkdtemp } from "node:fs/promises";
+import { isIP } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -35,6 +40,7 @@ import type { ClusterState } from "./cluster-state.ts";
 import type { Faults } from "./faults.ts";
 import { ADMIN_USER, allowAll, Identities, type Authorizer, type UserInfo } from "./identities.ts";
 import { writeKubeconfig } from "./kubeconfig.ts";
+import { createServerTls } from "./self-signed-tls.ts";
 import { KubeSimServer } from "./server.ts";
 import { createSimulatedCluster } from "./simulated-cluster.ts";
 
@@ -60,6 +66,12 @@ export interface KubeSimOptions {
   endpointsController?: boolean;
   /** Authorization hook called for every authenticated request; default allows all. */
   authorize?: Authorizer;
+  /**
+   * Serve https:// with a fresh self-signed CA (in the kubeconfigs). Needed when kubectl must act as a specific
+   * identity: kubectl sends no token to http:// servers, so over http its requests run as the superuser
+   * "system:unsecured"; over https tokenless requests are "system:anonymous". Default false.
+   */
+  tls?: boolean;
 }
 
 /** A running simulator. */
@@ -88,18 +100,21 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
   const { state } = cluster;
 
   const identities = new Identities();
+  const host = opts.host ?? "127.0.0.1";
+  const tls = opts.tls ? createServerTls([...new Set([host, "127.0.0.1", "::1"])].filter((h) => isIP(h) !== 0 && h !== "0.0.0.0" && h !== "::")) : undefined;
   const server = new KubeSimServer({
     state,
     identities,
     authorize: opts.authorize ?? allowAll,
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 5000,
+    tls,
   });
-  const url = await server.listen(opts.host ?? "127.0.0.1", opts.port ?? 0);
+  const url = await server.listen(host, opts.port ?? 0);
   const kubeconfigPath = opts.kubeconfigPath ?? join(await mkdtemp(join(tmpdir(), "kube-sim-")), "kubeconfig");
 
   const issueKubeconfig = async (path: string, user: UserInfo): Promise<KubeConfig> => {
     const token = identities.issue(user);
-    await writeKubeconfig(path, { server: url, userName: user.name, token });
+    await writeKubeconfig(path, { server: url, userName: user.name, token, caPem: tls?.caPem });
     const kc = new KubeConfig();
     kc.loadFromFile(path);
     return kc;

@@ -24,14 +24,18 @@ interface Harness {
   errors: () => number;
 }
 
-/** A client-node informer on default/services that restarts itself after errors, like a resilient controller. */
-async function startInformer(kc: KubeConfig, started: KubeSim): Promise<Harness> {
+/**
+ * A client-node informer on Services in "default" (or in all namespaces) that restarts itself after errors, like
+ * a resilient controller.
+ */
+async function startInformer(kc: KubeConfig, started: KubeSim, allNamespaces = false): Promise<Harness> {
   const core = kc.makeApiClient(CoreV1Api);
   let lists = 0;
   let errors = 0;
-  const inf = makeInformer(kc, "/api/v1/namespaces/default/services", () => {
+  const path = allNamespaces ? "/api/v1/services" : "/api/v1/namespaces/default/services";
+  const inf = makeInformer(kc, path, () => {
     lists++;
-    return core.listNamespacedService({ namespace: "default" });
+    return allNamespaces ? core.listServiceForAllNamespaces() : core.listNamespacedService({ namespace: "default" });
   });
   informer = inf;
   inf.on("error", () => {
@@ -132,6 +136,22 @@ describe("a client-node informer stays equal to the server", () => {
     h.sim.faults.setLatency(200);
     h.sim.faults.dropWatches();
     await churn(h.sim, "compacted");
+    h.sim.faults.compact();
+    await new Promise((r) => setTimeout(r, 250));
+    h.sim.faults.setLatency(0);
+    await converged(h);
+    expect(h.lists()).toBeGreaterThan(listsBefore);
+  });
+
+  it("across all namespaces (listServiceForAllNamespaces) after dropped watches and a compaction", async () => {
+    sim = await startKubeSim();
+    await churn(sim, "before");
+    const h = await startInformer(sim.client, sim, true);
+    await converged(h);
+    const listsBefore = h.lists();
+    h.sim.faults.setLatency(200);
+    h.sim.faults.dropWatches();
+    await churn(h.sim, "all");
     h.sim.faults.compact();
     await new Promise((r) => setTimeout(r, 250));
     h.sim.faults.setLatency(0);

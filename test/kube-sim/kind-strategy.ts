@@ -17,6 +17,11 @@ export interface KindStrategy {
   allowCreateOnUpdate?: boolean;
   /** Status a newly created object gets instead of the posted one; undefined keeps the posted status. */
   statusOnCreate?: (obj: KubeObject) => unknown;
+  /**
+   * A JSON decoding error kube-apiserver would hit for this body (a field of the wrong JSON type or time format),
+   * answered with 400 "<Kind> in version ... cannot be handled as a <Kind>: <problem>".
+   */
+  decodeProblem?: (obj: KubeObject) => string | undefined;
   /** Defaulting on create (main resource). */
   prepareForCreate?: (obj: KubeObject) => void;
   /** Defaulting on update of the main resource; `old` is the stored object. */

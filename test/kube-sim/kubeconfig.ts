@@ -1,7 +1,7 @@
 /**
- * Writes a kubeconfig file for one user of the simulator: one cluster (plain HTTP, marked
- * insecure-skip-tls-verify as @kubernetes/client-node requires for http://), one bearer-token user, one current
- * context. Both kubectl and @kubernetes/client-node read it.
+ * Writes a kubeconfig file for one user of the simulator: one cluster (plain HTTP marked
+ * insecure-skip-tls-verify, as @kubernetes/client-node requires for http://; or HTTPS with the simulator's CA),
+ * one bearer-token user, one current context. Both kubectl and @kubernetes/client-node read it.
  *
  * @example
  * await writeKubeconfig("/tmp/kc", { server: "http://127.0.0.1:6443", userName: "kube-sim:admin", token });
@@ -17,6 +17,8 @@ export interface KubeconfigSpec {
   token: string;
   /** Default namespace of the context (omitted when undefined). */
   namespace?: string;
+  /** CA certificate (PEM) of an https:// server; without it the cluster is marked insecure-skip-tls-verify. */
+  caPem?: string;
 }
 
 /** The kubeconfig document text. */
@@ -27,7 +29,15 @@ export function kubeconfigText(spec: KubeconfigSpec): string {
     apiVersion: "v1",
     kind: "Config",
     // @kubernetes/client-node refuses http:// servers unless TLS verification is marked skipped.
-    clusters: [{ name: "kube-sim", cluster: { server: spec.server, "insecure-skip-tls-verify": true } }],
+    clusters: [
+      {
+        name: "kube-sim",
+        cluster:
+          spec.caPem === undefined
+            ? { server: spec.server, "insecure-skip-tls-verify": true }
+            : { server: spec.server, "certificate-authority-data": Buffer.from(spec.caPem).toString("base64") },
+      },
+    ],
     users: [{ name: spec.userName, user: { token: spec.token } }],
     contexts: [{ name: "kube-sim", context }],
     "current-context": "kube-sim",

@@ -115,9 +115,11 @@ export function listObjects(store: Store, type: ResourceType, namespace: string 
 
   let source: Iterable<StoredObject>;
   if (at === current) {
-    if (q.pinnedName !== undefined) {
-      const found = ns !== undefined || !type.namespaced ? store.get(key, ns ?? "", q.pinnedName) : undefined;
-      source = found ? [found] : ns !== undefined || !type.namespaced ? [] : store.list(key);
+    // A name pinned by the field selector within one namespace (or cluster-scoped) needs no scan.
+    const direct = q.pinnedName !== undefined && (ns !== undefined || !type.namespaced);
+    if (direct) {
+      const found = store.get(key, ns ?? "", q.pinnedName!);
+      source = found ? [found] : [];
     } else {
       source = store.list(key, ns);
     }

@@ -8,8 +8,9 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseYaml } from "yaml";
-import { ApiError, badRequest, methodNotAllowed, pathNotFound, unsupportedMediaType } from "./api-error.ts";
+import { ApiError, badRequest, invalid, methodNotAllowed, pathNotFound, unsupportedMediaType, type StatusCause } from "./api-error.ts";
 import type { ClusterState, DeleteOptions } from "./cluster-state.ts";
+import { forbiddenField } from "./field-errors.ts";
 import { isPlainObject } from "./json-value.ts";
 import { listObjects, type ListPage } from "./list.ts";
 import { patchTypeOf } from "./patch.ts";
@@ -90,6 +91,18 @@ function checkFieldValidation(q: URLSearchParams): void {
   }
 }
 
+/** The ListOptions rules of a watch-list request (sendInitialEvents=true), worded as apiserver's validation. */
+function checkWatchList(q: URLSearchParams): void {
+  const causes: StatusCause[] = [];
+  if (q.get("resourceVersionMatch") !== "NotOlderThan") {
+    causes.push(forbiddenField("resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"));
+  }
+  if (q.get("allowWatchBookmarks") !== "true") {
+    causes.push(forbiddenField("allowWatchBookmarks", "allowWatchBookmarks must be set to true when sendInitialEvents is true"));
+  }
+  if (causes.length > 0) throw invalid({ group: "meta.k8s.io", kind: "ListOptions" }, "", causes);
+}
+
 function intParam(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
   if (v === null || v === "") return undefined;
@@ -131,7 +144,8 @@ function sendList(res: ServerResponse, type: ResourceType, page: ListPage, accep
 
 function deleteOptions(body: Buffer, q: URLSearchParams): DeleteOptions {
   const opts: DeleteOptions = { dryRun: dryRunOf(q) };
-  intParam(q, "gracePeriodSeconds");
+  intParam(q, "gracePeriodSeconds"); // accepted and checked, not simulated: deletion is immediate
+
   const text = body.toString("utf8").trim();
   if (text === "") return opts;
   let parsed: unknown;
@@ -215,6 +229,8 @@ export async function handleResourceRequest(
         ? (obj: KubeObject, rv: number) => JSON.stringify(toTable(type, [obj], String(rv)))
         : undefined;
       const timeoutSeconds = intParam(q, "timeoutSeconds");
+      const sendInitialEvents = q.get("sendInitialEvents") === "true";
+      if (sendInitialEvents) checkWatchList(q);
       let untrack: (() => void) | undefined;
       const w = startWatch(
         res,
@@ -225,8 +241,7 @@ export async function handleResourceRequest(
           labels: parseLabelSelector(q.get("labelSelector")),
           fields,
           resourceVersion: q.get("resourceVersion") ?? undefined,
-          resourceVersionMatch: q.get("resourceVersionMatch") ?? undefined,
-          sendInitialEvents: q.get("sendInitialEvents") === "true",
+          sendInitialEvents,
           allowBookmarks: q.get("allowWatchBookmarks") === "true",
           bookmarkIntervalMs: ctx.bookmarkIntervalMs,
           timeoutSeconds,

@@ -271,14 +271,9 @@ function unescapeValue(v: string, selector: string): string {
  * Compiles a field selector for objects of `group`/`kind`. Unsupported field labels are 400
  * `field label not supported: <field>` as on a real apiserver.
  */
-export function parseFieldSelector(
-  selector: string | undefined | null,
-  group: string,
-  kind: string,
-  extraFields: readonly string[] = [],
-): FieldMatcher {
+export function parseFieldSelector(selector: string | undefined | null, group: string, kind: string): FieldMatcher {
   if (!selector || selector.trim() === "") return () => true;
-  const allowed = new Set(["metadata.name", "metadata.namespace", ...(selectableFields[`${group}/${kind}`] ?? []), ...extraFields]);
+  const allowed = new Set(["metadata.name", "metadata.namespace", ...(selectableFields[`${group}/${kind}`] ?? [])]);
   const terms: { field: string; neg: boolean; value: string }[] = [];
   for (const raw of splitUnescaped(selector, ",")) {
     const term = raw.trim();

@@ -1,4 +1,6 @@
 import { readFile } from "node:fs/promises";
+import { get as httpsGet } from "node:https";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { serviceAccountGroups, startKubeSim, type KubeSim, type KubeSimOptions } from "./index.ts";
@@ -125,6 +127,27 @@ describe("authentication and authorization", () => {
       'services "web" is forbidden: User "system:serviceaccount:lb:controller" cannot delete resource "services" in API group "" in the namespace "default"',
     );
     expect(seen).toContain("system:serviceaccount:lb:controller list services default");
+  });
+});
+
+describe("https", () => {
+  it("serves TLS with a generated CA: client-node verifies it and each kubeconfig acts as its own user", async () => {
+    const users: string[] = [];
+    sim = await startKubeSim({ tls: true, authorize: (u) => (users.push(u.name), { allowed: true }) });
+    expect(sim.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const kc = await sim.issueKubeconfig(`${sim.kubeconfigPath}.sa`, { name: "system:serviceaccount:lb:speaker", groups: serviceAccountGroups("lb") });
+    const list = await kc.makeApiClient(CoreV1Api).listNamespace();
+    expect(list.items.map((n) => n.metadata?.name)).toContain("default");
+    await sim.client.makeApiClient(CoreV1Api).readNamespace({ name: "default" });
+    const ca = Buffer.from(kc.getCurrentCluster()!.caData!, "base64").toString();
+    const anonymous = await new Promise<number>((resolve, reject) => {
+      httpsGet(`${sim!.url}/api/v1/namespaces`, { ca }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on("error", reject);
+    });
+    expect(anonymous).toBe(200);
+    expect(users).toEqual(["system:serviceaccount:lb:speaker", "kube-sim:admin", "system:anonymous"]);
   });
 });
 
@@ -372,6 +395,9 @@ describe("watch", () => {
     expect((await w.next())?.type).toBe("ADDED");
     expect(await w.next()).toMatchObject({ type: "BOOKMARK", object: { metadata: { annotations: { "k8s.io/initial-events-end": "true" } } } });
     w.close();
+    const invalid = await api.req("GET", "/api/v1/namespaces/default/services?watch=true&sendInitialEvents=true");
+    expect(invalid.status).toBe(422);
+    expect(invalid.json.message).toContain("resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan");
   });
 
   it("ends watches cleanly on dropWatches", async () => {

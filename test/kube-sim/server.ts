@@ -8,16 +8,19 @@
  * const url = await server.listen("127.0.0.1", 0);
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiError, failureStatus, pathNotFound, unauthorized } from "./api-error.ts";
 import type { ClusterState } from "./cluster-state.ts";
 import { aggregatedDiscovery, AGGREGATED_DISCOVERY_CONTENT_TYPE, legacyDiscovery, versionInfo } from "./discovery.ts";
 import { Faults } from "./faults.ts";
-import { UNSECURED_USER, type Authorizer, type Identities, type RequestAttributes, type UserInfo } from "./identities.ts";
+import { ANONYMOUS_USER, UNSECURED_USER, type Authorizer, type Identities, type RequestAttributes, type UserInfo } from "./identities.ts";
 import { openapiGroupVersion, openapiRoot } from "./openapi.ts";
 import { requestInfo } from "./request-info.ts";
+import { listRequestName } from "./list-request-name.ts";
 import { handleResourceRequest, readBody } from "./resource-handler.ts";
+import type { ServerTls } from "./self-signed-tls.ts";
 import type { ActiveWatch } from "./watch.ts";
 
 /** What the server is built from. */
@@ -26,6 +29,8 @@ export interface KubeSimServerOptions {
   identities: Identities;
   authorize: Authorizer;
   bookmarkIntervalMs: number;
+  /** Serve https:// with this certificate (plain http:// when undefined). */
+  tls?: ServerTls;
 }
 
 /** Paths anonymous users may read (kube-apiserver's system:public-info-viewer). */
@@ -75,9 +80,13 @@ export class KubeSimServer {
   }
 
   #createServer(): Server {
-    const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.#handle(req, res).catch((e: unknown) => this.#fail(res, e));
-    });
+    };
+    const tls = this.#opts.tls;
+    const server: Server = tls
+      ? createHttpsServer({ keepAlive: true, noDelay: true, key: tls.keyPem, cert: tls.certPem }, handler)
+      : createServer({ keepAlive: true, noDelay: true }, handler);
     server.keepAliveTimeout = 60_000;
     return server;
   }
@@ -85,7 +94,7 @@ export class KubeSimServer {
   /** The base URL, e.g. http://127.0.0.1:6443 (valid after `listen`). */
   get url(): string {
     const host = this.#host.includes(":") ? `[${this.#host}]` : this.#host;
-    return `http://${host}:${this.#port}`;
+    return `${this.#opts.tls ? "https" : "http"}://${host}:${this.#port}`;
   }
 
   /** Starts listening; port 0 picks a free port. Resolves to the base URL. */
@@ -155,8 +164,10 @@ export class KubeSimServer {
       throw injected;
     }
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
-    // A token that is sent must be valid; no credentials at all is the insecure-port superuser (see UNSECURED_USER).
-    const user = req.headers.authorization === undefined ? UNSECURED_USER : this.#opts.identities.authenticate(req.headers.authorization);
+    // A token that is sent must be valid. No credentials at all: over http the insecure-port superuser (kubectl sends
+    // no token to http:// servers, see UNSECURED_USER); over https the anonymous user.
+    const anonymous = this.#opts.tls ? ANONYMOUS_USER : UNSECURED_USER;
+    const user = req.headers.authorization === undefined ? anonymous : this.#opts.identities.authenticate(req.headers.authorization);
     if (!user && !(req.method === "GET" && publicPaths.has(path))) throw unauthorized();
     const info = requestInfo(req.method ?? "GET", path, url.searchParams);
     if (user) {
@@ -171,7 +182,7 @@ export class KubeSimServer {
               resource: info.resource,
               subresource: info.subresource,
               namespace: info.namespace,
-              name: info.name,
+              name: listRequestName(info, path, url.searchParams),
             }
           : { verb: info.verb, isResourceRequest: false, path, apiGroup: "", apiVersion: "", resource: "", subresource: "", namespace: "", name: "" };
       const decision = this.#opts.authorize(user, attributes);

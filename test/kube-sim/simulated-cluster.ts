@@ -12,7 +12,9 @@ import { ClusterState } from "./cluster-state.ts";
 import { crdStrategy, runCrdController } from "./custom-resources.ts";
 import { runEndpointsController } from "./endpoints-controller.ts";
 import type { KindStrategy } from "./kind-strategy.ts";
+import { leaseAndEventStrategies } from "./lease-event-strategies.ts";
 import { runNamespaceController } from "./namespace-lifecycle.ts";
+import { rbacStrategies } from "./rbac-strategies.ts";
 import { ResourceRegistry } from "./resource-registry.ts";
 import { builtinResources, type ResourceType } from "./resources.ts";
 import { ServiceAllocator } from "./service-allocator.ts";
@@ -53,6 +55,8 @@ export function createSimulatedCluster(opts: SimulatedClusterOptions = {}): Simu
   const allocator = new ServiceAllocator(store);
   const strategies = new Map<string, KindStrategy>([
     ...workloadStrategies(),
+    ...leaseAndEventStrategies(),
+    ...rbacStrategies(),
     ["/Service", serviceStrategy(allocator)],
     ["apiextensions.k8s.io/CustomResourceDefinition", crdStrategy],
   ]);

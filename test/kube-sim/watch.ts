@@ -28,8 +28,7 @@ export interface WatchSpec {
   labels?: LabelMatcher;
   fields?: FieldMatcher;
   resourceVersion?: string;
-  /** `resourceVersionMatch` (only NotOlderThan, with sendInitialEvents). */
-  resourceVersionMatch?: string;
+  /** Watch-list: ADDED for the current state, then a BOOKMARK annotated k8s.io/initial-events-end. */
   sendInitialEvents?: boolean;
   allowBookmarks?: boolean;
   bookmarkIntervalMs?: number;

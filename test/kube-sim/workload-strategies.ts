@@ -1,8 +1,7 @@
 /**
  * Strategies of the built-in kinds other than Service and CustomResourceDefinition: Namespaces (phase, the
  * `kubernetes` finalizer, the `kubernetes.io/metadata.name` label), Pods (Pending status, container defaults,
- * required containers), workloads with server-owned status, and the kinds PUT may create (Endpoints, Events,
- * Leases).
+ * required containers), workloads with server-owned status, and Endpoints (which PUT may create).
  *
  * @example
  * const strategies = new Map(workloadStrategies());
@@ -114,9 +113,6 @@ export function workloadStrategies(): [string, KindStrategy][] {
     ["/Namespace", namespaceStrategy],
     ["/Pod", podStrategy],
     ["/Endpoints", createOnUpdate],
-    ["/Event", createOnUpdate],
-    ["events.k8s.io/Event", createOnUpdate],
-    ["coordination.k8s.io/Lease", createOnUpdate],
     ["apps/Deployment", serverOwnedStatus],
     ["apps/DaemonSet", serverOwnedStatus],
     ["policy/PodDisruptionBudget", serverOwnedStatus],
