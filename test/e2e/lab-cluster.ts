@@ -1,7 +1,7 @@
 import { CoreV1Api, type V1Service } from "@kubernetes/client-node";
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
+import { startKubeSim, type Authorizer, type KubeSim } from "../kube-sim/index.ts";
 import { addLoadBalancerDnat } from "../netns/kube-proxy-rules.ts";
 import { spawnIn } from "../netns/run.ts";
 import { buildTopology, type Topology, type TopologyNode } from "../netns/topology.ts";
@@ -44,6 +44,8 @@ export interface LabClusterOptions {
   speakerArgs?: string[];
   /** Kubeconfig to give the speakers and the controller instead of admin (RBAC tests). */
   identities?: { controller?: string; speaker?: string };
+  /** The simulator's authorization hook (e.g. `RbacAuthorizer.authorize`, see rbac-identities.ts); default allows all. */
+  authorize?: Authorizer;
 }
 
 function track(child: ChildProcess, label: string, sink: string[]): Proc {
@@ -88,7 +90,7 @@ export async function startLabCluster(opts: LabClusterOptions): Promise<LabClust
   const procs: Proc[] = [];
   let sim: KubeSim | undefined;
   try {
-    sim = await startKubeSim({ host: topo.hostAddress, port: 0 });
+    sim = await startKubeSim({ host: topo.hostAddress, port: 0, authorize: opts.authorize });
     const kubeconfigPath = sim.kubeconfigPath;
     const core = sim.client.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: "metallb-system" } } });

@@ -1,10 +1,12 @@
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { netnsSupport, type TopologyNode } from "../netns/topology.ts";
 import { mustRunIn, runIn } from "../netns/run.ts";
 import { startLabCluster, waitForLine, waitForVip, type LabCluster } from "./lab-cluster.ts";
+import { enforceManifestRbac } from "./rbac-identities.ts";
+import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
 import { rankNodes } from "../../speaker/election.ts";
 
 const support = await netnsSupport();
@@ -64,15 +66,23 @@ function expectedOwner(ip: string, live: string[]): string {
 
 describe.skipIf(support !== true)("speaker end to end in network namespaces", () => {
   let lab: LabCluster;
+  let identitiesDir: string;
   const nodeNames = ["node-1", "node-2", "node-3"];
+  // The controller and the speakers run as their ServiceAccounts under manifests/' RBAC, enforced.
+  const rbac = new RbacAuthorizer();
 
   beforeAll(async () => {
+    identitiesDir = await mkdtemp(join(tmpdir(), "blb-speaker-e2e-"));
+    const identities = { controller: join(identitiesDir, "controller.kubeconfig"), speaker: join(identitiesDir, "speaker.kubeconfig") };
     lab = await startLabCluster({
       prefix: "blbspk",
       index: 41,
       nodeNames,
       speakerArgs: ["--strict-arp-check", "1s", "--conflict-probe", "1s", "--interface-rescan", "2s", "--log-level", "debug"],
+      identities,
+      authorize: rbac.authorize,
     });
+    await enforceManifestRbac(lab.sim, rbac, identities);
     await lab.core.createNamespacedConfigMap({ namespace: "metallb-system", body: { metadata: { name: "config" }, data: { config } } });
     await lab.startController();
     for (const node of lab.topo.nodes) await lab.startSpeaker(node);
@@ -82,6 +92,7 @@ describe.skipIf(support !== true)("speaker end to end in network namespaces", ()
   afterAll(async () => {
     if (lab) await writeFile(join(tmpdir(), "blb-speaker-e2e.log"), lab.logs());
     await lab?.stop();
+    if (identitiesDir) await rm(identitiesDir, { recursive: true, force: true });
   });
 
   it("one node, the elected one, answers ARP for a VIP; nobody answers for an unowned IP; curl works", async () => {
@@ -233,5 +244,12 @@ describe.skipIf(support !== true)("speaker end to end in network namespaces", ()
       await mustRunIn(node.ns, ["sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=0"]);
     }
     await waitForLine(lab.speakers.get(ownerName)!, "ARP conflict", 1);
+  });
+
+  it("refused none of the controller's and the speakers' requests under the manifests' RBAC", () => {
+    expect(rbac.denials()).toEqual([]);
+    expect(rbac.usage().some((u) => u.user === "system:serviceaccount:metallb-system:speaker" && u.resource === "endpointslices")).toBe(true);
+    expect(rbac.usage().some((u) => u.user === "system:serviceaccount:metallb-system:controller" && u.resource === "services/status")).toBe(true);
+    expect(lab.logs()).not.toMatch(/HTTP 403|forbidden/i);
   });
 });
