@@ -138,7 +138,7 @@ export async function startLabCluster(opts: LabClusterOptions): Promise<LabClust
         const proc = track(child, "controller", all);
         procs.push(proc);
         lab.controller = proc;
-        await waitForLine(proc, "became leader", 20_000);
+        await waitForLine(proc, "became leader", 45_000);
         return proc;
       },
       async startSpeaker(node, extraArgs = []) {
@@ -162,7 +162,7 @@ export async function startLabCluster(opts: LabClusterOptions): Promise<LabClust
         const proc = track(child, node.name, all);
         procs.push(proc);
         speakers.set(node.name, proc);
-        await waitForLine(proc, "speaker ready", 20_000);
+        await waitForLine(proc, "speaker ready", 45_000);
         return proc;
       },
       async startBackends(app, nodes = topo.nodes) {

@@ -1,0 +1,168 @@
+/**
+ * The lab's first three steps, the install as a user does it: build the LAN and start the API simulator; apply
+ * `manifests/` with kubectl and run the controller and a speaker per node under their ServiceAccounts; configure
+ * the pool, run nginx and expose it as a LoadBalancer.
+ *
+ * @example
+ * await runner.run("build the LAN", (out) => buildLan(ctx, out));
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { startLabCluster } from "../e2e/lab-cluster.ts";
+import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
+import { addLoadBalancerDnat } from "../netns/kube-proxy-rules.ts";
+import { spawnIn } from "../netns/run.ts";
+import { checkRbac, clusterOf, eventually, showKubectl, type LabContext } from "./lab-context.ts";
+import { workloadIdentities } from "./manifest-identities.ts";
+import type { StepOutput } from "./step-runner.ts";
+
+const node24 = new URL("../../node_modules/.bin/node", import.meta.url).pathname;
+const backendScript = new URL("../e2e/backend.ts", import.meta.url).pathname;
+
+/** The address-pool ConfigMap, in the legacy format the README documents, for the lab's LAN 192.168.126.0/24. */
+export const labPoolConfigMap = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  namespace: metallb-system
+  name: config
+data:
+  config: |
+    address-pools:
+    - name: default
+      protocol: layer2
+      addresses:
+      - 192.168.126.40-192.168.126.49
+`;
+
+/** Speaker flags for the lab: check strictARP and probe for conflicts every second, so step 6 shows results at once. */
+const speakerArgs = ["--strict-arp-check", "1s", "--conflict-probe", "1s"];
+
+/** Step 1: the namespaces (bridge, client, infra, three nodes), the simulator on the host link, three Ready Nodes. */
+export async function buildLan(ctx: LabContext, out: StepOutput): Promise<string> {
+  ctx.workDir = await mkdtemp(join(tmpdir(), "blb-lab-"));
+  const rbac = new RbacAuthorizer();
+  ctx.starting = startLabCluster({
+    prefix: ctx.prefix,
+    index: ctx.index,
+    nodeNames: ctx.nodeNames,
+    speakerArgs,
+    identities: { controller: join(ctx.workDir, "controller.kubeconfig"), speaker: join(ctx.workDir, "speaker.kubeconfig") },
+    authorize: rbac.authorize,
+  });
+  ctx.cluster = await ctx.starting;
+  // From now on the simulator authorizes ServiceAccounts from the Roles and bindings stored in it, as
+  // kube-apiserver's RBAC authorizer does; until step 2 applies manifests/ they may do nothing.
+  rbac.attach(ctx.cluster.sim.state);
+  ctx.rbac = rbac;
+  const { topo, sim } = ctx.cluster;
+  out(`LAN bridge      ${topo.lanNs} (br0)`);
+  out(`client          ${topo.client.ns}  ${topo.client.ipv4}`);
+  out(`infra           ${topo.infra.ns}  ${topo.infra.ipv4} (routes to the host link ${topo.hostAddress}/30)`);
+  for (const node of topo.nodes) out(`${node.name.padEnd(15)} ${node.ns}  ${node.ipv4}  ${node.mac}`);
+  out(`API simulator   ${sim.url} (in this process), RBAC enforced; Nodes ${topo.nodes.map((n) => n.name).join(", ")} registered Ready`);
+  return `${topo.nodes.length} nodes + client on a bridge; API simulator at ${sim.url}`;
+}
+
+/** Step 2: `kubectl apply -f manifests/`, then the controller and one speaker per node as their ServiceAccounts. */
+export async function installManifests(ctx: LabContext, out: StepOutput): Promise<string> {
+  const cluster = clusterOf(ctx);
+  const ids = await workloadIdentities(ctx.manifestsDir);
+  const paths = { controller: join(ctx.workDir!, "controller.kubeconfig"), speaker: join(ctx.workDir!, "speaker.kubeconfig") };
+  await cluster.sim.issueKubeconfig(paths.controller, ids.controller);
+  await cluster.sim.issueKubeconfig(paths.speaker, ids.speaker);
+  // Exactly what a user types in the repository: kubectl apply -f manifests/
+  const fromCwd = relative(process.cwd(), ctx.manifestsDir);
+  const dir = fromCwd && !fromCwd.startsWith("..") ? fromCwd : ctx.manifestsDir;
+  await showKubectl(ctx, ["apply", "-f", `${dir.replace(/\/$/, "")}/`], out, { timeoutMs: 30_000 });
+  let t = performance.now();
+  const since = () => `${((performance.now() - t) / 1000).toFixed(1)} s`;
+  try {
+    await cluster.startController();
+    out(`controller      in ${cluster.topo.infra.ns} as ${ids.controller.name}: leader after ${since()}`);
+    // Like a DaemonSet's Pods, the speakers start together.
+    t = performance.now();
+    await Promise.all(
+      cluster.topo.nodes.map(async (node) => {
+        await cluster.startSpeaker(node);
+        out(`speaker         in ${node.ns} as ${ids.speaker.name}: ready after ${since()}`);
+      }),
+    );
+  } catch (err) {
+    // A process that never got ready because RBAC refused it: say which rules are missing.
+    checkRbac(ctx);
+    throw err;
+  }
+  const allowed = checkRbac(ctx);
+  out(`RBAC: ${allowed} requests of the ServiceAccounts allowed by the rules just applied, none refused`);
+  return `manifests applied; controller + ${cluster.topo.nodes.length} speakers running as their ServiceAccounts`;
+}
+
+/** Starts `backend.ts` on port 80 in every node namespace and creates a Ready Pod for each, as nginx's ReplicaSet would. */
+async function startNginxPods(ctx: LabContext, out: StepOutput): Promise<void> {
+  const cluster = clusterOf(ctx);
+  const hash = randomBytes(5).toString("hex");
+  for (const node of cluster.topo.nodes) {
+    const child = spawnIn(node.ns, [node24, backendScript, node.name, "80"]);
+    cluster.topo.track(child);
+    const output: string[] = [];
+    child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+    await eventually(async () => {
+      if (child.exitCode !== null) throw new Error(`the backend on ${node.name} exited ${child.exitCode}: ${output.join("").trim()}`);
+      return output.join("").includes("listening") ? true : undefined;
+    }, 10_000, `the backend on ${node.name} to listen`);
+    const name = `nginx-${hash}-${randomBytes(3).toString("hex").slice(0, 5)}`;
+    const pod = await cluster.core.createNamespacedPod({
+      namespace: "default",
+      body: {
+        metadata: { name, labels: { app: "nginx", "pod-template-hash": hash } },
+        spec: { nodeName: node.name, containers: [{ name: "nginx", image: "nginx", ports: [{ containerPort: 80 }] }] },
+      },
+    });
+    await cluster.core.replaceNamespacedPodStatus({
+      name,
+      namespace: "default",
+      body: {
+        ...pod,
+        status: {
+          phase: "Running",
+          podIP: node.ipv4,
+          podIPs: [{ ip: node.ipv4 }, { ip: node.ipv6 }],
+          conditions: [{ type: "Ready", status: "True" }],
+        },
+      },
+    });
+  }
+  out(`(the nginx Pods are stand-ins: on each node an HTTP server on :80 answers "served by <node>")`);
+}
+
+/**
+ * Step 3: the pool ConfigMap, Deployment nginx and its Pods, `kubectl expose`, `kubectl wait` for the IP, kube-proxy's
+ * DNAT for it on every node, then `get svc -o wide` and `describe svc nginx` once a speaker announced it.
+ */
+export async function exposeNginx(ctx: LabContext, out: StepOutput): Promise<string> {
+  const cluster = clusterOf(ctx);
+  out(labPoolConfigMap.trimEnd());
+  await showKubectl(ctx, ["apply", "-f", "-"], out, { stdin: labPoolConfigMap });
+  await showKubectl(ctx, ["create", "deployment", "nginx", "--image=nginx", "--replicas=3", "--port=80"], out);
+  await startNginxPods(ctx, out);
+  await showKubectl(ctx, ["expose", "deployment", "nginx", "--port=80", "--type=LoadBalancer"], out);
+  await showKubectl(ctx, ["wait", "--for=jsonpath={.status.loadBalancer.ingress[0].ip}", "svc/nginx", "--timeout=30s"], out, { timeoutMs: 40_000 });
+  const svc = await cluster.core.readNamespacedService({ name: "nginx", namespace: "default" });
+  const vip = svc.status?.loadBalancer?.ingress?.[0]?.ip;
+  if (!vip) throw new Error("kubectl wait returned but svc/nginx has no status.loadBalancer.ingress[0].ip");
+  ctx.vip = vip;
+  // kube-proxy's part on every node: traffic for VIP:80 goes to the node's local nginx.
+  for (const node of cluster.topo.nodes) await addLoadBalancerDnat(node.ns, vip, 80, node.ipv4, 80);
+  out(`kube-proxy DNAT on every node: ${vip}:80 -> <node>:80`);
+  await eventually(async () => {
+    const events = await cluster.core.listNamespacedEvent({ namespace: "default" });
+    return events.items.some((e) => e.involvedObject.name === "nginx" && e.reason === "nodeAssigned") ? true : undefined;
+  }, 10_000, "a speaker's nodeAssigned Event on svc/nginx");
+  await showKubectl(ctx, ["get", "svc", "-o", "wide"], out);
+  await showKubectl(ctx, ["describe", "svc", "nginx"], out);
+  checkRbac(ctx);
+  return `svc/nginx got ${vip}`;
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { labRootProblem, parseLabFlags } from "./lab-flags.ts";
+
+describe("parseLabFlags", () => {
+  it("defaults to tearing down and human output", () => {
+    expect(parseLabFlags([])).toEqual({ keep: false, json: false, help: false });
+  });
+
+  it("accepts --keep and --json together", () => {
+    expect(parseLabFlags(["--keep", "--json"])).toEqual({ keep: true, json: true, help: false });
+  });
+
+  it("rejects an unknown flag, naming it and the valid ones", () => {
+    expect(() => parseLabFlags(["--kep"])).toThrow(/lab: Unknown option '--kep'.*Valid flags: --keep, --json, --help/);
+  });
+
+  it("rejects a stray argument", () => {
+    expect(() => parseLabFlags(["now"])).toThrow(/lab: .*now/);
+  });
+});
+
+describe("labRootProblem", () => {
+  it("lets root run the lab", () => {
+    expect(labRootProblem(0)).toBeUndefined();
+  });
+
+  it("tells anyone else that the lab needs root, why, and how to run it", () => {
+    const message = labRootProblem(1000);
+    expect(message).toContain("the lab needs root (running as uid 1000)");
+    expect(message).toContain("network namespaces");
+    expect(message).toContain("iptables");
+    expect(message).toContain("raw packet sockets");
+    expect(message).toContain("sudo npm run lab");
+  });
+});

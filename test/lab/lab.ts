@@ -1,0 +1,167 @@
+/**
+ * `sudo npm run lab -- [--keep] [--json]`: the whole user story on one machine, for real, in network namespaces
+ * it creates and removes. Seven steps, a progress line each, then a summary table:
+ *   1. the LAN (bridge, client, infra, three nodes) and the API simulator with three Nodes;
+ *   2. `kubectl apply -f manifests/`, then the controller and a speaker per node under their ServiceAccounts;
+ *   3. the pool ConfigMap, Deployment nginx, `kubectl expose ... --type=LoadBalancer`, `kubectl wait` for its IP;
+ *   4. `arping` (one MAC, the elected node's) and `curl` the VIP from the client;
+ *   5. kill the announcing node while curling the VIP every 50 ms: the failover gap;
+ *   6. the strictARP check on an IPVS node without strictARP, and after the fix;
+ *   7. tear everything down (or, with --keep, stay up until Ctrl-C and print how to explore).
+ * Exit status 0 only when every step passed; 2 for a usage error or when not root.
+ */
+import { accessSync, constants } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { exposeNginx, buildLan, installManifests } from "./install-steps.ts";
+import { failOver, reachVip, showStrictArp } from "./demo-steps.ts";
+import { labRootProblem, labUsage, parseLabFlags, type LabFlags } from "./lab-flags.ts";
+import { newLabContext, type LabContext } from "./lab-context.ts";
+import { StepRunner, type StepBody } from "./step-runner.ts";
+import { renderSummaryTable } from "./summary-table.ts";
+import { exploreCommands, tearDown } from "./teardown.ts";
+
+const repo = new URL("../../", import.meta.url).pathname;
+const write = (text: string) => void process.stdout.write(text);
+
+/** The tools the lab runs, with the Debian/Ubuntu package that has each. */
+const tools: [string, string][] = [
+  ["ip", "iproute2"],
+  ["iptables", "iptables"],
+  ["sysctl", "procps"],
+  ["arping", "arping"],
+  ["curl", "curl"],
+  ["kubectl", "kubectl"],
+];
+
+function missingTools(): string[] {
+  const dirs = (process.env.PATH ?? "").split(delimiter).filter(Boolean);
+  const found = (tool: string) =>
+    dirs.some((dir) => {
+      try {
+        accessSync(join(dir, tool), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  return tools.filter(([tool]) => !found(tool)).map(([tool, pkg]) => `${tool} (package ${pkg})`);
+}
+
+/** Tears the lab down outside the step runner (on a signal): prints what it did to stderr. */
+async function emergencyTearDown(ctx: LabContext): Promise<void> {
+  if (ctx.starting && !ctx.cluster) ctx.cluster = await ctx.starting.catch(() => undefined);
+  try {
+    await tearDown(ctx, (line) => void process.stderr.write(`${line}\n`));
+  } catch (err) {
+    process.stderr.write(`teardown: ${(err as Error).message}\n`);
+  }
+}
+
+async function saveLogs(ctx: LabContext): Promise<void> {
+  if (!ctx.cluster) return;
+  const path = join(tmpdir(), `blb-lab-${new Date().toISOString().replace(/[:.]/g, "-")}.log`);
+  await writeFile(path, ctx.cluster.logs());
+  write(`controller and speaker logs: ${path}\n`);
+}
+
+async function runLab(flags: LabFlags): Promise<number> {
+  const ctx = newLabContext({ manifestsDir: join(repo, "manifests") });
+  let interrupted = false;
+  let tearingDown = false;
+  let keepingUp: (() => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (keepingUp) return keepingUp();
+    if (tearingDown) return void process.stderr.write(`${signal}: already tearing down, one moment\n`);
+    if (interrupted) {
+      process.stderr.write(`${signal} again: exiting now; the next run removes what is left (or: ip netns del ${ctx.prefix}-...)\n`);
+      process.exit(130);
+    }
+    // Tear down here; the step in progress may still fail noisily, so its output is dropped, and the main
+    // flow stops after it (see step below) so that only this teardown runs.
+    interrupted = true;
+    process.stderr.write(`\n${signal}: tearing the lab down ...\n`);
+    void emergencyTearDown(ctx).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const runner = new StepRunner(7, (text) => void (interrupted || write(text)));
+  const step = async (name: string, body: StepBody, opts: { always?: boolean } = {}) => {
+    await runner.run(name, body, opts);
+    if (interrupted) await new Promise<never>(() => {});
+  };
+  write(`baremetal-lb lab: 3 nodes, a client and the API simulator in network namespaces ${ctx.prefix}-*\n\n`);
+  await step("build the LAN, start the API simulator", (out) => buildLan(ctx, out));
+  await step("kubectl apply -f manifests/, start controller + speakers", (out) => installManifests(ctx, out));
+  await step("configure the pool, expose nginx as a LoadBalancer", (out) => exposeNginx(ctx, out));
+  await step("arping + curl the VIP from the client", (out) => reachVip(ctx, out));
+  await step("kill the announcing node, measure the failover", (out) => failOver(ctx, out));
+  await step("strictARP check: IPVS without strictARP, then fixed", (out) => showStrictArp(ctx, out));
+  if (!runner.ok) await saveLogs(ctx);
+  const keep = flags.keep && ctx.cluster !== undefined;
+  if (keep) {
+    await step("keep the lab up", async (out) => {
+      out(exploreCommands(ctx));
+      return "running until Ctrl-C";
+    }, { always: true });
+  } else {
+    tearingDown = true;
+    await step("tear down", (out) => tearDown(ctx, out), { always: true });
+  }
+
+  write(`\n${renderSummaryTable(runner.results)}\n`);
+  if (ctx.vip) {
+    write(`\nVIP ${ctx.vip}: answered by ${ctx.answeringNode ?? "?"} (${ctx.answeringMac ?? "?"}); `);
+    write(ctx.failoverMs !== undefined ? `failover to ${ctx.newNode} in ${ctx.failoverMs} ms\n` : "no failover measured\n");
+  }
+  write(runner.ok ? "\nall steps passed\n" : "\nsome steps FAILED\n");
+  if (flags.json) {
+    const summary = {
+      ok: runner.ok,
+      vip: ctx.vip ?? null,
+      answeringNode: ctx.answeringNode ?? null,
+      answeringMac: ctx.answeringMac ?? null,
+      failoverMs: ctx.failoverMs ?? null,
+      newNode: ctx.newNode ?? null,
+      steps: runner.results.map(({ name, ok, ms, detail }) => ({ name, ok, ms, detail })),
+    };
+    write(`${JSON.stringify(summary)}\n`);
+  }
+  if (keep) {
+    // The simulator runs in this process: stay alive until Ctrl-C, then tear down (reporting on stderr, so
+    // a --json summary stays the last line of stdout).
+    await new Promise<void>((resolve) => (keepingUp = resolve));
+    process.stderr.write("tearing the lab down ...\n");
+    await emergencyTearDown(ctx);
+  }
+  return runner.ok ? 0 : 1;
+}
+
+async function main(): Promise<number> {
+  let flags: LabFlags;
+  try {
+    flags = parseLabFlags(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${labUsage}\n`);
+    return 2;
+  }
+  if (flags.help) {
+    write(`${labUsage}\n`);
+    return 0;
+  }
+  const rootProblem = labRootProblem(process.getuid?.());
+  if (rootProblem) {
+    process.stderr.write(`${rootProblem}\n`);
+    return 2;
+  }
+  const missing = missingTools();
+  if (missing.length > 0) {
+    process.stderr.write(`the lab needs these tools on PATH: ${missing.join(", ")}; install them and run it again\n`);
+    return 2;
+  }
+  return runLab(flags);
+}
+
+process.exit(await main());
