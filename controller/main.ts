@@ -7,6 +7,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { createLogger } from "../shared/log.ts";
 import { loadKubeConfig } from "../shared/kube/kubeconfig.ts";
+import { reuseConnections } from "../shared/kube/pooled-connections.ts";
 import { EventRecorder } from "../shared/kube/event-recorder.ts";
 import { startOpsServer } from "../shared/ops/ops-server.ts";
 import { LbController } from "./controller.ts";
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger("controller", flags.logLevel);
-  const kc = loadKubeConfig(flags.kubeconfig);
+  const kc = reuseConnections(loadKubeConfig(flags.kubeconfig));
   const core = kc.makeApiClient(CoreV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
   const metrics = createControllerMetrics();

@@ -4,7 +4,9 @@
  * the time from its start until every Service shows an IP, with the child's resident memory sampled from
  * /proc/<pid>/status. Side by side, it measures the simulator's raw status-write rate through the same client
  * library (`replaceNamespacedServiceStatus`): sequentially (the controller reconciles one key at a time) and with
- * 32 in flight, and reports the controller's rate as a fraction of the sequential one.
+ * 32 in flight, and reports the controller's rate as a fraction of the sequential one. CPU seconds of the
+ * controller and of the simulator during allocation are reported too: on a shared machine they vary less than
+ * wall-clock rates.
  *
  * Standalone: `npx node test/bench/controller-allocation.ts [--services N] [--cpu-prof-dir DIR]` prints one JSON
  * line; with `--cpu-prof-dir` the controller writes a V8 CPU profile there when it exits.
@@ -13,12 +15,13 @@
  * const r = await benchControllerAllocation({ services: 2000 });
  * r.controllerServicesPerSec / r.rawSeqStatusWritesPerSec; // r.ratioVsRawSeq
  */
-import { CoreV1Api, type V1Service } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig, type V1Service } from "@kubernetes/client-node";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
 import { lbService, putConfig } from "../integration/controller-harness.ts";
 import { ControllerProcess } from "../integration/controller-process.ts";
+import { reuseConnections } from "../../shared/kube/pooled-connections.ts";
 
 /** What one run measured. */
 export interface ControllerAllocationResult {
@@ -31,6 +34,10 @@ export interface ControllerAllocationResult {
   ratioVsRawSeq: number;
   controllerRssMbPeak: number;
   simCreatePerSec: number;
+  /** CPU (user + system) the controller used until every Service had an IP. */
+  controllerCpuSeconds: number;
+  /** CPU this process (the simulator, plus the bench's light polling) used over the same time. */
+  simCpuSeconds: number;
 }
 
 const namespace = "default";
@@ -56,6 +63,13 @@ async function memoryMb(pid: number): Promise<{ rss: number; hwm: number } | und
   } catch {
     return undefined;
   }
+}
+
+/** User + system CPU seconds a process has used, from /proc/<pid>/stat (clock ticks of 1/100 s). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function countWithIp(sim: KubeSim): number {
@@ -92,16 +106,21 @@ export async function benchControllerAllocation(opts: { services?: number; timeo
   const sim = await startKubeSim({ endpointsController: false });
   let controller: ControllerProcess | undefined;
   try {
-    const core = sim.client.makeApiClient(CoreV1Api);
+    // The bench's own requests use the client library and connection pooling the controller uses.
+    const kc = new KubeConfig();
+    kc.loadFromFile(sim.kubeconfigPath);
+    const core = reuseConnections(kc).makeApiClient(CoreV1Api);
     await putConfig(core, pool16);
 
     const createStart = performance.now();
     await runPool(n, concurrency, async (i) => {
-      await core.createNamespacedService({ namespace, body: lbService(`svc-${i}`) });
+      // 10,000 Services need more node ports than the 30000-32767 range has.
+      await core.createNamespacedService({ namespace, body: lbService(`svc-${i}`, { spec: { allocateLoadBalancerNodePorts: false } }) });
     });
     const simCreatePerSec = n / ((performance.now() - createStart) / 1000);
 
     const spawnedAt = performance.now();
+    const simCpuBefore = process.cpuUsage();
     controller = ControllerProcess.start({ kubeconfig: sim.kubeconfigPath, identity: "bench", nodeArgs: opts.nodeArgs });
     let peakMb = 0;
     let done = 0;
@@ -114,6 +133,8 @@ export async function benchControllerAllocation(opts: { services?: number; timeo
       done = countWithIp(sim);
     }
     const allocateSeconds = (performance.now() - spawnedAt) / 1000;
+    const simCpu = process.cpuUsage(simCpuBefore);
+    const controllerCpu = await cpuSeconds(controller.pid);
     const last = await memoryMb(controller.pid);
     if (last) peakMb = Math.max(peakMb, last.hwm);
     controller.kill("SIGTERM");
@@ -132,6 +153,8 @@ export async function benchControllerAllocation(opts: { services?: number; timeo
       ratioVsRawSeq: round(controllerServicesPerSec / rawSeq, 3),
       controllerRssMbPeak: round(peakMb, 1),
       simCreatePerSec: round(simCreatePerSec, 1),
+      controllerCpuSeconds: round(controllerCpu, 2),
+      simCpuSeconds: round((simCpu.user + simCpu.system) / 1e6, 2),
     };
   } finally {
     if (controller && !controller.exited) {

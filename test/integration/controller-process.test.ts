@@ -115,6 +115,7 @@ describe("controller binary against the API simulator", () => {
       }
       await Promise.all(creates);
     })();
+    stream.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
     const takeover = await eventually(
       async () => ((await leaseHolder()) === standby.identity ? performance.now() : undefined),
       15_000,
