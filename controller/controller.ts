@@ -210,8 +210,11 @@ export class LbController {
     for (const svc of ours) {
       const key = serviceKey(svc);
       const ips = ingressIps(svc);
-      const request = buildAllocationRequest(svc);
-      if (!request.ok) continue; // reconcile reports it
+      // A Service whose request is invalid now (a bad annotation) still holds its IPs: learn them
+      // under its request without the MetalLB annotations, so no other Service gets them;
+      // reconcile reports the invalid request and leaves the IPs alone.
+      const request = buildAllocationRequest(svc).ok ? buildAllocationRequest(svc) : buildAllocationRequest(withoutLbRequest(svc));
+      if (!request.ok) continue;
       this.orphans.delete(key);
       const result = this.allocator.assign(key, ips, request.request);
       if (result.ok) continue;
@@ -357,4 +360,12 @@ function byCreation(a: V1Service, b: V1Service): number {
 
 function serviceTarget(svc: V1Service): EventTarget {
   return { kind: "Service", apiVersion: "v1", name: svc.metadata!.name!, namespace: svc.metadata!.namespace, uid: svc.metadata?.uid };
+}
+
+/** The Service without what it asks of the load balancer (MetalLB annotations, spec.loadBalancerIP). */
+function withoutLbRequest(svc: V1Service): V1Service {
+  const annotations = Object.fromEntries(
+    Object.entries(svc.metadata?.annotations ?? {}).filter(([k]) => !k.startsWith("metallb.universe.tf/") && !k.startsWith("metallb.io/")),
+  );
+  return { ...svc, metadata: { ...svc.metadata, annotations }, spec: { ...svc.spec, loadBalancerIP: undefined } };
 }

@@ -92,6 +92,28 @@ describe("controller against the API simulator", () => {
     expect(statusWrites).toEqual([]);
   });
 
+  it("keeps the IP of a Service whose request became invalid while the controller was down", async () => {
+    await putConfig(core, readmeConfig);
+    const first = await start();
+    await core.createNamespacedService({ namespace: "default", body: lbService("bad") });
+    expect(await eventually(async () => (await ipsOf(core, "bad"))[0])).toBe("192.168.126.40");
+    await first.stop();
+    running = [];
+    const svc = await core.readNamespacedService({ name: "bad", namespace: "default" });
+    await core.replaceNamespacedService({
+      name: "bad",
+      namespace: "default",
+      body: { ...svc, metadata: { ...svc.metadata, annotations: { ...svc.metadata?.annotations, "metallb.universe.tf/loadBalancerIPs": "192.168.126.41" } }, spec: { ...svc.spec, loadBalancerIP: "192.168.126.42" } },
+    });
+    await core.createNamespacedService({ namespace: "default", body: lbService("newcomer") });
+    const second = await start();
+    expect(await eventually(async () => (await ipsOf(core, "newcomer"))[0])).toBe("192.168.126.41");
+    await settle(second);
+    expect(await ipsOf(core, "bad")).toEqual(["192.168.126.40"]);
+    const failed = await eventually(async () => (await eventsFor(core, "Service", "bad", "default")).find((e) => e.reason === "AllocationFailed"));
+    expect(failed.message).toContain("sets both spec.loadBalancerIP and metallb.universe.tf/loadBalancerIPs");
+  });
+
   it("honours a requested IP and the pool annotation, and explains a conflict", async () => {
     await putConfig(
       core,
