@@ -71,6 +71,8 @@ export class Announcer {
   private readonly conflictSeen = new Map<string, number>();
   private quietUntil = 0;
   private closed = false;
+  /** The links (and their addresses) the owned VIPs were last placed on, as rescan() compares them. */
+  private placedLayout = "";
 
   constructor(opts: AnnouncerOptions) {
     this.opts = opts;
@@ -132,7 +134,13 @@ export class Announcer {
     if (this.links.size === 0) {
       log.warn({ excluded }, "no eligible interface to announce on");
     }
-    for (const ip of this.owned.keys()) this.place(ip, false);
+    // Re-placing costs a subnet match per VIP and interface address: only do it when what place()
+    // reads, the open links and their addresses, changed since the last rescan.
+    const layout = JSON.stringify([...this.links.values()].map((l) => [l.iface.name, l.iface.index, l.iface.mac, l.iface.addresses]));
+    if (layout !== this.placedLayout) {
+      this.placedLayout = layout;
+      for (const ip of this.owned.keys()) this.place(ip, false);
+    }
     this.flushTables();
   }
 

@@ -6,6 +6,7 @@ import { CoordinationV1Api, CoreV1Api, DiscoveryV1Api } from "@kubernetes/client
 import { randomBytes } from "node:crypto";
 import { createLogger } from "../shared/log.ts";
 import { loadKubeConfig } from "../shared/kube/kubeconfig.ts";
+import { reuseConnections } from "../shared/kube/pooled-connections.ts";
 import { EventRecorder } from "../shared/kube/event-recorder.ts";
 import { startOpsServer } from "../shared/ops/ops-server.ts";
 import { parseSpeakerFlags } from "./flags.ts";
@@ -23,7 +24,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger("speaker", flags.logLevel);
-  const kc = loadKubeConfig(flags.kubeconfig);
+  // One connection pool for every request and watch: client-node alone opens a new connection per request.
+  const kc = reuseConnections(loadKubeConfig(flags.kubeconfig));
   const core = kc.makeApiClient(CoreV1Api);
   const metrics = createSpeakerMetrics();
   const speaker = new Speaker({

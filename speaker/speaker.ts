@@ -11,6 +11,7 @@ import { isOurService } from "../shared/kube/service-class.ts";
 import { canonicalIp } from "./address-bytes.ts";
 import { planAnnouncements, type AnnouncedService } from "./announce-plan.ts";
 import { Announcer, type ObservedConflict } from "./announcer.ts";
+import { BoundedQueue } from "./bounded-queue.ts";
 import { everyNodeExcludedByLabel, type EndpointInfo, type NodeInfo } from "./election.ts";
 import type { SpeakerFlags } from "./flags.ts";
 import { openHeartbeatChannel, type HeartbeatChannel } from "./heartbeat-channel.ts";
@@ -26,6 +27,10 @@ const hearsAnnotation = "baremetal-lb.io/hears";
 const serviceNameLabel = "kubernetes.io/service-name";
 const livenessTickMs = 25;
 const conflictEventEveryMs = 60_000;
+/** Per-Service Events in flight and queued (client-go queues 1000 and drops the rest). */
+const serviceEventConcurrency = 2;
+const maxQueuedServiceEvents = 1000;
+const droppedEventWarnEveryMs = 60_000;
 
 export interface SpeakerDeps {
   kc: KubeConfig;
@@ -81,6 +86,11 @@ export class Speaker {
   private readonly lastConflictEvent = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private previousReasons = new Map<string, string>();
+  private readonly serviceEvents = new BoundedQueue({ concurrency: serviceEventConcurrency, maxQueued: maxQueuedServiceEvents });
+  private droppedServiceEvents = 0;
+  /** The strictARP refusal annotation last seen on each node's Lease. */
+  private readonly refusedByNode = new Map<string, string>();
+  private lastDropWarning = -Infinity;
 
   constructor(deps: SpeakerDeps) {
     this.d = deps;
@@ -213,6 +223,7 @@ export class Speaker {
     this.stopping = true;
     this.ready = false;
     for (const t of this.timers) clearInterval(t);
+    this.serviceEvents.clear();
     this.announcer.setOwned(new Set());
     await this.heartbeat?.announceLeaving();
     await this.ownLease?.release();
@@ -246,7 +257,13 @@ export class Speaker {
         performance.now(),
       );
     }
-    this.dirty = true;
+    // A renewal only moves liveness, which tick() compares on its own; the election reads nothing
+    // else from Leases but the strictARP refusal. Recomputing every Service on every peer's renewal
+    // would cost O(Services) per node per second.
+    const refused = kind === "delete" ? undefined : (lease.metadata?.annotations?.[refusedAnnotation] ?? "");
+    if (kind !== "update" || this.refusedByNode.get(node) !== refused) this.dirty = true;
+    if (refused === undefined) this.refusedByNode.delete(node);
+    else this.refusedByNode.set(node, refused);
   }
 
   /** Heartbeat targets: the InternalIP (else ExternalIP) of every other node that runs a speaker. */
@@ -350,10 +367,23 @@ export class Speaker {
       const labels = plan.services.map((s) => ({ service: s.key, ip }));
       this.announcedLabels.set(ip, labels);
       for (const label of labels) metrics.announced.set({ ...label, protocol: "layer2", node: flags.nodeName }, 1);
-      for (const svc of plan.services) {
-        void this.d.events.record(this.serviceTarget(svc.key), "Normal", "nodeAssigned", `announcing from node "${flags.nodeName}" with protocol "layer2"`);
-      }
+      for (const svc of plan.services) this.queueServiceEvent(svc.key, "nodeAssigned", `announcing from node "${flags.nodeName}" with protocol "layer2"`);
     }
+  }
+
+  /**
+   * Sends a Normal Event on a Service through a bounded queue: gaining thousands of VIPs at once must
+   * not become thousands of concurrent API requests, which would delay our own Lease renewals until
+   * we fence ourselves.
+   */
+  private queueServiceEvent(key: string, reason: string, message: string): void {
+    const target = this.serviceTarget(key);
+    if (this.serviceEvents.push(() => this.d.events.record(target, "Normal", reason, message))) return;
+    this.droppedServiceEvents++;
+    const now = performance.now();
+    if (now - this.lastDropWarning < droppedEventWarnEveryMs) return;
+    this.lastDropWarning = now;
+    this.d.log.warn({ dropped: this.droppedServiceEvents, queued: maxQueuedServiceEvents }, "too many Service Events queued, dropping new ones");
   }
 
   private refreshConfig(): void {

@@ -50,16 +50,22 @@ export interface LabClusterOptions {
 
 function track(child: ChildProcess, label: string, sink: string[]): Proc {
   const output: string[] = [];
-  const push = (chunk: Buffer) => {
-    for (const line of chunk.toString().split("\n")) {
-      if (!line) continue;
-      output.push(line);
-      sink.push(`[${label}] ${line}`);
-      if (output.length > 5000) output.shift();
-    }
+  // A pipe read can end mid-line: keep the tail of each stream until its newline arrives.
+  const reader = () => {
+    let partial = "";
+    return (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) {
+        if (!line) continue;
+        output.push(line);
+        sink.push(`[${label}] ${line}`);
+        if (output.length > 5000) output.shift();
+      }
+    };
   };
-  child.stdout?.on("data", push);
-  child.stderr?.on("data", push);
+  child.stdout?.on("data", reader());
+  child.stderr?.on("data", reader());
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return { child, output, exited };
 }
