@@ -183,8 +183,6 @@ async function main(): Promise<void> {
           },
           goal: "native p50 <= 1.5 × kernel",
         },
-        null,
-        2,
       ),
     );
   } finally {
