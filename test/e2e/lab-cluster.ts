@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { startKubeSim, type Authorizer, type KubeSim } from "../kube-sim/index.ts";
 import { addLoadBalancerDnat } from "../netns/kube-proxy-rules.ts";
 import { spawnIn } from "../netns/run.ts";
+import { createReadyPod } from "./ready-pod.ts";
 import { buildTopology, type Topology, type TopologyNode } from "../netns/topology.ts";
 
 const node24 = new URL("../../node_modules/.bin/node", import.meta.url).pathname;
@@ -181,26 +182,7 @@ export async function startLabCluster(opts: LabClusterOptions): Promise<LabClust
             backends.add(node.name);
             await waitForLine(proc, "listening", 10_000);
           }
-          const pod = await core.createNamespacedPod({
-            namespace: "default",
-            body: {
-              metadata: { name: `${app}-${node.name}`, labels: { app } },
-              spec: { nodeName: node.name, containers: [{ name: "web", image: "nginx", ports: [{ containerPort: 8080 }] }] },
-            },
-          });
-          await core.replaceNamespacedPodStatus({
-            name: pod.metadata!.name!,
-            namespace: "default",
-            body: {
-              ...pod,
-              status: {
-                phase: "Running",
-                podIP: node.ipv4,
-                podIPs: [{ ip: node.ipv4 }, { ip: node.ipv6 }],
-                conditions: [{ type: "Ready", status: "True" }],
-              },
-            },
-          });
+          await createReadyPod(core, { name: `${app}-${node.name}`, labels: { app }, node, port: 8080 });
         }
       },
       async addDnat(vip, port = 80) {

@@ -11,6 +11,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { startLabCluster } from "../e2e/lab-cluster.ts";
+import { createReadyPod } from "../e2e/ready-pod.ts";
 import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
 import { addLoadBalancerDnat } from "../netns/kube-proxy-rules.ts";
 import { spawnIn } from "../netns/run.ts";
@@ -114,26 +115,7 @@ async function startNginxPods(ctx: LabContext, out: StepOutput): Promise<void> {
       return output.join("").includes("listening") ? true : undefined;
     }, 10_000, `the backend on ${node.name} to listen`);
     const name = `nginx-${hash}-${randomBytes(3).toString("hex").slice(0, 5)}`;
-    const pod = await cluster.core.createNamespacedPod({
-      namespace: "default",
-      body: {
-        metadata: { name, labels: { app: "nginx", "pod-template-hash": hash } },
-        spec: { nodeName: node.name, containers: [{ name: "nginx", image: "nginx", ports: [{ containerPort: 80 }] }] },
-      },
-    });
-    await cluster.core.replaceNamespacedPodStatus({
-      name,
-      namespace: "default",
-      body: {
-        ...pod,
-        status: {
-          phase: "Running",
-          podIP: node.ipv4,
-          podIPs: [{ ip: node.ipv4 }, { ip: node.ipv6 }],
-          conditions: [{ type: "Ready", status: "True" }],
-        },
-      },
-    });
+    await createReadyPod(cluster.core, { name, labels: { app: "nginx", "pod-template-hash": hash }, node, port: 80, container: "nginx" });
   }
   out(`(the nginx Pods are stand-ins: on each node an HTTP server on :80 answers "served by <node>")`);
 }
