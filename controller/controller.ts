@@ -213,7 +213,8 @@ export class LbController {
       // A Service whose request is invalid now (a bad annotation) still holds its IPs: learn them
       // under its request without the MetalLB annotations, so no other Service gets them;
       // reconcile reports the invalid request and leaves the IPs alone.
-      const request = buildAllocationRequest(svc).ok ? buildAllocationRequest(svc) : buildAllocationRequest(withoutLbRequest(svc));
+      let request = buildAllocationRequest(svc);
+      if (!request.ok) request = buildAllocationRequest(withoutLbRequest(svc));
       if (!request.ok) continue;
       this.orphans.delete(key);
       const result = this.allocator.assign(key, ips, request.request);

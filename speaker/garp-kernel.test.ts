@@ -42,6 +42,8 @@ function metallbStyleReply(sender: Uint8Array): Buffer {
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
+if (!canRun) console.warn("skipping the gratuitous-ARP kernel test: it needs root, iproute2 and python3 to create network namespaces and send raw frames");
+
 describe.skipIf(!canRun)("gratuitous ARP on a Linux client (needs root, iproute2 and python3; creates network namespaces)", () => {
   beforeAll(() => {
     for (const ns of [A, B]) spawnSync("ip", ["netns", "del", ns]);

@@ -35,7 +35,8 @@ import { parseArgs } from "node:util";
 import { rankNodes } from "../../speaker/election.ts";
 import { parseSpeakerFlags } from "../../speaker/flags.ts";
 import { spawnIn } from "../netns/run.ts";
-import { netnsSupport, type TopologyNode } from "../netns/topology.ts";
+import { runNamespaceBench } from "./namespace-bench-main.ts";
+import type { TopologyNode } from "../netns/topology.ts";
 import { startLabCluster, waitForVip, type LabCluster, type Proc } from "../e2e/lab-cluster.ts";
 
 /** p50/p95/max of a series of milliseconds (nearest rank); `missing` counts trials where the value was not observed. */
@@ -334,33 +335,5 @@ if (import.meta.main) {
     console.error(`failover: --trials must be a positive integer, got "${values.trials}"`);
     process.exit(2);
   }
-  const support = await netnsSupport();
-  if (support !== true) {
-    console.error(`failover: ${support}`);
-    process.exit(1);
-  }
-  let stop: (() => Promise<void>) | undefined;
-  let interrupted = false;
-  process.once("SIGINT", () => {
-    interrupted = true;
-    log("interrupted: cleaning up the namespaces");
-    void (async () => {
-      // The lab may still be building; its cleanup exists once it is up.
-      for (let i = 0; i < 1200 && !stop; i++) await sleep(50);
-      await stop?.().catch(() => undefined);
-      process.exit(130);
-    })();
-  });
-  benchFailover({ trials, onStop: (s) => (stop = s) }).then(
-    (r) => {
-      if (interrupted) return;
-      console.log(JSON.stringify(r));
-      process.exit(0);
-    },
-    (err: unknown) => {
-      if (interrupted) return; // the SIGINT handler exits once the namespaces are gone
-      console.error(`failover: ${(err as Error).stack ?? String(err)}`);
-      process.exit(1);
-    },
-  );
+  await runNamespaceBench("failover", (onStop) => benchFailover({ trials, onStop }));
 }

@@ -31,7 +31,7 @@ import { parseArgs } from "node:util";
 import { CoreV1Api, KubeConfig, type V1Service } from "@kubernetes/client-node";
 import { reuseConnections } from "../../shared/kube/pooled-connections.ts";
 import { runIn, spawnIn } from "../netns/run.ts";
-import { netnsSupport } from "../netns/topology.ts";
+import { runNamespaceBench } from "./namespace-bench-main.ts";
 import { startLabCluster, type LabCluster } from "../e2e/lab-cluster.ts";
 
 /** What one run measured. */
@@ -279,34 +279,6 @@ if (import.meta.main) {
     console.error(`speaker-rss: --vips must be an integer from 1 to 65000 (the pool is a /16), got "${values.vips}"`);
     process.exit(2);
   }
-  const support = await netnsSupport();
-  if (support !== true) {
-    console.error(`speaker-rss: ${support}`);
-    process.exit(1);
-  }
   const profDir = values["cpu-prof-dir"];
-  let stop: (() => Promise<void>) | undefined;
-  let interrupted = false;
-  process.once("SIGINT", () => {
-    interrupted = true;
-    log("interrupted: cleaning up the namespaces");
-    void (async () => {
-      // The lab may still be building; its cleanup exists once it is up.
-      for (let i = 0; i < 1200 && !stop; i++) await sleep(50);
-      await stop?.().catch(() => undefined);
-      process.exit(130);
-    })();
-  });
-  benchSpeakerRss({ vips, nodeArgs: profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : undefined, onStop: (s) => (stop = s) }).then(
-    (r) => {
-      if (interrupted) return;
-      console.log(JSON.stringify(r));
-      process.exit(0);
-    },
-    (err: unknown) => {
-      if (interrupted) return; // the SIGINT handler exits once the namespaces are gone
-      console.error(`speaker-rss: ${(err as Error).stack ?? String(err)}`);
-      process.exit(1);
-    },
-  );
+  await runNamespaceBench("speaker-rss", (onStop) => benchSpeakerRss({ vips, nodeArgs: profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : undefined, onStop }));
 }

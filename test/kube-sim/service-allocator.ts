@@ -10,6 +10,8 @@
  * alloc.allocateNodePort();        // 31044
  */
 import { isIPv4, isIPv6 } from "node:net";
+import { Address6 } from "ip-address";
+import { formatIp, parseIp } from "../../shared/ip/address.ts";
 import type { KubeObject } from "./resources.ts";
 import type { Store } from "./store.ts";
 
@@ -28,63 +30,20 @@ interface Cidr {
   size: bigint;
 }
 
-function ipv4ToBigInt(ip: string): bigint {
-  return ip.split(".").reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
-}
-
-function ipv6ToBigInt(ip: string): bigint {
-  let text = ip;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const n = ipv4ToBigInt(v4[1]);
-    text = text.slice(0, -v4[1].length) + `${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
-  }
-  const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
-  const h = head === "" ? [] : head.split(":");
-  const t = tail === undefined || tail === "" ? [] : tail.split(":");
-  const groups = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill("0"), ...t];
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
-}
-
 /** Numeric value of an IPv4 or IPv6 address (undefined when not an IP). */
 export function ipToBigInt(ip: string): { family: IPFamily; value: bigint } | undefined {
-  if (isIPv4(ip)) return { family: "IPv4", value: ipv4ToBigInt(ip) };
-  if (isIPv6(ip)) return { family: "IPv6", value: ipv6ToBigInt(ip) };
-  return undefined;
-}
-
-function formatIPv4(n: bigint): string {
-  return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 0xffn)).join(".");
-}
-
-function formatIPv6(n: bigint): string {
-  const groups: number[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((n >> BigInt(i * 16)) & 0xffffn));
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
+  if (!isIPv4(ip) && !isIPv6(ip)) return undefined;
+  const parsed = parseIp(ip);
+  // parseIp refuses IPv4-mapped IPv6 text, which the apiserver accepts.
+  if (!parsed.ok) return isIPv6(ip) ? { family: "IPv6", value: new Address6(ip).bigInt() } : undefined;
+  return { family: parsed.ip.family === 4 ? "IPv4" : "IPv6", value: parsed.ip.value };
 }
 
 function cidr(family: IPFamily, text: string): Cidr {
   const [ip, bitsText] = text.split("/");
   const bits = Number(bitsText);
   const total = family === "IPv4" ? 32 : 128;
-  const base = family === "IPv4" ? ipv4ToBigInt(ip) : ipv6ToBigInt(ip);
+  const base = ipToBigInt(ip)!.value;
   return { family, text, base, bits, size: 1n << BigInt(total - bits) };
 }
 
@@ -124,7 +83,7 @@ function allocatedValues(svc: KubeObject): AllocatedValues {
 export function canonicalIP(ip: string): string {
   const parsed = ipToBigInt(ip);
   if (!parsed) return ip;
-  return parsed.family === "IPv4" ? formatIPv4(parsed.value) : formatIPv6(parsed.value);
+  return formatIp({ family: parsed.family === "IPv4" ? 4 : 6, value: parsed.value });
 }
 
 /** Tracks which cluster IPs and node ports stored Services hold, and hands out free ones. */
@@ -172,7 +131,7 @@ export class ServiceAllocator {
       // Offsets 2.. leave out the network address and .1 (the apiserver's own "kubernetes" Service address).
       const offset = BigInt(((start + i) % (usable - 1)) + 2);
       const value = c.base + offset;
-      const ip = family === "IPv4" ? formatIPv4(value) : formatIPv6(value);
+      const ip = formatIp({ family: family === "IPv4" ? 4 : 6, value });
       if (!this.#ipOwner.has(ip) && !exclude.has(ip)) return ip;
     }
     throw new Error(`failed to allocate a serviceIP: range is full (no free ${family} address in ${c.text})`);
