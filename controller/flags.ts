@@ -13,6 +13,7 @@ export interface ControllerFlags {
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
+  /** `--identity`: the leader-election identity; when absent the binary uses $POD_NAME, else the hostname. */
   identity: string | undefined;
 }
 

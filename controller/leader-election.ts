@@ -8,6 +8,10 @@ export interface LeaderElectionOptions {
   coordination: CoordinationV1Api;
   namespace: string;
   leaseName: string;
+  /**
+   * Who we are in the Lease's holderIdentity. Unique per live process and stable across a restart
+   * (the Pod name): a Lease that already names it is renewed at once, without waiting for expiry.
+   */
   identity: string;
   /** client-go's defaults: 15 s lease, renew within 10 s, retry every 2 s. */
   leaseDurationMs?: number;
@@ -30,6 +34,9 @@ export interface LeaderElection {
  * Lease-based leader election for the controller, following client-go's algorithm: acquire
  * the Lease when it is free or has not changed for its duration (by our monotonic clock),
  * renew it every retry period, and give up leadership when renewals fail for the renew deadline.
+ * A Lease whose holder is our identity is ours to renew at once, as in client-go: a process that
+ * restarts with the same identity (a container restart keeps the Pod name) leads again without
+ * waiting out its predecessor's Lease, while a different identity still waits for it to expire.
  *
  * @example
  * const election = startLeaderElection({ coordination, namespace: "metallb-system", leaseName: "baremetal-lb-controller",

@@ -4,11 +4,11 @@
  */
 import { CoordinationV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { hostname } from "node:os";
-import { randomBytes } from "node:crypto";
 import { createLogger } from "../shared/log.ts";
 import { loadKubeConfig } from "../shared/kube/kubeconfig.ts";
 import { reuseConnections } from "../shared/kube/pooled-connections.ts";
 import { EventRecorder } from "../shared/kube/event-recorder.ts";
+import { ensureMemberlistSecret, memberlistSecretName } from "../shared/kube/memberlist-secret.ts";
 import { startOpsServer } from "../shared/ops/ops-server.ts";
 import { LbController } from "./controller.ts";
 import { parseControllerFlags } from "./flags.ts";
@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
   const metrics = createControllerMetrics();
-  const identity = flags.identity ?? `${process.env.POD_NAME || hostname()}_${randomBytes(4).toString("hex")}`;
+  // Stable across a container restart (the Pod keeps its name), so a crashed leader that comes back
+  // renews its own Lease at once instead of waiting for it to expire; another Pod still waits.
+  const identity = flags.identity || process.env.POD_NAME || hostname();
   const events = new EventRecorder(core, "metallb-controller", log, process.env.POD_NAME || hostname());
   const controller = new LbController({
     kc,
@@ -40,6 +42,9 @@ async function main(): Promise<void> {
     configMapName: flags.configMap,
     lbClass: flags.lbClass,
   });
+  // The speakers' heartbeat key (MetalLB's Secret "memberlist"): every replica creates it if missing, in the
+  // background with retries; an existing one is never touched.
+  void ensureMemberlistSecret(core, flags.namespace, memberlistSecretName, log);
 
   let shuttingDown = false;
   const election = startLeaderElection({

@@ -62,21 +62,30 @@ export class ControllerProcess {
   /**
    * Spawns `node controller/main.ts --kubeconfig K --identity ID --metrics-port 0 --metrics-host 127.0.0.1
    * --log-level info` plus {@link fastElection} and `args` (later flags win); `nodeArgs` go to node itself
-   * (e.g. `--cpu-prof`).
+   * (e.g. `--cpu-prof`). With `identityFrom: "pod-name"` the identity is passed as the env `POD_NAME`
+   * instead of `--identity`, as the Deployment does through the downward API.
    */
-  static start(opts: { kubeconfig: string; identity: string; args?: string[]; nodeArgs?: string[] }): ControllerProcess {
+  static start(opts: {
+    kubeconfig: string;
+    identity: string;
+    identityFrom?: "flag" | "pod-name";
+    args?: string[];
+    nodeArgs?: string[];
+  }): ControllerProcess {
+    const byPodName = opts.identityFrom === "pod-name";
     const args = [
       ...(opts.nodeArgs ?? []),
       "controller/main.ts",
       "--kubeconfig", opts.kubeconfig,
-      "--identity", opts.identity,
+      ...(byPodName ? [] : ["--identity", opts.identity]),
       "--metrics-port", "0",
       "--metrics-host", "127.0.0.1",
       "--log-level", "info",
       ...fastElection,
       ...(opts.args ?? []),
     ];
-    const child = spawn(nodeBinary, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    const env = { ...process.env, POD_NAME: byPodName ? opts.identity : undefined };
+    const child = spawn(nodeBinary, args, { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
     return new ControllerProcess(child, opts.identity);
   }
 
