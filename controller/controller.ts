@@ -1,7 +1,16 @@
 import type { CoreV1Api, KubeConfig, V1ConfigMap, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "../shared/log.ts";
-import { parseConfig } from "../shared/config/parse-config.ts";
-import type { Pool } from "../shared/config/config-types.ts";
+import {
+  configMapInput,
+  decideConfig,
+  heldIpsOf,
+  isKept,
+  nothingLoaded,
+  refuseLoad,
+  type ConfigState,
+  type HeldIps,
+  type KeptVerdict,
+} from "../shared/config/config-source.ts";
 import { parseIp } from "../shared/ip/address.ts";
 import { rangeContains } from "../shared/ip/range.ts";
 import { describeError } from "../shared/kube/api-errors.ts";
@@ -35,7 +44,8 @@ const configKey = "\u0000config";
  * On becoming leader it first loads the config, then learns every IP that Services already show
  * in their status (oldest Service first), and only then reconciles any Service, so a restart never
  * moves a valid IP nor hands out one a Service still shows. While no config has loaded, nothing is
- * learned and no Service is reconciled.
+ * learned and no Service is reconciled. Which config is in force is decided by
+ * shared/config/config-source.ts, the same module the speakers use.
  *
  * @example
  * const c = new LbController(opts);
@@ -49,18 +59,12 @@ export class LbController {
   private readonly services: ResilientInformer<V1Service>;
   private readonly configMaps: ResilientInformer<V1ConfigMap>;
   private leader = false;
-  /** The text of the config in force, and whether a newer one was refused. */
-  private appliedConfigText: string | undefined;
-  private pools: readonly Pool[] = [];
-  private configLoaded = false;
-  /** The latest config text failed to parse (or lacks its key); the last good one stays in force. */
-  private configInvalid = false;
+  /** The config in force and why the latest one is not, if it is not. */
+  private config: ConfigState = nothingLoaded;
   /** Existing assignments were learned; Services are reconciled only after that. */
   private learned = false;
   /** Services that hold IPs no pool covers since the controller (re)started; never touched. */
   private readonly orphans = new Map<string, string[]>();
-  /** A parsed config refused because it would take IPs away; retried when IPs are released. */
-  private blockedPools: { text: string; pools: readonly Pool[] } | undefined;
   /** Services waiting for an IP, by key, with their creation time for oldest-first retries. */
   private readonly pending = new Map<string, string>();
 
@@ -130,44 +134,22 @@ export class LbController {
 
   // ---- configuration ----------------------------------------------------------------------
 
-  private configTarget(cm: V1ConfigMap | undefined): EventTarget {
-    return {
-      kind: "ConfigMap",
-      apiVersion: "v1",
-      name: this.opts.configMapName,
-      namespace: this.opts.namespace,
-      uid: cm?.metadata?.uid,
-    };
-  }
-
   private async reconcileConfig(): Promise<void> {
-    const { log, metrics, events } = this.opts;
-    const cm = this.configMaps.get(this.opts.configMapName, this.opts.namespace);
-    const text = cm?.data?.config ?? "";
-    if (cm && cm.data?.config === undefined) {
-      return this.rejectConfig(cm, "invalid", [
-        `ConfigMap ${this.opts.namespace}/${this.opts.configMapName} has no "config" key; put the address-pools YAML under data.config`,
-      ]);
+    const { log, metrics, events, namespace, configMapName } = this.opts;
+    const previous = this.config;
+    const inputs = { configMap: configMapInput(this.configMaps.get(configMapName, namespace), namespace, configMapName) };
+    let next = decideConfig(previous, inputs, this.holders());
+    if (next.verdict.kind === "loaded") {
+      // The allocator has the last word: it may know a holder the Service cache does not show yet.
+      const applied = this.allocator.setPools(next.inForce!.pools);
+      if (!applied.ok) next = refuseLoad(previous, next, applied.blocked);
     }
-    if (this.configLoaded && text === this.appliedConfigText && !this.blockedPools) return;
-    const parsed = parseConfig(text);
-    if (!parsed.ok) return this.rejectConfig(cm, "invalid", parsed.errors);
+    this.config = next;
+    const verdict = next.verdict;
+    if (verdict.kind === "unchanged") return;
+    if (isKept(verdict)) return this.reportKept(verdict);
 
-    const result = this.allocator.setPools(parsed.config.pools);
-    if (!result.ok) {
-      this.blockedPools = { text, pools: parsed.config.pools };
-      const list = result.blocked.map((b) => `${b.service} holds ${b.ip} (${b.reason})`);
-      return this.rejectConfig(cm, "would-orphan-ips", [
-        `new config not applied: it would take IPs away from Services: ${list.join("; ")}. ` +
-          `Delete those Services or give them other IPs first; the config is applied as soon as they are gone`,
-      ]);
-    }
-    const wasBlocked = this.blockedPools !== undefined;
-    this.blockedPools = undefined;
-    this.appliedConfigText = text;
-    this.pools = parsed.config.pools;
-    this.configLoaded = true;
-    this.configInvalid = false;
+    const pools = next.inForce!.pools;
     metrics.configLoaded.set(1);
     // Learn before anything can await: no Service may be reconciled against an allocator that
     // does not yet know the IPs Services already show. Later configs may cover orphans' IPs again.
@@ -175,27 +157,42 @@ export class LbController {
     this.learned = true;
     this.updateStaleGauge();
     this.updatePoolMetrics();
-    log.info({ pools: parsed.config.pools.map((p) => p.name), configMap: `${this.opts.namespace}/${this.opts.configMapName}` }, "config loaded");
-    await events.record(
-      this.configTarget(cm),
-      "Normal",
-      "ConfigLoaded",
-      wasBlocked
-        ? `Config applied now that no Service holds an IP it removes: ${parsed.config.pools.length} pool(s)`
-        : `Config loaded: ${parsed.config.pools.length} pool(s)`,
-    );
+    log.info({ pools: pools.map((p) => p.name), configMap: `${namespace}/${configMapName}` }, "config loaded");
+    await events.record(this.configTarget(), "Normal", "ConfigLoaded", verdict.message);
     // New pools may satisfy Services that were waiting, or change what others should hold.
     for (const svc of this.services.list()) this.queue.add(serviceKey(svc));
   }
 
-  private async rejectConfig(cm: V1ConfigMap | undefined, cause: string, errors: string[]): Promise<void> {
-    const { log, metrics, events } = this.opts;
-    if (cause === "invalid") this.configInvalid = true;
+  /** A kept verdict: a Warning Event on the ConfigMap (even a deleted one), an error line, the stale gauge and a count. */
+  private async reportKept(verdict: KeptVerdict): Promise<void> {
+    const { log, metrics, events, namespace, configMapName } = this.opts;
     metrics.configStale.set(1);
-    metrics.configRejections.inc({ cause });
-    log.error({ configMap: `${this.opts.namespace}/${this.opts.configMapName}`, errors, cause }, "config (re)load failed, config marked stale");
-    const kept = this.configLoaded ? "the last good config stays in force" : "no config is in force yet";
-    await events.record(this.configTarget(cm), "Warning", "InvalidConfig", `${errors.join("; ")} (${kept})`);
+    metrics.configRejections.inc({ cause: verdict.cause });
+    log.error(
+      { configMap: `${namespace}/${configMapName}`, cause: verdict.cause, verdict: verdict.kind, reason: verdict.message, errors: verdict.problems },
+      "config (re)load failed, config marked stale",
+    );
+    await events.record(this.configTarget(), "Warning", "InvalidConfig", verdict.message);
+  }
+
+  /** The ConfigMap as last seen, with its uid, so a deleted one is still named in `kubectl get events`. */
+  private configTarget(): EventTarget {
+    const ref = this.config.configMap ?? { namespace: this.opts.namespace, name: this.opts.configMapName };
+    return { kind: "ConfigMap", apiVersion: "v1", name: ref.name, namespace: ref.namespace, uid: ref.uid };
+  }
+
+  /** What our Services hold: what the allocator assigned them, else what their status shows. */
+  private holders(): HeldIps[] {
+    const holders: HeldIps[] = [];
+    for (const svc of this.services.list()) {
+      if (!isOurService(svc, this.opts.lbClass)) continue;
+      const shown = heldIpsOf(svc);
+      const key = serviceKey(svc);
+      const assigned = this.allocator.assignedTo(key);
+      if (assigned) holders.push({ service: key, ips: assigned, pool: shown?.pool });
+      else if (shown) holders.push(shown);
+    }
+    return holders;
   }
 
   // ---- services ---------------------------------------------------------------------------
@@ -231,13 +228,13 @@ export class LbController {
 
   /** The config is stale while the latest one is refused or a Service holds IPs no pool covers. */
   private updateStaleGauge(): void {
-    const stale = this.configInvalid || this.blockedPools !== undefined || this.orphans.size > 0;
+    const stale = this.config.refusal !== undefined || this.orphans.size > 0;
     this.opts.metrics.configStale.set(stale ? 1 : 0);
   }
 
   private inSomePool(text: string): boolean {
     const parsed = parseIp(text);
-    return parsed.ok && this.pools.some((pool) => pool.ranges.some((range) => rangeContains(range, parsed.ip)));
+    return parsed.ok && (this.config.inForce?.pools ?? []).some((pool) => pool.ranges.some((range) => rangeContains(range, parsed.ip)));
   }
 
   private async reconcileService(key: string): Promise<void> {
@@ -319,12 +316,13 @@ export class LbController {
     if (previous && !sameIps(previous, result.ips)) this.afterRelease(previous.filter((ip) => !result.ips.includes(ip)));
   }
 
-  /** After IPs were freed: retry a blocked config, then pending Services oldest first. */
+  /** After IPs were freed: retry a config refused for its holders, then pending Services oldest first. */
   private afterRelease(freed: string[]): void {
     this.updatePoolMetrics();
     this.updateStaleGauge();
-    if (this.blockedPools) this.queue.add(configKey);
-    if (freed.length === 0 && !this.blockedPools) return;
+    const refusedForHolders = this.config.refusal?.cause === "would-orphan-ips";
+    if (refusedForHolders) this.queue.add(configKey);
+    if (freed.length === 0 && !refusedForHolders) return;
     const waiting = [...this.pending.entries()].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[0] < b[0] ? -1 : 1));
     for (const [key] of waiting) this.queue.add(key);
   }

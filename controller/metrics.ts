@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { keptCauses } from "../shared/config/config-source.ts";
 
 /**
  * The controller's Prometheus metrics, under MetalLB's names so existing dashboards keep working,
@@ -11,6 +12,14 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 export function createControllerMetrics(registry: Registry = new Registry()) {
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  const configRejections = new Counter({
+    name: "baremetal_lb_config_rejections_total",
+    help: `Configs not put in force (the last good one kept), by cause (${keptCauses.join(", ")})`,
+    labelNames: ["cause"],
+    registers,
+  });
+  // Every cause is exported from the start, so increase() sees the first rejection.
+  for (const cause of keptCauses) configRejections.inc({ cause }, 0);
   return {
     registry,
     addressesTotal: new Gauge({
@@ -45,12 +54,7 @@ export function createControllerMetrics(registry: Registry = new Registry()) {
       help: "1 if running on a stale configuration, because the latest config failed to load",
       registers,
     }),
-    configRejections: new Counter({
-      name: "baremetal_lb_config_rejections_total",
-      help: "Configs rejected, by cause (invalid, would-orphan-ips)",
-      labelNames: ["cause"],
-      registers,
-    }),
+    configRejections,
     allocationFailures: new Counter({
       name: "baremetal_lb_allocation_failures_total",
       help: "Allocation attempts that left a Service without an IP",

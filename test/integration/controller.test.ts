@@ -1,7 +1,8 @@
-import { CoreV1Api } from "@kubernetes/client-node";
+import { CoreV1Api, setHeaderOptions } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
 import {
+  ensureNamespace,
   eventsFor,
   eventually,
   ipsOf,
@@ -40,6 +41,22 @@ async function settle(c: TestController): Promise<void> {
 }
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => `svc-${i + 1}`);
+
+const jsonPatch = setHeaderOptions("Content-Type", "application/json-patch+json");
+
+/** The value of a metric without labels, or of the sample with `labels`. */
+async function sample(metric: { get(): Promise<{ values: { value: number; labels: object }[] }> }, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const { values } = await metric.get();
+  return values.find((v) => Object.entries(labels).every(([k, val]) => (v.labels as Record<string, unknown>)[k] === val))?.value;
+}
+
+/** The Events on the pool ConfigMap, as `kubectl get events -n metallb-system` lists them. */
+async function configMapEvents(): Promise<{ type: string; reason: string; message: string; uid: string | undefined }[]> {
+  const list = await core.listNamespacedEvent({ namespace });
+  return list.items
+    .filter((e) => e.involvedObject.kind === "ConfigMap" && e.involvedObject.name === "config" && e.involvedObject.namespace === namespace)
+    .map((e) => ({ type: e.type ?? "", reason: e.reason ?? "", message: e.message ?? "", uid: e.involvedObject.uid }));
+}
 
 describe("controller against the API simulator", () => {
   it("gives six Services distinct IPs from a six-address range; the seventh waits, then gets the freed IP", async () => {
@@ -241,5 +258,102 @@ describe("controller against the API simulator", () => {
     });
     expect(await eventually(async () => (await ipsOf(core, "four"))[0], 15_000)).toBe("192.168.126.42");
     await settle(c);
+  });
+
+  it("keeps every IP and the last good pools through a removed key, an empty key, invalid YAML and a deleted ConfigMap, and says so each time", async () => {
+    await putConfig(core, readmeConfig);
+    const c = await start();
+    const uid = (await core.readNamespacedConfigMap({ name: "config", namespace })).metadata?.uid;
+    await core.createNamespacedService({ namespace: "default", body: lbService("holder") });
+    expect(await eventually(async () => (await ipsOf(core, "holder"))[0])).toBe("192.168.126.40");
+
+    const breakages: [string, string, () => Promise<unknown>, string][] = [
+      [
+        "key-missing",
+        "after-missing-key",
+        () => core.patchNamespacedConfigMap({ name: "config", namespace, body: [{ op: "remove", path: "/data/config" }] }, jsonPatch),
+        'ConfigMap metallb-system/config has no "config" key; put the address-pools YAML under data.config; the last good config stays in force (pools default)',
+      ],
+      [
+        "empty",
+        "after-empty-key",
+        () => putConfig(core, ""),
+        'ConfigMap metallb-system/config has an empty "config" key; put the address-pools YAML there (a config without pools is written "address-pools: []"); the last good config stays in force (pools default)',
+      ],
+      [
+        "invalid",
+        "after-invalid-yaml",
+        () => putConfig(core, "address-pools:\n- name: default\n  protocol: layer2\n  addresses: [192.168.126.40-192.168.126.45\n"),
+        'ConfigMap metallb-system/config, key "config": config is not valid YAML at line',
+      ],
+      [
+        "deleted",
+        "after-delete",
+        () => core.deleteNamespacedConfigMap({ name: "config", namespace }),
+        "ConfigMap metallb-system/config was deleted; recreate it with the address-pools YAML under data.config; the last good config stays in force (pools default)",
+      ],
+    ];
+    const expected = new Map([["holder", "192.168.126.40"]]);
+    let next = 41;
+    for (const [cause, newcomer, breakIt, message] of breakages) {
+      await breakIt();
+      const warning = await eventually(async () => (await configMapEvents()).find((e) => e.message.startsWith(message)), 10_000, `the ${cause} Warning Event`);
+      expect(warning).toMatchObject({ type: "Warning", reason: "InvalidConfig", uid });
+      expect(await sample(c.metrics.configStale)).toBe(1);
+      expect(await sample(c.metrics.configRejections, { cause })).toBe(1);
+      expect(c.logs.find((l) => l.msg === "config (re)load failed, config marked stale" && l.cause === cause)).toMatchObject({ level: 50, reason: warning.message });
+
+      await core.createNamespacedService({ namespace: "default", body: lbService(newcomer) });
+      expected.set(newcomer, `192.168.126.${next++}`);
+      expect(await eventually(async () => (await ipsOf(core, newcomer))[0], 10_000, `${newcomer} to get an IP`)).toBe(expected.get(newcomer));
+      await settle(c);
+      for (const [svc, ip] of expected) expect(await ipsOf(core, svc), svc).toEqual([ip]);
+    }
+    expect(c.logs.filter((l) => l.msg === "released IPs" || l.msg === "assignment changed")).toEqual([]);
+
+    await putConfig(core, readmeConfig);
+    const loaded = await eventually(async () => (await configMapEvents()).find((e) => e.reason === "ConfigLoaded" && e.uid !== uid), 10_000, "ConfigLoaded on the new ConfigMap");
+    expect(loaded).toMatchObject({ type: "Normal", message: "Config loaded: 1 pool(s) (default)" });
+    expect(await eventually(async () => ((await sample(c.metrics.configStale)) === 0 ? 0 : undefined), 10_000, "config stale = 0")).toBe(0);
+    await settle(c);
+    for (const [svc, ip] of expected) expect(await ipsOf(core, svc), svc).toEqual([ip]);
+  });
+
+  it("hands out nothing while the ConfigMap does not exist, says so, and starts once it is created", async () => {
+    await ensureNamespace(core, namespace); // as `kubectl apply -f manifests/` leaves it, before the pool ConfigMap
+    await core.createNamespacedService({ namespace: "default", body: lbService("early") });
+    const c = await start();
+    const warning = await eventually(async () => (await configMapEvents()).find((e) => e.reason === "InvalidConfig"), 10_000, "the InvalidConfig Event");
+    expect(warning).toMatchObject({
+      type: "Warning",
+      uid: undefined,
+      message:
+        "ConfigMap metallb-system/config does not exist; create it with the address-pools YAML under data.config (example: manifests/examples/config.yaml); " +
+        "no config is in force yet, so no Service gets an IP and none is announced",
+    });
+    expect(await sample(c.metrics.configRejections, { cause: "deleted" })).toBe(1);
+    await settle(c);
+    expect(await ipsOf(core, "early")).toEqual([]);
+    expect(await sample(c.metrics.configLoaded)).toBe(0);
+
+    await putConfig(core, readmeConfig);
+    expect(await eventually(async () => (await ipsOf(core, "early"))[0])).toBe("192.168.126.40");
+    expect(await sample(c.metrics.configStale)).toBe(0);
+    expect(await sample(c.metrics.configLoaded)).toBe(1);
+  });
+
+  it("reports an unchanged broken config once, however often the ConfigMap is rewritten", async () => {
+    await putConfig(core, readmeConfig);
+    const c = await start();
+    const broken = { metadata: { name: "config", namespace }, data: { other: "x" } };
+    await core.replaceNamespacedConfigMap({ name: "config", namespace, body: broken });
+    await eventually(async () => (await configMapEvents()).find((e) => e.reason === "InvalidConfig"));
+    for (const value of ["y", "z"]) {
+      await core.replaceNamespacedConfigMap({ name: "config", namespace, body: { ...broken, data: { other: value } } });
+      await settle(c);
+    }
+    expect(await sample(c.metrics.configRejections, { cause: "key-missing" })).toBe(1);
+    expect(c.logs.filter((l) => l.msg === "config (re)load failed, config marked stale")).toHaveLength(1);
+    expect((await configMapEvents()).filter((e) => e.reason === "InvalidConfig")).toHaveLength(1);
   });
 });
