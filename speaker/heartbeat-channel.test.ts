@@ -1,51 +1,170 @@
+import { createSocket, type Socket } from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
-import { openHeartbeatChannel, type HeartbeatChannel } from "./heartbeat-channel.ts";
-import type { Heartbeat } from "./heartbeat-message.ts";
+import { openHeartbeatChannel, type HeartbeatChannel, type HeartbeatChannelOptions, type HeartbeatDropReason } from "./heartbeat-channel.ts";
+import { encodeHeartbeat, heartbeatKeyOf, type Heartbeat, type HeartbeatBody, type HeartbeatKey, type HeartbeatKeys } from "./heartbeat-message.ts";
 
-const open: HeartbeatChannel[] = [];
+const clusterKey = heartbeatKeyOf(Buffer.from("cluster-key-0123456789abcdef"));
+const oldKey = heartbeatKeyOf(Buffer.from("retired-key-0123456789abcdef"));
+const ring = (k: HeartbeatKey): HeartbeatKeys => ({ signing: k, accepted: new Map([[k.idHex, k]]) });
+const body: HeartbeatBody = { leaving: false, candidate: true, apiReachable: true, hears: [{ node: "b", ageMs: 40 }] };
+
+const channels: HeartbeatChannel[] = [];
+const sockets: Socket[] = [];
 afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
+  await Promise.all(channels.splice(0).map((c) => c.close()));
+  await Promise.all(sockets.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
 });
 
-async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
+async function waitFor(what: string, cond: () => boolean, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
-describe("heartbeat channel over loopback (delivery between nodes is covered end to end)", () => {
+/** A UDP socket on 127.0.0.1 (a free port), keeping what it receives. */
+async function udpSocket(): Promise<{ socket: Socket; port: number; received: Buffer[] }> {
+  const socket = createSocket("udp4");
+  sockets.push(socket);
+  const received: Buffer[] = [];
+  socket.on("message", (m) => received.push(m));
+  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
+  return { socket, port: socket.address().port, received };
+}
+
+/** A port that was free a moment ago, on both families. */
+async function freePort(): Promise<number> {
+  const s = createSocket({ type: "udp6", ipv6Only: false });
+  await new Promise<void>((r) => s.bind(0, "::", () => r()));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** A channel with a long interval (so only its first heartbeat and sendNow() send) that records what it gets. */
+async function channel(over: Partial<HeartbeatChannelOptions> & Pick<HeartbeatChannelOptions, "node" | "port">) {
+  const got: { hb: Heartbeat; from: string }[] = [];
+  const drops: HeartbeatDropReason[] = [];
+  const details: string[] = [];
+  const errors: Error[] = [];
+  const ch = await openHeartbeatChannel({
+    identity: `${over.node}_1`,
+    startedAt: 1_700_000_000_000,
+    intervalMs: 60_000,
+    peers: () => [],
+    keys: () => ring(clusterKey),
+    body: () => body,
+    onHeartbeat: (hb, from) => got.push({ hb, from }),
+    onDrop: (reason, detail) => {
+      drops.push(reason);
+      details.push(detail.message);
+    },
+    onError: (err) => errors.push(err),
+    ...over,
+  });
+  channels.push(ch);
+  return { ch, port: over.port, got, drops, details, errors };
+}
+
+function send(socket: Socket, datagram: Buffer, port: number): Promise<void> {
+  return new Promise((r) => socket.send(datagram, port, "127.0.0.1", () => r()));
+}
+
+const genuine = (over: Partial<Heartbeat>): Heartbeat => ({ node: "c", identity: "c_1", startedAt: 1_700_000_000_000, seq: 1, sentAt: Date.now(), ...body, ...over });
+
+describe("heartbeat channel over loopback", () => {
+  it("delivers only genuine heartbeats; forged, replayed, stale-keyed, stale and malformed ones are each counted by reason", async () => {
+    // The attacker sits in the path: node a sends to it, and it passes a's datagrams on to b (and keeps copies).
+    const attacker = await udpSocket();
+    const b = await channel({ node: "b", port: await freePort() });
+    const a = await channel({ node: "a", port: await freePort(), peerPort: attacker.port, peers: () => ["127.0.0.1"] });
+    a.ch.sendNow();
+    await waitFor("two heartbeats of a", () => attacker.received.length === 2);
+    const [first, second] = attacker.received;
+    const relay = (d: Buffer) => send(attacker.socket, d, b.port);
+
+    await relay(first);
+    await relay(second);
+    await relay(first); // captured, then resent
+    await relay(Buffer.concat([second.subarray(0, 3), Buffer.of(second[3] | 0x01), second.subarray(4)])); // "leaving" forged into a genuine one
+    await relay(encodeHeartbeat(genuine({ node: "a", identity: "a_1", seq: 99, leaving: true }), oldKey)); // a key no longer held
+    await relay(Buffer.from("nonsense"));
+    await relay(Buffer.from('{"v":1,"node":"a","id":"a_1","seq":100,"leaving":true}'.padEnd(80))); // an old, unauthenticated heartbeat
+    await relay(encodeHeartbeat(genuine({ sentAt: Date.now() - 120_000 }), clusterKey)); // genuine but two minutes old
+    await relay(encodeHeartbeat(genuine({ node: "b", identity: "b_1", seq: 7 }), clusterKey)); // our own: ignored, not counted
+    a.ch.sendNow();
+    await waitFor("a's third heartbeat", () => attacker.received.length === 3);
+    await relay(attacker.received[2]);
+    await waitFor("b to take in everything sent", () => b.got.length === 3 && b.drops.length === 6);
+    await new Promise((r) => setTimeout(r, 50));
+
+    expect(b.got.map(({ hb, from }) => ({ node: hb.node, seq: hb.seq, leaving: hb.leaving, from }))).toEqual([
+      { node: "a", seq: 1, leaving: false, from: "127.0.0.1" },
+      { node: "a", seq: 2, leaving: false, from: "127.0.0.1" },
+      { node: "a", seq: 3, leaving: false, from: "127.0.0.1" },
+    ]);
+    expect(b.got[0].hb).toMatchObject({ identity: "a_1", startedAt: 1_700_000_000_000, candidate: true, apiReachable: true, hears: [{ node: "b", ageMs: 40 }] });
+    expect(b.drops).toEqual(["replayed", "bad-mac", "unknown-key", "bad-length", "unknown-format", "stale"]);
+    expect(b.details[5]).toMatch(/^heartbeat from c was sent 120\.\d s before our wall clock; node clocks must agree within 60 s/);
+    expect([...a.errors, ...b.errors]).toEqual([]);
+  });
+
+  it("lets two speakers hear each other, and a leaving announcement arrives and sticks", async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const a = await channel({ node: "a", port: pa, peerPort: pb, peers: () => ["127.0.0.1"], body: () => ({ ...body, hears: [] }) });
+    const b = await channel({ node: "b", port: pb, peerPort: pa, peers: () => ["127.0.0.1"] });
+    await waitFor("b's first heartbeat at a", () => a.got.length === 1);
+    a.ch.sendNow(); // a's first heartbeat went out before b was listening
+    b.ch.sendNow();
+    await waitFor("a's heartbeat at b and b's second at a", () => b.got.length === 1 && a.got.length === 2);
+    expect(a.got.map((g) => [g.hb.node, g.hb.seq])).toEqual([["b", 1], ["b", 2]]);
+    expect(b.got[0].hb).toMatchObject({ node: "a", seq: 2, leaving: false, hears: [] });
+
+    const before = b.got.length;
+    await a.ch.announceLeaving(2);
+    a.ch.sendNow(); // a liveness change during shutdown must not take the announcement back
+    await waitFor("the leaving heartbeats at b", () => b.got.length === before + 3);
+    expect(b.got.slice(before).map((g) => g.hb.leaving)).toEqual([true, true, true]);
+    expect([...a.drops, ...b.drops, ...a.errors.map(String), ...b.errors.map(String)]).toEqual([]);
+  });
+
+  it("sends nothing and drops everything as no-key until it holds a key", async () => {
+    const listener = await udpSocket();
+    let keys: HeartbeatKeys | undefined;
+    const c = await channel({ node: "c", port: await freePort(), peerPort: listener.port, peers: () => ["127.0.0.1"], keys: () => keys });
+    c.ch.sendNow();
+    await send(listener.socket, encodeHeartbeat(genuine({ node: "d", identity: "d_1" }), clusterKey), c.port);
+    await waitFor("the drop", () => c.drops.length === 1);
+    expect(c.drops).toEqual(["no-key"]);
+    expect(listener.received).toEqual([]);
+
+    keys = ring(clusterKey);
+    c.ch.sendNow();
+    await send(listener.socket, encodeHeartbeat(genuine({ node: "d", identity: "d_1", seq: 2 }), clusterKey), c.port);
+    await waitFor("a heartbeat each way", () => listener.received.length === 1 && c.got.length === 1);
+    expect(c.got[0].hb.node).toBe("d");
+  });
+
+  it("reports a body it cannot encode as an error and keeps running", async () => {
+    const listener = await udpSocket();
+    let name = "";
+    const c = await channel({ node: "c", port: await freePort(), peerPort: listener.port, peers: () => ["127.0.0.1"], body: () => ({ ...body, hears: [{ node: name, ageMs: 1 }] }) });
+    expect(c.errors.map((e) => e.message)).toEqual(['heartbeat hears[0].node must be 1 to 253 bytes of UTF-8, got 0: ""']);
+    name = "b";
+    c.ch.sendNow();
+    await waitFor("the next heartbeat", () => listener.received.length === 1);
+  });
+
   it("refuses a port already in use with a message that names the flag", async () => {
-    const port = 20000 + (process.pid % 20000);
-    const first = await openHeartbeatChannel({
-      node: "b", identity: "b-1", port, intervalMs: 1000, peers: () => [],
-      onHeartbeat: () => {}, onDrop: () => {}, onError: () => {},
-    });
-    open.push(first);
+    const port = await freePort();
+    await channel({ node: "b", port });
     const second = await openHeartbeatChannel({
-      node: "a", identity: "a-1", port, intervalMs: 1000, peers: () => [],
+      node: "a", identity: "a-1", startedAt: 1, port, intervalMs: 1000, peers: () => [], keys: () => undefined, body: () => body,
       onHeartbeat: () => {}, onDrop: () => {}, onError: () => {},
     }).catch((e: Error) => e);
     expect(second).toBeInstanceOf(Error);
-    expect((second as Error).message).toContain("--heartbeat-port");
-  });
-
-  it("counts malformed datagrams as drops and ignores its own node name", async () => {
-    const { createSocket } = await import("node:dgram");
-    const drops: string[] = [];
-    const got: Heartbeat[] = [];
-    const port = 21000 + (process.pid % 20000);
-    const ch = await openHeartbeatChannel({
-      node: "me", identity: "me-1", port, intervalMs: 1000, peers: () => [],
-      onHeartbeat: (hb) => got.push(hb), onDrop: (r) => drops.push(r), onError: () => {},
-    });
-    open.push(ch);
-    const s = createSocket("udp4");
-    const send = (text: string) => new Promise<void>((r) => s.send(Buffer.from(text), port, "127.0.0.1", () => r()));
-    await send("nonsense");
-    await send('{"v":1,"node":"me","id":"me-1","seq":1,"leaving":false}');
-    await send('{"v":1,"node":"peer","id":"peer-1","seq":1,"leaving":true}');
-    await waitFor(() => got.length >= 1 && drops.length >= 1);
-    s.close();
-    expect(drops).toEqual(["not-json"]);
-    expect(got).toEqual([{ node: "peer", identity: "peer-1", seq: 1, leaving: true }]);
+    expect((second as Error).message).toBe("heartbeat port " + port + "/udp is already in use on this node; pick another with --heartbeat-port (all speakers must agree)");
   });
 });
+

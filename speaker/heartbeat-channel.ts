@@ -1,51 +1,147 @@
+/**
+ * The UDP adapter of the heartbeat fast path: signs and sends a heartbeat to every peer each interval, and
+ * reports the heartbeats received that are authentic (heartbeat-message.ts), fresh and not replayed
+ * (heartbeat-replay-guard.ts). Everything else is counted by reason and dropped; our own datagrams are
+ * ignored without a count.
+ */
 import { createSocket, type Socket } from "node:dgram";
 import { isIPv4 } from "node:net";
-import { decodeHeartbeat, encodeHeartbeat, type Heartbeat } from "./heartbeat-message.ts";
+import {
+  decodeHeartbeat,
+  encodeHeartbeat,
+  type Heartbeat,
+  type HeartbeatBody,
+  type HeartbeatDecodeDropReason,
+  type HeartbeatKeys,
+} from "./heartbeat-message.ts";
+import { HeartbeatReplayGuard, type HeartbeatReplayDropReason } from "./heartbeat-replay-guard.ts";
+
+/**
+ * Label values of `baremetal_lb_heartbeats_dropped_total{reason}`: `no-key` (we hold no key yet, so nothing
+ * can be verified), the codec's reasons (see {@link HeartbeatDecodeDropReason}) and the replay guard's
+ * (`replayed`, `stale`).
+ */
+export type HeartbeatDropReason = "no-key" | HeartbeatDecodeDropReason | HeartbeatReplayDropReason;
+
+const everyReason = {
+  "no-key": true, "bad-length": true, "unknown-format": true, "bad-version": true, "unknown-key": true, "bad-mac": true, malformed: true, replayed: true, stale: true,
+} satisfies Record<HeartbeatDropReason, true>;
+/** Every drop reason (the compiler checks the list is complete), e.g. to start each label's counter at 0. */
+export const heartbeatDropReasons = Object.keys(everyReason) as readonly HeartbeatDropReason[];
+
+/** For the drop log: the sender's address and a sentence saying what it means and what to check. */
+export interface HeartbeatDropDetail {
+  from: string;
+  message: string;
+}
+
+const dropMessages: Record<Exclude<HeartbeatDropReason, HeartbeatReplayDropReason>, string> = {
+  "no-key": "heartbeat ignored: no heartbeat key yet (the Secret memberlist is not read yet, missing or invalid); heartbeats are neither sent nor accepted until it is",
+  "bad-length": "datagram on the heartbeat port is not a heartbeat (wrong size): another program sends to this port",
+  "unknown-format": "datagram on the heartbeat port is not a heartbeat: another program, or a speaker older than 0.2 (unauthenticated heartbeats)",
+  "bad-version": "heartbeat of a version this speaker does not know: upgrade all speakers to the same version",
+  "unknown-key": "heartbeat signed with a key this speaker does not hold: the sender reads another Secret memberlist, or a key rotation outlasted the grace period",
+  "bad-mac": "heartbeat with a wrong MAC: forged or corrupted in transit",
+  malformed: "authentic heartbeat that does not parse: the sending speaker has a bug",
+};
 
 export interface HeartbeatChannelOptions {
   node: string;
+  /** This process's identity, new at every start. */
   identity: string;
+  /** This process's start, wall clock ms. */
+  startedAt: number;
+  /** The port we listen on, and by default the port peers listen on (all speakers agree on one). */
   port: number;
+  /** The port peers listen on when it is not `port`: only for two channels on one host, as in tests. */
+  peerPort?: number;
   intervalMs: number;
-  /** Peer addresses to send to, asked afresh on every tick (Node InternalIPs, ourselves excluded). */
+  /** Peer addresses (IPv4 or IPv6), asked afresh on every send. */
   peers: () => string[];
+  /** The keys in force; undefined: send nothing and drop everything received with reason `no-key`. */
+  keys: () => HeartbeatKeys | undefined;
+  /** What to say about ourselves, asked afresh on every send. */
+  body: () => HeartbeatBody;
+  /** Only authenticated, fresh, non-replayed heartbeats of other nodes. */
   onHeartbeat: (hb: Heartbeat, from: string) => void;
-  onDrop: (reason: string) => void;
+  onDrop: (reason: HeartbeatDropReason, detail: HeartbeatDropDetail) => void;
   onError: (err: Error) => void;
+  /** Wall clock, ms; default Date.now. */
+  wallNow?: () => number;
+  /** Largest accepted difference between a heartbeat's sentAt and our wall clock; default 60 s. */
+  freshnessMs?: number;
 }
 
 /** A running fast-path channel. */
 export interface HeartbeatChannel {
-  /** Sends `count` "leaving" heartbeats to every peer right away (graceful shutdown). */
+  /** Sends one heartbeat to every peer now (e.g. right after a liveness change). */
+  sendNow(): void;
+  /** Stops the periodic heartbeats and sends `count` "leaving" ones to every peer (graceful shutdown); every later send says leaving too. */
   announceLeaving(count?: number): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * Sends a heartbeat to every peer each interval over UDP, and reports the ones received.
- * One dual-stack socket serves IPv4 and IPv6 peers; where the kernel has no IPv6, IPv4 only.
+ * Opens the heartbeat socket and starts sending. One dual-stack socket serves IPv4 and IPv6 peers; where the
+ * kernel has no IPv6, IPv4 only.
  *
  * @example
- * const ch = await openHeartbeatChannel({ node, identity, port: 7947, intervalMs: 100, peers, onHeartbeat, onDrop, onError });
+ * const ch = await openHeartbeatChannel({
+ *   node, identity, startedAt, port: 7947, intervalMs: 100, peers, keys: () => keyWatch.keys(), body,
+ *   onHeartbeat, onDrop: (reason) => metrics.heartbeatsDropped.inc({ reason }), onError,
+ * });
  */
 export async function openHeartbeatChannel(opts: HeartbeatChannelOptions): Promise<HeartbeatChannel> {
+  if (!Number.isSafeInteger(opts.startedAt) || opts.startedAt < 0) {
+    throw new Error(`heartbeat startedAt must be a wall-clock time in whole ms, got ${opts.startedAt}`);
+  }
+  const wallNow = opts.wallNow ?? Date.now;
+  const guard = new HeartbeatReplayGuard({ freshnessMs: opts.freshnessMs });
   const socket = await bind(opts.port);
   const dualStack = socket.address().family === "IPv6";
+  const peerPort = opts.peerPort ?? opts.port;
   let seq = 0;
+  let leaving = false;
+  let closed = false;
+
   socket.on("message", (msg, rinfo) => {
-    const decoded = decodeHeartbeat(msg);
-    if (!decoded.ok) return opts.onDrop(decoded.reason);
-    if (decoded.heartbeat.node === opts.node) return;
-    opts.onHeartbeat(decoded.heartbeat, rinfo.address.replace(/^::ffff:/, ""));
+    const from = rinfo.address.replace(/^::ffff:/, "");
+    try {
+      const keys = opts.keys();
+      if (!keys) return opts.onDrop("no-key", { from, message: dropMessages["no-key"] });
+      const decoded = decodeHeartbeat(msg, keys);
+      if (!decoded.ok) return opts.onDrop(decoded.reason, { from, message: dropMessages[decoded.reason] });
+      const hb = decoded.heartbeat;
+      if (hb.node === opts.node) return;
+      const verdict = guard.admit(hb, wallNow());
+      if (!verdict.ok) return opts.onDrop(verdict.reason, { from, message: verdict.detail });
+      opts.onHeartbeat(hb, from);
+    } catch (err) {
+      opts.onError(err as Error);
+    }
   });
   socket.on("error", (err) => opts.onError(err));
 
-  const sendAll = (leaving: boolean) => {
-    const payload = encodeHeartbeat({ node: opts.node, identity: opts.identity, seq: seq++, leaving });
+  const sendAll = (leavingNow: boolean) => {
+    if (closed) return;
+    let payload: Buffer;
+    try {
+      const keys = opts.keys();
+      if (!keys) return;
+      const body = opts.body();
+      seq++;
+      payload = encodeHeartbeat(
+        { ...body, leaving: leavingNow || body.leaving, node: opts.node, identity: opts.identity, startedAt: opts.startedAt, seq, sentAt: Math.floor(wallNow()) },
+        keys.signing,
+      );
+    } catch (err) {
+      opts.onError(err as Error);
+      return;
+    }
     for (const peer of opts.peers()) {
       const address = dualStack && isIPv4(peer) ? `::ffff:${peer}` : peer;
       if (!dualStack && !isIPv4(peer)) continue;
-      socket.send(payload, opts.port, address, (err) => {
+      socket.send(payload, peerPort, address, (err) => {
         // A peer whose route is gone (link down) fails with EHOSTUNREACH/ENETUNREACH: not our problem.
         if (err && !/EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ECONNREFUSED|EPERM/.test(String((err as NodeJS.ErrnoException).code))) {
           opts.onError(err);
@@ -53,13 +149,15 @@ export async function openHeartbeatChannel(opts: HeartbeatChannelOptions): Promi
       });
     }
   };
-  const timer = setInterval(() => sendAll(false), opts.intervalMs);
+  const timer = setInterval(() => sendAll(leaving), opts.intervalMs);
   timer.unref();
   sendAll(false);
 
   return {
+    sendNow: () => sendAll(leaving),
     announceLeaving: async (count = 3) => {
       clearInterval(timer);
+      leaving = true;
       for (let i = 0; i < count; i++) {
         sendAll(true);
         await new Promise((r) => setTimeout(r, 5));
@@ -68,6 +166,8 @@ export async function openHeartbeatChannel(opts: HeartbeatChannelOptions): Promi
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(timer);
+        if (closed) return resolve();
+        closed = true;
         socket.close(() => resolve());
       }),
   };

@@ -201,6 +201,26 @@ describe("the manifests' RBAC against what the binaries really call", () => {
     for (const verb of ["update", "patch"]) expect(check.authorize(sa("speaker"), svc(verb, "status")).allowed, `speaker ${verb} status`).toBe(false);
     expect(check.authorize(sa("controller"), svc("patch", "status")).allowed).toBe(false);
   });
+
+  it("lets the controller create the heartbeat key Secret and read only it, and the speaker only watch it", () => {
+    const check = new RbacAuthorizer();
+    check.attach(sim.state);
+    const sa = (name: string) => ({ name: `system:serviceaccount:${installNamespace}:${name}`, groups: ["system:serviceaccounts", `system:serviceaccounts:${installNamespace}`, "system:authenticated"] });
+    const secret = (verb: string, name: string, namespace = installNamespace): RequestAttributes => ({
+      verb, isResourceRequest: true, path: "", apiGroup: "", apiVersion: "v1", resource: "secrets", subresource: "", namespace, name,
+    });
+    const allowed = (who: string, a: RequestAttributes) => check.authorize(sa(who), a).allowed;
+    expect(allowed("controller", secret("create", ""))).toBe(true);
+    expect(allowed("controller", secret("get", "memberlist"))).toBe(true);
+    for (const verb of ["update", "patch", "delete"]) expect(allowed("controller", secret(verb, "memberlist")), `controller ${verb} memberlist`).toBe(false);
+    for (const a of [secret("get", "other"), secret("list", ""), secret("watch", ""), secret("get", "memberlist", "default"), secret("create", "", "default")]) {
+      expect(allowed("controller", a), `controller ${a.verb} ${a.namespace}/${a.name}`).toBe(false);
+    }
+    for (const verb of ["list", "watch"]) expect(allowed("speaker", secret(verb, "memberlist")), `speaker ${verb} memberlist`).toBe(true);
+    for (const a of [secret("list", ""), secret("watch", ""), secret("get", "other"), secret("list", "other"), secret("create", ""), secret("update", "memberlist"), secret("patch", "memberlist"), secret("delete", "memberlist")]) {
+      expect(allowed("speaker", a), `speaker ${a.verb} ${a.name || "(all)"}`).toBe(false);
+    }
+  });
 });
 
 describe("a rule missing from the manifests' RBAC", () => {
