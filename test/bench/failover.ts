@@ -1,7 +1,7 @@
 /**
  * Failover benchmark (not a test): how fast a LoadBalancer VIP moves to another node when its owner
- * crashes (kill -9 of the speaker plus the node's link down) and when its speaker shuts down
- * gracefully (SIGTERM), at the speaker's default timing.
+ * crashes (kill -9 of the speaker plus the node's link down), the same crash during an API-server
+ * outage, and when its speaker shuts down gracefully (SIGTERM), at the speaker's default timing.
  *
  * A lab of three node namespaces (test/e2e/lab-cluster.ts) runs the controller and a speaker per
  * node; every node has an HTTP backend reached through kube-proxy-like DNAT. Inside the client
@@ -11,18 +11,25 @@
  * - crash: ms from the kill to the first successful response served by another node; the new
  *   owner's log and the client's neighbour table (`ip monitor neigh`) give the timeline: failure
  *   detected ("live speakers changed"), "announcing ip", neighbour entry flipped;
+ * - crash with the API down: the same kill, made 5 s into an API-server outage (iptables DROP on the
+ *   infra namespace's link to the simulator, the only way the controller and the speakers reach it;
+ *   5 s is past the 3 s after which a speaker that cannot renew its Lease used to fence itself).
+ *   Before the kill, `arping` from the client checks that the owner still answers for the VIP; a
+ *   trial without a response from another node within 10 s counts as missing, with a note saying
+ *   why. The outage ends once the trial is measured;
  * - graceful: the traffic gap (longest interval between successful responses, from the last one
  *   before the SIGTERM until 300 ms after the new node first served; the probe cadence, 20 ms, is
  *   the floor) and ms from the SIGTERM to the first response from the new node.
  *
- * After each, the node comes back (link up, speaker restarted) and the VIP returns to it before the
- * next trial. Needs root. Prints one JSON line on stdout (progress on stderr):
+ * `comparison` puts the crash p50/p95 with the API up and down side by side. After each trial the
+ * node comes back (link up, speaker restarted) and the VIP returns to it before the next one. Needs
+ * root. Prints one JSON line on stdout (progress on stderr):
  *
  *   ./node_modules/.bin/node test/bench/failover.ts [--trials 10]
  *
  * @example
  * const r = await benchFailover({ trials: 10 });
- * r.crash.ms.p50 <= 1000 && r.graceful.gapMs.p50 <= 100;
+ * r.crash.ms.p50 <= 1000 && r.crashApiDown.ms.p50 <= 1000 && r.graceful.gapMs.p50 <= 100;
  */
 import type { ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -34,10 +41,11 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { rankNodes } from "../../speaker/election.ts";
 import { parseSpeakerFlags } from "../../speaker/flags.ts";
-import { spawnIn } from "../netns/run.ts";
+import { blockApi } from "../netns/net-faults.ts";
+import { runIn, spawnIn } from "../netns/run.ts";
 import { runNamespaceBench } from "./namespace-bench-main.ts";
 import type { TopologyNode } from "../netns/topology.ts";
-import { startLabCluster, waitForVip, type LabCluster, type Proc } from "../e2e/lab-cluster.ts";
+import { startLabCluster, waitForSpeakerLeaseRenewals, waitForVip, type LabCluster, type Proc } from "../e2e/lab-cluster.ts";
 
 /** p50/p95/max of a series of milliseconds (nearest rank); `missing` counts trials where the value was not observed. */
 export interface Stats {
@@ -58,13 +66,24 @@ export interface FailoverResult {
     /** From the kill: the new owner decided the old one is dead / started announcing / the client's entry flipped. */
     timeline: { detectedMs: Stats; announcingMs: Stats; neighbourFlippedMs: Stats };
   };
+  /** The same crash 5 s into an API-server outage; a trial without failover within 10 s is missing (null in samples). */
+  crashApiDown: {
+    ms: Stats & { samples: (number | null)[] };
+    timeline: { detectedMs: Stats; announcingMs: Stats; neighbourFlippedMs: Stats };
+    /** Trials in which nobody answered ARP for the VIP just before the kill (the outage alone had darkened it). */
+    darkBeforeKill: number;
+    /** Why trials are missing, or served by an unexpected node. */
+    notes: string[];
+  };
+  /** Crash failover with the API up and down, side by side. */
+  comparison: { crashP50Ms: { apiUp: number; apiDown: number }; crashP95Ms: { apiUp: number; apiDown: number } };
   graceful: {
     gapMs: Stats & { samples: number[] };
     switchMs: Stats & { samples: number[] };
     failedProbes: number;
     timeline: { detectedMs: Stats; announcingMs: Stats; neighbourFlippedMs: Stats };
   };
-  goal: { crashP50Ms: 1000; crashP95Ms: 1500; gracefulGapP50Ms: 100 };
+  goal: { crashP50Ms: 1000; crashP95Ms: 1500; crashApiDownP50Ms: 1000; crashApiDownP95Ms: 1500; gracefulGapP50Ms: 100 };
   goalMet: boolean;
 }
 
@@ -177,13 +196,18 @@ function describeTimeline(t: ReturnType<typeof handoverTimeline>): string {
   return `detected ${t.detectedMs.toFixed(0)}, announcing ${t.announcingMs.toFixed(0)}, neighbour flipped ${t.neighbourFlippedMs.toFixed(0)} ms`;
 }
 
-/** Brings the owner's speaker back and waits until the VIP is on it again and the stand-in let go. */
-async function restore(b: Bench, linkWasDown: boolean): Promise<void> {
+/**
+ * Brings the owner's speaker back and waits until the VIP is on it again and the stand-in (the node
+ * that took the VIP over; null when none did) let go.
+ */
+async function restore(b: Bench, linkWasDown: boolean, standIn: string | null = b.next.name): Promise<void> {
   if (linkWasDown) await b.lab.topo.linkUp(b.owner);
   const restartAt = epochMs();
   await b.lab.startSpeaker(b.owner);
   watchSpeaker(b, b.owner.name);
-  await waitFor(() => (logEntries(b, b.next.name, "stopped announcing ip", restartAt).some((e) => e.ip === b.vip) ? true : undefined), 20_000, `${b.next.name} to stop announcing ${b.vip}`);
+  if (standIn !== null) {
+    await waitFor(() => (logEntries(b, standIn, "stopped announcing ip", restartAt).some((e) => e.ip === b.vip) ? true : undefined), 20_000, `${standIn} to stop announcing ${b.vip}`);
+  }
   await servedBy(b, b.owner.name, restartAt, 20_000);
   // Let the returning owner's gratuitous burst and the peers' view of it settle.
   await sleep(1_000);
@@ -198,6 +222,48 @@ async function crashTrial(b: Bench): Promise<{ ms: number; timeline: ReturnType<
   if (first.node !== b.next.name) throw new Error(`after the crash ${first.node} served, but the election makes ${b.next.name} the next owner: split or wrong election`);
   const result = { ms: first.end - killedAt, timeline: handoverTimeline(b, killedAt) };
   await restore(b, true);
+  return result;
+}
+
+/** How long the API is down before the kill: past the 3 s after which a speaker without Lease renewals used to fence itself. */
+const outageBeforeKillMs = 5_000;
+/** How long after the kill a response from another node may take before the trial counts as missing. */
+const apiDownFailoverLimitMs = 10_000;
+
+/** MACs that answer `arping` for the VIP from the client (two requests, 0.2 s apart). */
+async function arpingMacs(b: Bench): Promise<string[]> {
+  const r = await runIn(b.lab.topo.client.ns, ["arping", "-i", "eth0", "-c", "2", "-W", "0.2", b.vip], { timeoutMs: 5_000 });
+  return [...new Set([...r.stdout.matchAll(/from ([0-9a-f:]{17})/gi)].map((m) => m[1].toLowerCase()))];
+}
+
+async function crashApiDownTrial(b: Bench): Promise<{ ms: number; timeline: ReturnType<typeof handoverTimeline>; darkBeforeKill: boolean; note?: string }> {
+  await servedBy(b, b.owner.name, -Infinity, 10_000);
+  const heal = await blockApi(b.lab.topo);
+  let result: { ms: number; timeline: ReturnType<typeof handoverTimeline>; darkBeforeKill: boolean; note?: string };
+  let standIn: string | null = null;
+  try {
+    await sleep(outageBeforeKillMs);
+    const macs = await arpingMacs(b);
+    const darkBeforeKill = macs.length === 0;
+    const notes: string[] = [];
+    if (darkBeforeKill) notes.push(`nobody answered ARP for ${b.vip} ${outageBeforeKillMs / 1000} s into the outage, before the kill`);
+    else if (macs.join() !== b.owner.mac) notes.push(`${macs.join(" + ")} answered ARP for ${b.vip} before the kill, not ${b.owner.name} (${b.owner.mac}) alone`);
+    const killedAt = epochMs();
+    b.lab.speakers.get(b.owner.name)!.child.kill("SIGKILL");
+    await b.lab.topo.linkDown(b.owner);
+    const first = await waitFor(() => b.probes.find((p) => p.end > killedAt && p.node !== undefined && p.node !== b.owner.name), apiDownFailoverLimitMs, "a response from another node").catch(() => undefined);
+    standIn = first?.node ?? null;
+    if (!first) notes.push(`no response from another node within ${apiDownFailoverLimitMs / 1000} s of the kill`);
+    else if (first.node !== b.next.name) notes.push(`${first.node} served first, but the election makes ${b.next.name} the next owner`);
+    result = { ms: first ? first.end - killedAt : NaN, timeline: handoverTimeline(b, killedAt), darkBeforeKill, ...(notes.length > 0 ? { note: notes.join("; ") } : {}) };
+  } finally {
+    await heal();
+  }
+  const healedAt = Date.now();
+  // The stand-in, if any, lets go once the owner is back; without one the owner just starts again.
+  await restore(b, true, standIn);
+  // Every speaker reaches the API again before the next trial measures anything.
+  await waitForSpeakerLeaseRenewals(b.lab, healedAt, 60_000);
   return result;
 }
 
@@ -273,11 +339,21 @@ export async function benchFailover(opts: { trials: number; onStop?: (stop: () =
     const switches: number[] = [];
     const gracefulTimelines: ReturnType<typeof handoverTimeline>[] = [];
     let failedProbes = 0;
+    const crashApiDown: number[] = [];
+    const crashApiDownTimelines: ReturnType<typeof handoverTimeline>[] = [];
+    const apiDownNotes: string[] = [];
+    let darkBeforeKill = 0;
     for (let i = 0; i < opts.trials; i++) {
       const c = await crashTrial(b);
       crash.push(c.ms);
       crashTimelines.push(c.timeline);
       log(`trial ${i + 1} crash ${c.ms.toFixed(0)} ms (${describeTimeline(c.timeline)})`);
+      const d = await crashApiDownTrial(b);
+      crashApiDown.push(d.ms);
+      crashApiDownTimelines.push(d.timeline);
+      if (d.darkBeforeKill) darkBeforeKill++;
+      if (d.note) apiDownNotes.push(`trial ${i + 1}: ${d.note}`);
+      log(`trial ${i + 1} crash with the API down ${Number.isFinite(d.ms) ? `${d.ms.toFixed(0)} ms` : "missing"} (${describeTimeline(d.timeline)})${d.note ? `: ${d.note}` : ""}`);
       const g = await gracefulTrial(b);
       gaps.push(g.gapMs);
       switches.push(g.switchMs);
@@ -293,8 +369,9 @@ export async function benchFailover(opts: { trials: number; onStop?: (stop: () =
       neighbourFlippedMs: statsOf(ts.map((t) => t.neighbourFlippedMs)),
     });
     const crashStats = statsOf(crash);
+    const crashApiDownStats = statsOf(crashApiDown);
     const gapStats = statsOf(gaps);
-    const goal = { crashP50Ms: 1000, crashP95Ms: 1500, gracefulGapP50Ms: 100 } as const;
+    const goal = { crashP50Ms: 1000, crashP95Ms: 1500, crashApiDownP50Ms: 1000, crashApiDownP95Ms: 1500, gracefulGapP50Ms: 100 } as const;
     return {
       bench: "failover",
       trials: opts.trials,
@@ -311,6 +388,16 @@ export async function benchFailover(opts: { trials: number; onStop?: (stop: () =
         ms: { ...crashStats, samples: crash.map(round) },
         timeline: timelineStats(crashTimelines),
       },
+      crashApiDown: {
+        ms: { ...crashApiDownStats, samples: crashApiDown.map((ms) => (Number.isFinite(ms) ? round(ms) : null)) },
+        timeline: timelineStats(crashApiDownTimelines),
+        darkBeforeKill,
+        notes: apiDownNotes,
+      },
+      comparison: {
+        crashP50Ms: { apiUp: crashStats.p50, apiDown: crashApiDownStats.p50 },
+        crashP95Ms: { apiUp: crashStats.p95, apiDown: crashApiDownStats.p95 },
+      },
       graceful: {
         gapMs: { ...gapStats, samples: gaps.map(round) },
         switchMs: { ...statsOf(switches), samples: switches.map(round) },
@@ -318,7 +405,13 @@ export async function benchFailover(opts: { trials: number; onStop?: (stop: () =
         timeline: timelineStats(gracefulTimelines),
       },
       goal,
-      goalMet: crashStats.p50 <= goal.crashP50Ms && crashStats.p95 <= goal.crashP95Ms && gapStats.p50 <= goal.gracefulGapP50Ms,
+      goalMet:
+        crashStats.p50 <= goal.crashP50Ms &&
+        crashStats.p95 <= goal.crashP95Ms &&
+        crashApiDownStats.missing === undefined &&
+        crashApiDownStats.p50 <= goal.crashApiDownP50Ms &&
+        crashApiDownStats.p95 <= goal.crashApiDownP95Ms &&
+        gapStats.p50 <= goal.gracefulGapP50Ms,
     };
   } finally {
     const logPath = join(tmpdir(), "blb-failover-bench.log");

@@ -1,4 +1,4 @@
-import { CoreV1Api, type V1Service } from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api, type V1Service } from "@kubernetes/client-node";
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { startKubeSim, type Authorizer, type KubeSim } from "../kube-sim/index.ts";
@@ -6,6 +6,7 @@ import { addLoadBalancerDnat } from "../netns/kube-proxy-rules.ts";
 import { spawnIn } from "../netns/run.ts";
 import { createReadyPod } from "./ready-pod.ts";
 import { buildTopology, type Topology, type TopologyNode } from "../netns/topology.ts";
+import { speakerLeaseName } from "../../speaker/own-lease.ts";
 
 const node24 = new URL("../../node_modules/.bin/node", import.meta.url).pathname;
 const repo = new URL("../../", import.meta.url).pathname;
@@ -217,3 +218,26 @@ export async function waitForVip(core: CoreV1Api, name: string, ms = 15_000, nam
   throw new Error(`service ${namespace}/${name} got no IP within ${ms} ms`);
 }
 
+/**
+ * Waits until the speaker Lease of every node (`speaker-<node>` in metallb-system) was renewed after `since`
+ * (epoch ms): each speaker reaches the API again, e.g. after an outage. Throws after `ms` naming the laggards.
+ *
+ * @example
+ * await heal(); await waitForSpeakerLeaseRenewals(lab, Date.now());
+ */
+export async function waitForSpeakerLeaseRenewals(lab: LabCluster, since: number, ms = 30_000): Promise<void> {
+  const coordination = lab.sim.client.makeApiClient(CoordinationV1Api);
+  const deadline = Date.now() + ms;
+  let behind: string[] = [];
+  while (Date.now() < deadline) {
+    behind = [];
+    for (const node of lab.topo.nodes) {
+      const lease = await coordination.readNamespacedLease({ name: speakerLeaseName(node.name), namespace: "metallb-system" }).catch(() => undefined);
+      const renewed = lease?.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : 0;
+      if (renewed <= since) behind.push(node.name);
+    }
+    if (behind.length === 0) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`speaker Leases of ${behind.join(", ")} not renewed within ${ms} ms after ${new Date(since).toISOString()}`);
+}
