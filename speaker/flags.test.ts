@@ -27,7 +27,7 @@ describe("speaker flags", () => {
   it("explain what is missing or wrong", () => {
     expect(() => parseSpeakerFlags([], {})).toThrow("pass --node-name NAME or set NODE_NAME");
     expect(() => parseSpeakerFlags(["--node-name", "a", "--strict-arp", "yes"], {})).toThrow('--strict-arp "yes" must be warn or refuse');
-    expect(() => parseSpeakerFlags(["--node-name", "a", "--heartbeat-timeout", "150ms"], {})).toThrow("at least twice --heartbeat-interval");
+    expect(() => parseSpeakerFlags(["--node-name", "a", "--heartbeat-timeout", "350ms"], {})).toThrow("at least four times --heartbeat-interval");
     expect(() => parseSpeakerFlags(["--node-name", "a", "--lease-renew", "500ms", "--lease-duration", "2s"], {})).toThrow("more than once per second");
     expect(() => parseSpeakerFlags(["--node-name", "a", "--exclude-interfaces", "(("], {})).toThrow("not a valid regular expression");
   });

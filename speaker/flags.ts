@@ -96,11 +96,14 @@ export function parseSpeakerFlags(argv: string[], env: NodeJS.ProcessEnv): Speak
     excludeInterfaces,
     kubeProxyModeUrl: v["kube-proxy-mode-url"] ?? "http://127.0.0.1:10249/proxyMode",
   };
-  if (flags.heartbeatTimeoutMs < 2 * flags.heartbeatIntervalMs) {
-    throw new Error("speaker: --heartbeat-timeout must be at least twice --heartbeat-interval, or one lost datagram fails a node over");
+  if (flags.heartbeatTimeoutMs < 4 * flags.heartbeatIntervalMs) {
+    throw new Error(
+      `speaker: --heartbeat-timeout (${flags.heartbeatTimeoutMs} ms) must be at least four times --heartbeat-interval (${flags.heartbeatIntervalMs} ms): ` +
+        "a speaker cut off stops announcing two intervals before the others take over, and one lost datagram must not fail a node over",
+    );
   }
   if (flags.leaseRenewMs * 2 > flags.leaseDurationMs) {
-    throw new Error("speaker: --lease-duration must be at least twice --lease-renew, or a single slow renewal fences the speaker");
+    throw new Error("speaker: --lease-duration must be at least twice --lease-renew, or a single slow renewal drops a live node from the membership");
   }
   if (flags.leaseRenewMs < 1000) {
     throw new Error("speaker: --lease-renew below 1s writes the API more than once per second per node; use 1s or more");

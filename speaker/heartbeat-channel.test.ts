@@ -1,12 +1,14 @@
 import { createSocket, type Socket } from "node:dgram";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import { openHeartbeatChannel, type HeartbeatChannel, type HeartbeatChannelOptions, type HeartbeatDropReason } from "./heartbeat-channel.ts";
-import { encodeHeartbeat, heartbeatKeyOf, type Heartbeat, type HeartbeatBody, type HeartbeatKey, type HeartbeatKeys } from "./heartbeat-message.ts";
+import { decodeHeartbeat, encodeHeartbeat, heartbeatKeyOf, type Heartbeat, type HeartbeatBody, type HeartbeatKey, type HeartbeatKeys } from "./heartbeat-message.ts";
+import type { HeartbeatEvidence, RelayedCounter } from "./membership-evidence.ts";
 
 const clusterKey = heartbeatKeyOf(Buffer.from("cluster-key-0123456789abcdef"));
 const oldKey = heartbeatKeyOf(Buffer.from("retired-key-0123456789abcdef"));
 const ring = (k: HeartbeatKey): HeartbeatKeys => ({ signing: k, accepted: new Map([[k.idHex, k]]) });
-const body: HeartbeatBody = { leaving: false, candidate: true, apiReachable: true, hears: [{ node: "b", ageMs: 40 }] };
+const relayedB: RelayedCounter = { node: "b", startedAt: 1_699_999_000_000, seq: 17, candidate: true, ageMs: 40 };
+const body: HeartbeatBody = { leaving: false, candidate: true, apiReachable: true, hears: [relayedB] };
 
 const channels: HeartbeatChannel[] = [];
 const sockets: Socket[] = [];
@@ -44,7 +46,7 @@ async function freePort(): Promise<number> {
 
 /** A channel with a long interval (so only its first heartbeat and sendNow() send) that records what it gets. */
 async function channel(over: Partial<HeartbeatChannelOptions> & Pick<HeartbeatChannelOptions, "node" | "port">) {
-  const got: { hb: Heartbeat; from: string }[] = [];
+  const got: { hb: HeartbeatEvidence & Heartbeat; from: string }[] = [];
   const drops: HeartbeatDropReason[] = [];
   const details: string[] = [];
   const errors: Error[] = [];
@@ -73,7 +75,51 @@ function send(socket: Socket, datagram: Buffer, port: number): Promise<void> {
 
 const genuine = (over: Partial<Heartbeat>): Heartbeat => ({ node: "c", identity: "c_1", startedAt: 1_700_000_000_000, seq: 1, sentAt: Date.now(), ...body, ...over });
 
+/** A datagram our channels sent, decoded. */
+function decoded(datagram: Buffer): Heartbeat {
+  const d = decodeHeartbeat(datagram, ring(clusterKey));
+  if (!d.ok) throw new Error(`not a heartbeat of ours: ${d.reason}`);
+  return d.heartbeat;
+}
+
 describe("heartbeat channel over loopback", () => {
+  it("hands on heartbeats that membership takes as evidence", () => {
+    expectTypeOf<Parameters<HeartbeatChannelOptions["onHeartbeat"]>[0]>().toExtend<HeartbeatEvidence>();
+    expectTypeOf<ReturnType<HeartbeatChannelOptions["body"]>["hears"]>().toEqualTypeOf<readonly RelayedCounter[]>();
+  });
+
+  it("gives every heartbeat, leaving ones included, its own seq: asked with the body, reported once per heartbeat after its datagrams went to every peer", async () => {
+    const listener = await udpSocket();
+    const events: string[] = [];
+    const c = await channel({
+      node: "c", port: await freePort(), peerPort: listener.port, peers: () => ["127.0.0.1", "127.0.0.1"], // two peers: two datagrams per seq
+      body: (seq) => {
+        events.push(`body ${seq}`);
+        // The body may depend on its seq: each datagram must carry the body asked for its own seq.
+        return { ...body, hears: [{ ...relayedB, ageMs: seq * 100 }] };
+      },
+      onSent: (seq) => events.push(`sent ${seq}`),
+    });
+    c.ch.sendNow();
+    await c.ch.announceLeaving(2);
+    c.ch.sendNow();
+    expect(events).toEqual(["body 1", "sent 1", "body 2", "sent 2", "body 3", "sent 3", "body 4", "sent 4", "body 5", "sent 5"]);
+    await waitFor("two datagrams of each of the five heartbeats", () => listener.received.length === 10);
+    const seen = listener.received.map(decoded).map((hb) => ({ seq: hb.seq, leaving: hb.leaving, ageMs: hb.hears[0].ageMs })).sort((x, y) => x.seq - y.seq);
+    expect(seen).toEqual([1, 1, 2, 2, 3, 3, 4, 4, 5, 5].map((seq) => ({ seq, leaving: seq > 2, ageMs: seq * 100 })));
+    expect(c.errors).toEqual([]);
+  });
+
+  it("reports a heartbeat sent even when there is no peer to send it to, and nothing once closed", async () => {
+    const sent: number[] = [];
+    const c = await channel({ node: "c", port: await freePort(), onSent: (seq) => sent.push(seq) });
+    c.ch.sendNow();
+    expect(sent).toEqual([1, 2]);
+    await c.ch.close();
+    c.ch.sendNow();
+    expect(sent).toEqual([1, 2]);
+  });
+
   it("delivers only genuine heartbeats; forged, replayed, stale-keyed, stale and malformed ones are each counted by reason", async () => {
     // The attacker sits in the path: node a sends to it, and it passes a's datagrams on to b (and keeps copies).
     const attacker = await udpSocket();
@@ -104,7 +150,7 @@ describe("heartbeat channel over loopback", () => {
       { node: "a", seq: 2, leaving: false, from: "127.0.0.1" },
       { node: "a", seq: 3, leaving: false, from: "127.0.0.1" },
     ]);
-    expect(b.got[0].hb).toMatchObject({ identity: "a_1", startedAt: 1_700_000_000_000, candidate: true, apiReachable: true, hears: [{ node: "b", ageMs: 40 }] });
+    expect(b.got[0].hb).toEqual({ ...body, node: "a", identity: "a_1", startedAt: 1_700_000_000_000, seq: 1, sentAt: expect.any(Number), leaving: false });
     expect(b.drops).toEqual(["replayed", "bad-mac", "unknown-key", "bad-length", "unknown-format", "stale"]);
     expect(b.details[5]).toMatch(/^heartbeat from c was sent 120\.\d s before our wall clock; node clocks must agree within 60 s/);
     expect([...a.errors, ...b.errors]).toEqual([]);
@@ -132,7 +178,12 @@ describe("heartbeat channel over loopback", () => {
   it("sends nothing and drops everything as no-key until it holds a key", async () => {
     const listener = await udpSocket();
     let keys: HeartbeatKeys | undefined;
-    const c = await channel({ node: "c", port: await freePort(), peerPort: listener.port, peers: () => ["127.0.0.1"], keys: () => keys });
+    const asked: number[] = [];
+    const sent: number[] = [];
+    const c = await channel({
+      node: "c", port: await freePort(), peerPort: listener.port, peers: () => ["127.0.0.1"], keys: () => keys,
+      body: (seq) => (asked.push(seq), body), onSent: (seq) => sent.push(seq),
+    });
     c.ch.sendNow();
     await send(listener.socket, encodeHeartbeat(genuine({ node: "d", identity: "d_1" }), clusterKey), c.port);
     await waitFor("the drop", () => c.drops.length === 1);
@@ -144,16 +195,57 @@ describe("heartbeat channel over loopback", () => {
     await send(listener.socket, encodeHeartbeat(genuine({ node: "d", identity: "d_1", seq: 2 }), clusterKey), c.port);
     await waitFor("a heartbeat each way", () => listener.received.length === 1 && c.got.length === 1);
     expect(c.got[0].hb.node).toBe("d");
+    // The seqs start where sending did: none was used up while there was no key.
+    expect(decoded(listener.received[0]).seq).toBe(1);
+    expect([asked, sent]).toEqual([[1], [1]]);
   });
 
-  it("reports a body it cannot encode as an error and keeps running", async () => {
+  it("reports a body it cannot encode as an error, skips that seq without reporting it sent, and keeps running", async () => {
     const listener = await udpSocket();
     let name = "";
-    const c = await channel({ node: "c", port: await freePort(), peerPort: listener.port, peers: () => ["127.0.0.1"], body: () => ({ ...body, hears: [{ node: name, ageMs: 1 }] }) });
+    const sent: number[] = [];
+    const c = await channel({
+      node: "c", port: await freePort(), peerPort: listener.port, peers: () => ["127.0.0.1"],
+      body: () => ({ ...body, hears: [{ ...relayedB, node: name }] }), onSent: (seq) => sent.push(seq),
+    });
     expect(c.errors.map((e) => e.message)).toEqual(['heartbeat hears[0].node must be 1 to 253 bytes of UTF-8, got 0: ""']);
+    expect(sent).toEqual([]);
     name = "b";
     c.ch.sendNow();
     await waitFor("the next heartbeat", () => listener.received.length === 1);
+    expect(decoded(listener.received[0]).seq).toBe(2);
+    expect(sent).toEqual([2]);
+  });
+
+  it("reports a failure to list the peers or in onSent as an error and keeps running", async () => {
+    const listener = await udpSocket();
+    let failPeers = true;
+    let failSent = false;
+    const sent: number[] = [];
+    const c = await channel({
+      node: "c", port: await freePort(), peerPort: listener.port,
+      peers: () => {
+        if (failPeers) throw new Error("no peers yet");
+        return ["127.0.0.1"];
+      },
+      onSent: (seq) => {
+        sent.push(seq);
+        if (failSent) throw new Error("bookkeeping failed");
+      },
+    });
+    expect(c.errors.map((e) => e.message)).toEqual(["no peers yet"]);
+    expect(sent).toEqual([]);
+    failPeers = false;
+    failSent = true;
+    c.ch.sendNow();
+    await waitFor("the heartbeat", () => listener.received.length === 1);
+    expect(sent).toEqual([2]);
+    expect(c.errors.map((e) => e.message)).toEqual(["no peers yet", "bookkeeping failed"]);
+    failSent = false;
+    c.ch.sendNow();
+    await waitFor("the next heartbeat", () => listener.received.length === 2);
+    expect(sent).toEqual([2, 3]);
+    expect(listener.received.map((d) => decoded(d).seq)).toEqual([2, 3]);
   });
 
   it("refuses a port already in use with a message that names the flag", async () => {

@@ -3,6 +3,10 @@
  * reports the heartbeats received that are authentic (heartbeat-message.ts), fresh and not replayed
  * (heartbeat-replay-guard.ts). Everything else is counted by reason and dropped; our own datagrams are
  * ignored without a count.
+ *
+ * Every heartbeat this process sends, leaving ones included, has its own seq (1, 2, 3, …): the caller is told
+ * the seq when asked for the body and again once the datagrams carrying it are on their way, so it can tell
+ * when each seq went out (peers relay our counter back, see membership-evidence.ts).
  */
 import { createSocket, type Socket } from "node:dgram";
 import { isIPv4 } from "node:net";
@@ -60,9 +64,18 @@ export interface HeartbeatChannelOptions {
   peers: () => string[];
   /** The keys in force; undefined: send nothing and drop everything received with reason `no-key`. */
   keys: () => HeartbeatKeys | undefined;
-  /** What to say about ourselves, asked afresh on every send. */
-  body: () => HeartbeatBody;
-  /** Only authenticated, fresh, non-replayed heartbeats of other nodes. */
+  /**
+   * What to say about ourselves in the heartbeat numbered `seq`, asked afresh on every send. Each call gets a
+   * new seq, higher than any before (a seq that is not sent, e.g. its body cannot be encoded, is skipped, not reused).
+   */
+  body: (seq: number) => HeartbeatBody;
+  /**
+   * Called once per heartbeat (not per peer), right after its datagrams were handed to the socket (also
+   * when there is no peer to send to): the seq is on its way. Not called for a heartbeat that was not sent
+   * (no key yet, a body that cannot be encoded, a failure to list the peers, the channel closed).
+   */
+  onSent?: (seq: number) => void;
+  /** Only authenticated, fresh, non-replayed heartbeats of other nodes; each is a `HeartbeatEvidence` of membership-evidence.ts. */
   onHeartbeat: (hb: Heartbeat, from: string) => void;
   onDrop: (reason: HeartbeatDropReason, detail: HeartbeatDropDetail) => void;
   onError: (err: Error) => void;
@@ -87,8 +100,11 @@ export interface HeartbeatChannel {
  *
  * @example
  * const ch = await openHeartbeatChannel({
- *   node, identity, startedAt, port: 7947, intervalMs: 100, peers, keys: () => keyWatch.keys(), body,
- *   onHeartbeat, onDrop: (reason) => metrics.heartbeatsDropped.inc({ reason }), onError,
+ *   node, identity, startedAt, port: 7947, intervalMs: 100, peers, keys: () => keyWatch.keys(),
+ *   body: () => ({ leaving: false, candidate, apiReachable, hears: evidence.relayed(performance.now(), relayWithinMs) }),
+ *   onSent: (seq) => evidence.sent(seq, performance.now()),
+ *   onHeartbeat: (hb) => evidence.heartbeat(hb, performance.now()),
+ *   onDrop: (reason) => metrics.heartbeatsDropped.inc({ reason }), onError,
  * });
  */
 export async function openHeartbeatChannel(opts: HeartbeatChannelOptions): Promise<HeartbeatChannel> {
@@ -122,31 +138,45 @@ export async function openHeartbeatChannel(opts: HeartbeatChannelOptions): Promi
   });
   socket.on("error", (err) => opts.onError(err));
 
+  /** Sends the next heartbeat to every peer; the periodic, sendNow and leaving heartbeats all go through here. */
   const sendAll = (leavingNow: boolean) => {
     if (closed) return;
     let payload: Buffer;
+    let peers: string[];
+    let sent: number;
     try {
       const keys = opts.keys();
       if (!keys) return;
-      const body = opts.body();
-      seq++;
+      sent = ++seq;
+      const body = opts.body(sent);
       payload = encodeHeartbeat(
-        { ...body, leaving: leavingNow || body.leaving, node: opts.node, identity: opts.identity, startedAt: opts.startedAt, seq, sentAt: Math.floor(wallNow()) },
+        { ...body, leaving: leavingNow || body.leaving, node: opts.node, identity: opts.identity, startedAt: opts.startedAt, seq: sent, sentAt: Math.floor(wallNow()) },
         keys.signing,
       );
+      peers = opts.peers();
     } catch (err) {
       opts.onError(err as Error);
       return;
     }
-    for (const peer of opts.peers()) {
+    for (const peer of peers) {
       const address = dualStack && isIPv4(peer) ? `::ffff:${peer}` : peer;
       if (!dualStack && !isIPv4(peer)) continue;
-      socket.send(payload, peerPort, address, (err) => {
-        // A peer whose route is gone (link down) fails with EHOSTUNREACH/ENETUNREACH: not our problem.
-        if (err && !/EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ECONNREFUSED|EPERM/.test(String((err as NodeJS.ErrnoException).code))) {
-          opts.onError(err);
-        }
-      });
+      try {
+        socket.send(payload, peerPort, address, (err) => {
+          // A peer whose route is gone (link down) fails with EHOSTUNREACH/ENETUNREACH: not our problem.
+          if (err && !/EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ECONNREFUSED|EPERM/.test(String((err as NodeJS.ErrnoException).code))) {
+            opts.onError(err);
+          }
+        });
+      } catch (err) {
+        // Refused before it was queued (e.g. a malformed address): the other peers still get theirs.
+        opts.onError(err as Error);
+      }
+    }
+    try {
+      opts.onSent?.(sent);
+    } catch (err) {
+      opts.onError(err as Error);
     }
   };
   const timer = setInterval(() => sendAll(leaving), opts.intervalMs);

@@ -9,7 +9,7 @@
  * | offset | size | field                                                                        |
  * |--------|------|------------------------------------------------------------------------------|
  * | 0      | 2    | magic "BL" (0x42 0x4c)                                                       |
- * | 2      | 1    | version, 1                                                                   |
+ * | 2      | 1    | version, 2 (1 carried `hears` without counters and is refused)               |
  * | 3      | 1    | flags: 0x01 leaving, 0x02 candidate, 0x04 apiReachable; other bits zero      |
  * | 4      | 8    | key id: the first 8 bytes of HMAC-SHA-256(key, "baremetal-lb heartbeat key id") |
  * | 12     | 6    | startedAt, wall-clock ms                                                     |
@@ -18,19 +18,32 @@
  * | 30     | 1+n  | node: length n (1..253), UTF-8 bytes                                         |
  * | …      | 1+m  | identity: length m (1..255), UTF-8 bytes                                     |
  * | …      | 2    | k, the number of `hears` entries                                             |
- * | …      | k ×  | hears entry: node name length (1..253) and UTF-8 bytes, then ageMs (4 bytes) |
+ * | …      | k ×  | hears entry, 18+p bytes (below)                                              |
  * | end-32 | 32   | HMAC-SHA-256(key, every byte before it)                                      |
+ *
+ * A hears entry is a relayed heartbeat counter (see membership-evidence.ts): the newest heartbeat of a peer
+ * the sender knows of, and how long ago the sender learned it.
+ *
+ * | size | field                                                                 |
+ * |------|-----------------------------------------------------------------------|
+ * | 1+p  | node: length p (1..253), UTF-8 bytes                                  |
+ * | 6    | startedAt of the peer's process, wall-clock ms                        |
+ * | 6    | seq, the peer's heartbeat counter                                     |
+ * | 4    | ageMs, sender's monotonic clock; 2^32-1 means that long ago or longer |
+ * | 1    | flags: 0x01 candidate; other bits zero                                |
  *
  * The key id is in the clear so the receiver picks the key among those it accepts (several during a
  * rotation). It is derived under a label, never a bare hash of the key, so nothing published here relates to
  * other uses of the same Secret (MetalLB's memberlist reads it too during a migration). The MAC is checked
  * (in constant time) before any byte after the header is parsed. The largest datagram is 65,507 bytes (the
- * largest IPv4 UDP payload): 100 peers in `hears` with the longest legal node names take about 26 KB, and
- * with typical 30-character names about 1,800 peers fit.
+ * largest IPv4 UDP payload). Everything but `hears` takes at most 574 bytes (30 + 254 + 256 + 2 + 32) and a
+ * hears entry at most 271 (a 253-byte name), so 100 peers with the longest legal node names take 27,674
+ * bytes and 239 of them fit; with typical 30-character names (48-byte entries) about 1,350 peers fit.
  *
  * Replay and freshness are not the codec's business: see heartbeat-replay-guard.ts.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
+import type { HeartbeatEvidence, RelayedCounter } from "./membership-evidence.ts";
 
 /** What a speaker says about itself in each heartbeat. */
 export interface HeartbeatBody {
@@ -40,12 +53,15 @@ export interface HeartbeatBody {
   candidate: boolean;
   /** The sender's own view of the API server. */
   apiReachable: boolean;
-  /** Peers the sender heard recently, with how long ago (ms, sender's monotonic clock). */
-  hears: readonly { node: string; ageMs: number }[];
+  /** The newest heartbeat counter the sender knows of each peer it learned of recently (directly or relayed). */
+  hears: readonly RelayedCounter[];
 }
 
-/** One heartbeat: the body plus who sent it and when. */
-export interface Heartbeat extends HeartbeatBody {
+/**
+ * One heartbeat: the body plus who sent it and when. It is the {@link HeartbeatEvidence} membership takes in
+ * (the compiler refuses this declaration should the two ever disagree).
+ */
+export interface Heartbeat extends HeartbeatBody, HeartbeatEvidence {
   /** Sender node name. */
   node: string;
   /** Sender process identity, new at every start. */
@@ -92,11 +108,15 @@ export const maxHeartbeatBytes = 65_507;
 
 const magic0 = 0x42; // "B"
 const magic1 = 0x4c; // "L"
-const version = 1;
+const version = 2;
 const flagLeaving = 0x01;
 const flagCandidate = 0x02;
 const flagApiReachable = 0x04;
 const knownFlags = flagLeaving | flagCandidate | flagApiReachable;
+const hearsFlagCandidate = 0x01;
+const knownHearsFlags = hearsFlagCandidate;
+/** A hears entry after its name: startedAt, seq, ageMs, flags. */
+const hearsFixedBytes = 6 + 6 + 4 + 1;
 const keyIdBytes = 8;
 const keyIdLabel = "baremetal-lb heartbeat key id";
 const headerBytes = 30; // magic, version, flags, key id, startedAt, sentAt, seq
@@ -122,8 +142,9 @@ export function heartbeatKeyOf(secret: Uint8Array): HeartbeatKey {
 
 /**
  * Encodes and signs a heartbeat. Throws a RangeError naming the field when a value cannot be put on the wire
- * (an empty or over-long name, a seq or time outside 0..2^48-1, a datagram over {@link maxHeartbeatBytes});
- * an `ageMs` is rounded and clamped to 0..2^32-1.
+ * (an empty or over-long name, a seq or time outside 0..2^48-1, an `ageMs` that is not a whole number of ms
+ * or is negative, a datagram over {@link maxHeartbeatBytes}); an `ageMs` over 2^32-1 (49.7 days) is sent as
+ * 2^32-1.
  *
  * @example
  * socket.send(encodeHeartbeat({ node: "n1", identity: "n1_3f2a", startedAt, seq: 7, sentAt: Date.now(), leaving: false, candidate: true, apiReachable: true, hears: [] }, keys.signing), port, addr);
@@ -131,8 +152,14 @@ export function heartbeatKeyOf(secret: Uint8Array): HeartbeatKey {
 export function encodeHeartbeat(hb: Heartbeat, key: HeartbeatKey): Buffer {
   const node = nameBytes(hb.node, "node", maxNodeNameBytes);
   const identity = nameBytes(hb.identity, "identity", maxIdentityBytes);
-  const hears = hb.hears.map((h, i) => ({ node: nameBytes(h.node, `hears[${i}].node`, maxNodeNameBytes), ageMs: clampAge(h.ageMs) }));
-  const size = headerBytes + 1 + node.length + 1 + identity.length + 2 + hears.reduce((n, h) => n + 1 + h.node.length + 4, 0) + heartbeatMacBytes;
+  const hears = hb.hears.map((h, i) => ({
+    node: nameBytes(h.node, `hears[${i}].node`, maxNodeNameBytes),
+    startedAt: uint48(h.startedAt, `hears[${i}].startedAt`),
+    seq: uint48(h.seq, `hears[${i}].seq`),
+    ageMs: ageOf(h.ageMs, `hears[${i}].ageMs`),
+    flags: h.candidate ? hearsFlagCandidate : 0,
+  }));
+  const size = headerBytes + 1 + node.length + 1 + identity.length + 2 + hears.reduce((n, h) => n + 1 + h.node.length + hearsFixedBytes, 0) + heartbeatMacBytes;
   if (hears.length > 0xffff || size > maxHeartbeatBytes) {
     throw new RangeError(`heartbeat of ${size} bytes with ${hears.length} entries in hears is over the ${maxHeartbeatBytes}-byte limit of one UDP datagram`);
   }
@@ -151,7 +178,10 @@ export function encodeHeartbeat(hb: Heartbeat, key: HeartbeatKey): Buffer {
   at = buf.writeUInt16BE(hears.length, at);
   for (const h of hears) {
     at = putName(buf, at, h.node);
+    at = buf.writeUIntBE(h.startedAt, at, 6);
+    at = buf.writeUIntBE(h.seq, at, 6);
     at = buf.writeUInt32BE(h.ageMs, at);
+    at = buf.writeUInt8(h.flags, at);
   }
   mac(key.secret, buf.subarray(0, at)).copy(buf, at);
   return buf;
@@ -192,12 +222,21 @@ function parseAuthenticated(b: Buffer, end: number): Heartbeat | undefined {
   if (node === undefined || identity === undefined || reader.at + 2 > end) return undefined;
   const count = b.readUInt16BE(reader.at);
   reader.at += 2;
-  const hears: { node: string; ageMs: number }[] = [];
+  const hears: RelayedCounter[] = [];
   for (let i = 0; i < count; i++) {
     const peer = takeName(b, end, reader, maxNodeNameBytes);
-    if (peer === undefined || reader.at + 4 > end) return undefined;
-    hears.push({ node: peer, ageMs: b.readUInt32BE(reader.at) });
-    reader.at += 4;
+    if (peer === undefined || reader.at + hearsFixedBytes > end) return undefined;
+    const at = reader.at;
+    const entryFlags = b[at + 16];
+    if ((entryFlags & ~knownHearsFlags) !== 0) return undefined;
+    hears.push({
+      node: peer,
+      startedAt: b.readUIntBE(at, 6),
+      seq: b.readUIntBE(at + 6, 6),
+      candidate: (entryFlags & hearsFlagCandidate) !== 0,
+      ageMs: b.readUInt32BE(at + 12),
+    });
+    reader.at = at + hearsFixedBytes;
   }
   if (reader.at !== end) return undefined;
   return {
@@ -213,7 +252,8 @@ function parseAuthenticated(b: Buffer, end: number): Heartbeat | undefined {
   };
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM keeps a leading U+FEFF in the name, so every name decodes to what its sender encoded.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function takeName(b: Buffer, end: number, reader: { at: number }, max: number): string | undefined {
   if (reader.at >= end) return undefined;
@@ -249,9 +289,11 @@ function uint48(value: number, field: string): number {
   return value;
 }
 
-function clampAge(ageMs: number): number {
-  if (!(ageMs > 0)) return 0;
-  return Math.min(Math.round(ageMs), maxUint32);
+function ageOf(ageMs: number, field: string): number {
+  if (!Number.isInteger(ageMs) || ageMs < 0) {
+    throw new RangeError(`heartbeat ${field} must be a whole number of ms from 0 up, got ${ageMs}`);
+  }
+  return Math.min(ageMs, maxUint32);
 }
 
 function mac(secret: Buffer, data: Uint8Array): Buffer {

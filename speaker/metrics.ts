@@ -51,7 +51,7 @@ export function createSpeakerMetrics(registry: Registry = new Registry()) {
     }),
     heartbeatsDropped: new Counter({
       name: "baremetal_lb_heartbeats_dropped_total",
-      help: "Malformed heartbeat datagrams dropped, by reason",
+      help: "Heartbeat datagrams dropped (malformed, forged, replayed, stale, unknown key, no key yet), by reason",
       labelNames: ["reason"],
       registers,
     }),
@@ -78,19 +78,40 @@ export function createSpeakerMetrics(registry: Registry = new Registry()) {
       help: "Failed renewals of this speaker's Lease",
       registers,
     }),
-    fenced: new Gauge({
-      name: "baremetal_lb_speaker_fenced",
-      help: "1 while this speaker may not announce (its Lease is not renewed in time)",
-      registers,
-    }),
     liveSpeakers: new Gauge({
       name: "baremetal_lb_live_speakers",
-      help: "Speakers this speaker counts as live",
+      help: "Speakers this speaker counts as live for the election",
       registers,
     }),
-    fastPathTrusted: new Gauge({
-      name: "baremetal_lb_fast_path_trusted",
-      help: "1 while this speaker hears a majority of lease-live speakers over the heartbeat fast path",
+    members: new Gauge({
+      name: "baremetal_lb_members",
+      help: "Speakers in the membership (Lease-live, frozen while the API is unreachable, or heard of)",
+      registers,
+    }),
+    quorumSize: new Gauge({
+      name: "baremetal_lb_quorum_size",
+      help: "Members this speaker hears both ways over heartbeats, itself included",
+      registers,
+    }),
+    quorum: new Gauge({
+      name: "baremetal_lb_quorum",
+      help: "1 while this speaker has heartbeat quorum and may announce",
+      registers,
+    }),
+    apiReachable: new Gauge({
+      name: "baremetal_lb_api_reachable",
+      help: "1 while this speaker's own Lease renewals reach the API server",
+      registers,
+    }),
+    configRejections: new Counter({
+      name: "baremetal_lb_config_rejections_total",
+      help: "Configs not applied (the last good one stays in force), by cause",
+      labelNames: ["cause"],
+      registers,
+    }),
+    configStale: new Gauge({
+      name: "metallb_k8s_client_config_stale_bool",
+      help: "1 when the config in force is not the latest one written",
       registers,
     }),
   };

@@ -1,5 +1,4 @@
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from "@kubernetes/client-node";
-import { performance } from "node:perf_hooks";
 import type { Logger } from "../shared/log.ts";
 import { describeError, statusOf } from "../shared/kube/api-errors.ts";
 
@@ -26,8 +25,10 @@ export interface OwnLeaseOptions {
   leaseDurationMs: number;
   renewIntervalMs: number;
   log: Logger;
-  /** Called after every renewal attempt, with whether we may announce. */
-  onStateChange: (mayAnnounce: boolean, reason: string) => void;
+  /** Called after every successful write of our Lease (proof that we reach the API server). */
+  onRenewed: () => void;
+  /** Called once if another process took this node's Lease: this speaker must not announce. */
+  onSupplanted: (holder: string) => void;
   onRenewFailure: () => void;
   /** Annotations written with every renewal, e.g. this node's strictARP refusal for the others' elections. */
   annotations?: () => Record<string, string>;
@@ -35,27 +36,25 @@ export interface OwnLeaseOptions {
 
 /** Our own speaker Lease, renewed in the background. */
 export interface OwnLease {
-  /** False when we could not renew in time (fenced) or another speaker took our node's Lease. */
-  mayAnnounce(): boolean;
+  /** True once another speaker process took this node's Lease. */
+  supplanted(): boolean;
   /** Stops renewing and releases the Lease (holder cleared) so peers see us gone at once. */
   release(): Promise<void>;
 }
 
 /**
  * Creates and renews this node's speaker Lease: one write per renew interval, however many
- * Services there are. If renewals keep failing until less than one renew interval is left before
- * peers could judge the Lease expired, the speaker fences itself: it must stop announcing.
+ * Services there are. The Lease makes the node a member for the others' quorum, and each successful
+ * renewal is our proof of reaching the API server. Failing renewals do not silence the speaker:
+ * while the API is unreachable, membership is frozen and heartbeat quorum decides (membership-view.ts).
  *
  * @example
- * const lease = await startOwnLease({ coordination, namespace, node, identity, leaseDurationMs: 4000, renewIntervalMs: 1000, log, onStateChange, onRenewFailure });
+ * const lease = await startOwnLease({ coordination, namespace, node, identity, leaseDurationMs: 4000, renewIntervalMs: 1000, log, onRenewed, onSupplanted, onRenewFailure });
  */
 export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
   const name = speakerLeaseName(opts.node);
-  const fenceAfterMs = Math.max(opts.leaseDurationMs - opts.renewIntervalMs, opts.renewIntervalMs);
   let current: V1Lease | undefined;
-  let lastRenewAt = -Infinity;
   let supplanted = false;
-  let announcing = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> = Promise.resolve();
@@ -92,7 +91,7 @@ export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
               spec: desiredSpec(undefined),
             },
           });
-          lastRenewAt = performance.now();
+          opts.onRenewed();
           return;
         }
       }
@@ -105,7 +104,7 @@ export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
           spec: desiredSpec(current),
         },
       });
-      lastRenewAt = performance.now();
+      opts.onRenewed();
     } catch (err) {
       if (statusOf(err) === 409) {
         // Stale copy: re-read and check who holds it before writing again.
@@ -116,6 +115,7 @@ export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
           if (holder !== "" && holder !== opts.identity) {
             supplanted = true;
             opts.log.error({ lease: name, holder }, "another speaker holds this node's lease; stopping announcements");
+            opts.onSupplanted(holder);
           }
           current = fresh;
         } catch (readErr) {
@@ -125,13 +125,6 @@ export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
         opts.log.warn({ lease: name, err: describeError(err) }, "speaker lease renewal failed");
       }
       opts.onRenewFailure();
-    } finally {
-      const may = !supplanted && performance.now() - lastRenewAt < fenceAfterMs;
-      if (may !== announcing) {
-        announcing = may;
-        const reason = may ? "lease renewed" : supplanted ? "another speaker took this node's lease" : "lease not renewed in time (fenced)";
-        opts.onStateChange(may, reason);
-      }
     }
   }
 
@@ -144,21 +137,12 @@ export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
   inFlight = renew();
   await inFlight;
   schedule();
-  // Fencing must not wait for a slow API call: check the deadline on its own clock too.
-  const fenceTimer = setInterval(() => {
-    if (announcing && performance.now() - lastRenewAt >= fenceAfterMs) {
-      announcing = false;
-      opts.onStateChange(false, "lease not renewed in time (fenced)");
-    }
-  }, Math.max(50, Math.floor(opts.renewIntervalMs / 4)));
 
   return {
-    mayAnnounce: () => announcing,
+    supplanted: () => supplanted,
     release: async () => {
       stopped = true;
       clearTimeout(timer);
-      clearInterval(fenceTimer);
-      announcing = false;
       await inFlight.catch(() => {});
       if (!current || supplanted) return;
       try {

@@ -1,36 +1,33 @@
 import type { CoordinationV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, V1ConfigMap, V1EndpointSlice, V1Lease, V1Node, V1Service } from "@kubernetes/client-node";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "../shared/log.ts";
-import type { Pool } from "../shared/config/config-types.ts";
-import { parseConfig } from "../shared/config/parse-config.ts";
-import { parseIp as parseIpValue } from "../shared/ip/address.ts";
-import { rangeContains } from "../shared/ip/range.ts";
+import { isKept, nothingLoaded, type ConfigState } from "../shared/config/config-source.ts";
 import type { EventRecorder, EventTarget } from "../shared/kube/event-recorder.ts";
 import { startInformer, type ResilientInformer } from "../shared/kube/informer.ts";
-import { isOurService } from "../shared/kube/service-class.ts";
-import { canonicalIp } from "./address-bytes.ts";
-import { planAnnouncements, type AnnouncedService } from "./announce-plan.ts";
 import { Announcer, type ObservedConflict } from "./announcer.ts";
 import { BoundedQueue } from "./bounded-queue.ts";
-import { everyNodeExcludedByLabel, type EndpointInfo, type NodeInfo } from "./election.ts";
+import { desiredAnnouncements, type DesiredAnnouncements, type SpeakerSnapshot } from "./desired-announcements.ts";
+import { everyNodeExcludedByLabel } from "./election.ts";
 import type { SpeakerFlags } from "./flags.ts";
 import { openHeartbeatChannel, type HeartbeatChannel } from "./heartbeat-channel.ts";
+import { watchHeartbeatKeys, type HeartbeatKeyWatch } from "./heartbeat-key-watch.ts";
 import type { InterfaceInfo } from "./interfaces.ts";
-import { Liveness } from "./liveness.ts";
+import { MembershipEvidence } from "./membership-evidence.ts";
+import { viewMembership, type MembershipView } from "./membership-view.ts";
 import type { SpeakerMetrics } from "./metrics.ts";
 import { nodeOfLease, speakerLeaseSelector, startOwnLease, type OwnLease } from "./own-lease.ts";
 import type { PacketSocket, PacketSocketOptions } from "./packet-socket.ts";
+import { buildSnapshot, strictArpRefusedAnnotation } from "./speaker-snapshot.ts";
 import { StrictArpCheck } from "./strict-arp-check.ts";
+import { emptyGate, gateTakeovers, type GateState } from "./takeover-gate.ts";
 
-const refusedAnnotation = "baremetal-lb.io/strict-arp-refused";
-const hearsAnnotation = "baremetal-lb.io/hears";
-const serviceNameLabel = "kubernetes.io/service-name";
-const livenessTickMs = 25;
 const conflictEventEveryMs = 60_000;
 /** Per-Service Events in flight and queued (client-go queues 1000 and drops the rest). */
 const serviceEventConcurrency = 2;
 const maxQueuedServiceEvents = 1000;
 const droppedEventWarnEveryMs = 60_000;
+const outageLogEveryMs = 30_000;
+const dropLogEveryMs = 10_000;
 
 export interface SpeakerDeps {
   kc: KubeConfig;
@@ -48,13 +45,15 @@ export interface SpeakerDeps {
 }
 
 /**
- * One node's speaker: watches Services, EndpointSlices, Nodes, speaker Leases and the pool
- * ConfigMap; decides which VIPs this node owns (the same election on every node, over the
- * speakers that {@link Liveness} counts as live); and drives the {@link Announcer}.
+ * One node's speaker, as data flowing one way:
  *
- * It only announces while its own Lease is renewed in time (fencing), and on SIGTERM it stops
- * answering, tells its peers it is leaving and releases its Lease, so the next owner takes over at
- * once.
+ *   informers + config source ─▶ immutable snapshot (speaker-snapshot.ts)
+ *   heartbeats + Leases ─▶ membership evidence ─▶ view (membership-view.ts: members, quorum, live)
+ *   desiredAnnouncements(snapshot, view) ─▶ takeover gate ─▶ announcer.setOwned (the diff, at the edge)
+ *
+ * The decision runs when an input changes and at the view's next deadline, never on a poll. An API
+ * outage does not silence it: membership freezes and heartbeat quorum decides (README, "How
+ * failover works"). On SIGTERM it stops answering, tells its peers it is leaving and releases its Lease.
  *
  * @example
  * const speaker = new Speaker(deps);
@@ -63,39 +62,47 @@ export interface SpeakerDeps {
  */
 export class Speaker {
   private readonly d: SpeakerDeps;
-  private readonly liveness: Liveness;
+  private readonly evidence: MembershipEvidence;
   private readonly announcer: Announcer;
   private readonly strictArp: StrictArpCheck;
+  private readonly startedAt = Date.now();
   private services!: ResilientInformer<V1Service>;
   private slices!: ResilientInformer<V1EndpointSlice>;
   private nodes!: ResilientInformer<V1Node>;
   private leases!: ResilientInformer<V1Lease>;
   private configMaps!: ResilientInformer<V1ConfigMap>;
+  private keyWatch: HeartbeatKeyWatch | undefined;
   private ownLease: OwnLease | undefined;
   private heartbeat: HeartbeatChannel | undefined;
-  private pools: readonly Pool[] = [];
-  private appliedConfig: string | undefined;
-  private dirty = true;
-  private liveKey = "";
-  private fastPathKey = "";
-  private cutOff: string | undefined;
-  private ready = false;
+  private config: ConfigState = nothingLoaded;
+  private snapshot: SpeakerSnapshot | undefined;
+  private snapshotDirty = true;
+  private desired: DesiredAnnouncements | undefined;
+  private desiredKey = "";
+  private gate: GateState = emptyGate;
+  private view: MembershipView | undefined;
+  private nextSeq = 0;
+  private synced = false;
   private stopping = false;
+  private decideQueued = false;
+  private deadline: { at: number; timer: NodeJS.Timeout } | undefined;
   private warnedAllExcluded = false;
+  private outageSince: number | undefined;
+  private lastOutageLog = -Infinity;
+  private readonly lastDropLog = new Map<string, number>();
   private readonly announcedLabels = new Map<string, { service: string; ip: string }[]>();
   private readonly lastConflictEvent = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private previousReasons = new Map<string, string>();
   private readonly serviceEvents = new BoundedQueue({ concurrency: serviceEventConcurrency, maxQueued: maxQueuedServiceEvents });
   private droppedServiceEvents = 0;
-  /** The strictARP refusal annotation last seen on each node's Lease. */
-  private readonly refusedByNode = new Map<string, string>();
   private lastDropWarning = -Infinity;
 
   constructor(deps: SpeakerDeps) {
     this.d = deps;
     const { flags, log, metrics } = deps;
-    this.liveness = new Liveness(flags.nodeName, { heartbeatTimeoutMs: flags.heartbeatTimeoutMs, leaseDurationMs: flags.leaseDurationMs });
+    this.evidence = new MembershipEvidence(flags.nodeName, flags.leaseRenewMs);
+    this.evidence.selfStartedAt = this.startedAt;
     this.announcer = new Announcer({
       log,
       metrics,
@@ -118,9 +125,9 @@ export class Speaker {
     });
   }
 
-  /** Ready once informers synced and the Lease is held. */
+  /** Ready once informers synced: the speaker is a candidate for owning VIPs. */
   isReady(): boolean {
-    return this.ready;
+    return this.synced && !this.stopping;
   }
 
   /** The VIPs this node announces now. */
@@ -130,18 +137,19 @@ export class Speaker {
 
   async start(): Promise<void> {
     const { kc, core, discovery, coordination, flags, log, metrics } = this.d;
-    const markDirty = () => {
-      this.dirty = true;
+    const inputChanged = () => {
+      this.snapshotDirty = true;
+      this.queueDecide();
     };
-    this.services = startInformer<V1Service>({ kc, path: "/api/v1/services", list: () => core.listServiceForAllNamespaces(), log, onChange: markDirty });
+    this.services = startInformer<V1Service>({ kc, path: "/api/v1/services", list: () => core.listServiceForAllNamespaces(), log, onChange: inputChanged });
     this.slices = startInformer<V1EndpointSlice>({
       kc,
       path: "/apis/discovery.k8s.io/v1/endpointslices",
       list: () => discovery.listEndpointSliceForAllNamespaces(),
       log,
-      onChange: markDirty,
+      onChange: inputChanged,
     });
-    this.nodes = startInformer<V1Node>({ kc, path: "/api/v1/nodes", list: () => core.listNode(), log, onChange: markDirty });
+    this.nodes = startInformer<V1Node>({ kc, path: "/api/v1/nodes", list: () => core.listNode(), log, onChange: inputChanged });
     this.leases = startInformer<V1Lease>({
       kc,
       path: `/apis/coordination.k8s.io/v1/namespaces/${flags.namespace}/leases`,
@@ -156,8 +164,9 @@ export class Speaker {
       fieldSelector: `metadata.name=${flags.configMap}`,
       list: () => core.listNamespacedConfigMap({ namespace: flags.namespace, fieldSelector: `metadata.name=${flags.configMap}` }),
       log,
-      onChange: markDirty,
+      onChange: inputChanged,
     });
+    this.keyWatch = watchHeartbeatKeys({ kc, core, namespace: flags.namespace, log });
 
     await this.announcer.rescan();
     this.ownLease = await startOwnLease({
@@ -168,52 +177,66 @@ export class Speaker {
       leaseDurationMs: flags.leaseDurationMs,
       renewIntervalMs: flags.leaseRenewMs,
       log,
-      onStateChange: (may, reason) => {
-        metrics.fenced.set(may ? 0 : 1);
-        if (!may) log.error({ reason }, "not announcing: own lease not held");
-        else log.info({ reason }, "own lease held");
-        this.dirty = true;
-        this.tick();
+      onRenewed: () => {
+        this.evidence.apiContact(performance.now());
+        this.queueDecide();
       },
+      onSupplanted: () => this.queueDecide(),
       onRenewFailure: () => metrics.leaseRenewFailures.inc(),
-      annotations: () => ({
-        [refusedAnnotation]: String(flags.strictArp === "refuse" && this.strictArp.failing()),
-        [hearsAnnotation]: this.liveness.heardNow(performance.now()).join(","),
-      }),
+      annotations: () => ({ [strictArpRefusedAnnotation]: String(flags.strictArp === "refuse" && this.strictArp.failing()) }),
     });
     this.heartbeat = await openHeartbeatChannel({
       node: flags.nodeName,
       identity: this.d.identity,
+      startedAt: this.startedAt,
       port: flags.heartbeatPort,
       intervalMs: flags.heartbeatIntervalMs,
       peers: () => this.peerAddresses(),
-      onHeartbeat: (hb) => {
+      keys: () => this.keyWatch?.keys(),
+      body: (seq: number) => {
         const now = performance.now();
-        this.liveness.heard(hb.node, now);
-        if (hb.leaving) {
-          this.liveness.markLeaving(hb.node, hb.identity);
-          this.tick();
-        }
+        this.nextSeq = seq + 1;
+        this.evidence.sent(seq, now);
+        return {
+          leaving: false,
+          candidate: this.isCandidate(),
+          apiReachable: this.view?.apiReachable ?? false,
+          hears: this.evidence.relayed(now, flags.heartbeatTimeoutMs),
+        };
       },
-      onDrop: (reason) => metrics.heartbeatsDropped.inc({ reason }),
+      onHeartbeat: (hb) => {
+        this.evidence.heartbeat(hb, performance.now());
+        this.decide();
+      },
+      onDrop: (reason: string, detail?: { from?: string; message?: string }) => {
+        metrics.heartbeatsDropped.inc({ reason });
+        const now = performance.now();
+        if (now - (this.lastDropLog.get(reason) ?? -Infinity) < dropLogEveryMs) return;
+        this.lastDropLog.set(reason, now);
+        log.warn({ reason, from: detail?.from, detail: detail?.message }, "heartbeat dropped");
+      },
       onError: (err) => log.warn({ err: err.message }, "heartbeat channel error"),
     });
 
-    await Promise.all([this.services.synced, this.slices.synced, this.nodes.synced, this.leases.synced, this.configMaps.synced]);
+    await Promise.all([this.services.synced, this.slices.synced, this.nodes.synced, this.leases.synced, this.configMaps.synced, this.keyWatch.synced]);
     await this.strictArp.run().catch((err: unknown) => log.warn({ err: String(err) }, "strictARP check failed to run"));
-    this.ready = true;
-    this.dirty = true;
-    this.tick();
-    this.every(livenessTickMs, () => this.tick());
+    this.synced = true;
+    this.snapshotDirty = true;
+    this.decide();
+    this.heartbeat.sendNow();
     this.every(flags.interfaceRescanMs, () => {
       this.announcer.rescan().catch((err: unknown) => log.warn({ err: String(err) }, "interface rescan failed"));
     });
     this.every(flags.strictArpCheckMs, () => {
       this.strictArp.run().then(
-        () => (this.dirty = true),
+        () => {
+          this.snapshotDirty = true;
+          this.queueDecide();
+        },
         (err: unknown) => log.warn({ err: String(err) }, "strictARP check failed to run"),
       );
     });
+    this.every(60_000, () => this.evidence.prune(performance.now(), 10 * 60_000));
     log.info({ node: flags.nodeName, identity: this.d.identity, interfaces: this.announcer.interfaces() }, "speaker started");
   }
 
@@ -221,8 +244,8 @@ export class Speaker {
   async shutdown(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    this.ready = false;
     for (const t of this.timers) clearInterval(t);
+    if (this.deadline) clearTimeout(this.deadline.timer);
     this.serviceEvents.clear();
     this.announcer.setOwned(new Set());
     await this.heartbeat?.announceLeaving();
@@ -230,7 +253,12 @@ export class Speaker {
     await this.heartbeat?.close();
     this.announcer.close();
     await Promise.all([this.services, this.slices, this.nodes, this.leases, this.configMaps].map((i) => i?.stop()));
+    await this.keyWatch?.stop();
     this.d.log.info({ node: this.d.flags.nodeName }, "speaker stopped");
+  }
+
+  private isCandidate(): boolean {
+    return this.synced && !this.stopping && !(this.ownLease?.supplanted() ?? false);
   }
 
   private every(ms: number, fn: () => void): void {
@@ -239,31 +267,34 @@ export class Speaker {
     this.timers.push(t);
   }
 
+  private queueDecide(): void {
+    if (this.decideQueued) return;
+    this.decideQueued = true;
+    setImmediate(() => {
+      this.decideQueued = false;
+      this.decide();
+    });
+  }
+
   private onLease(lease: V1Lease, kind: "add" | "update" | "delete"): void {
     const node = nodeOfLease(lease);
     if (!node) return;
-    if (kind === "delete") this.liveness.forgetLease(node);
+    const now = performance.now();
+    if (kind === "delete") this.evidence.leaseGone(node);
     else {
-      const hears = lease.metadata?.annotations?.[hearsAnnotation];
-      if (hears !== undefined) this.liveness.observePeerView(node, new Set(hears.split(",").filter(Boolean)));
-      this.liveness.observeLease(
+      this.evidence.lease(
         node,
-        {
-          holderIdentity: lease.spec?.holderIdentity ?? "",
-          renewTime: lease.spec?.renewTime ? new Date(lease.spec.renewTime).toISOString() : "",
-          resourceVersion: lease.metadata?.resourceVersion ?? "",
-          leaseDurationSeconds: lease.spec?.leaseDurationSeconds ?? 0,
-        },
-        performance.now(),
+        lease.spec?.holderIdentity ?? "",
+        lease.metadata?.resourceVersion ?? "",
+        this.d.flags.leaseDurationMs || (lease.spec?.leaseDurationSeconds ?? 0) * 1000,
+        now,
       );
     }
-    // A renewal only moves liveness, which tick() compares on its own; the election reads nothing
-    // else from Leases but the strictARP refusal. Recomputing every Service on every peer's renewal
-    // would cost O(Services) per node per second.
-    const refused = kind === "delete" ? undefined : (lease.metadata?.annotations?.[refusedAnnotation] ?? "");
-    if (kind !== "update" || this.refusedByNode.get(node) !== refused) this.dirty = true;
-    if (refused === undefined) this.refusedByNode.delete(node);
-    else this.refusedByNode.set(node, refused);
+    // The strictARP refusal is the only Lease field the snapshot reads; a plain renewal must not
+    // rebuild it (that would cost O(Services) per node per second).
+    const refused = lease.metadata?.annotations?.[strictArpRefusedAnnotation];
+    if (kind !== "update" || this.snapshot?.strictArpRefused.has(node) !== (refused === "true")) this.snapshotDirty = true;
+    this.queueDecide();
   }
 
   /** Heartbeat targets: the InternalIP (else ExternalIP) of every other node that runs a speaker. */
@@ -279,55 +310,95 @@ export class Speaker {
     return out;
   }
 
-  /** Recomputes ownership when inputs or liveness changed. Cheap when nothing did. */
-  private tick(): void {
-    if (!this.ready || this.stopping) return;
+  /** One decision: view → desired → gate → apply. Cheap when nothing changed. */
+  private decide(): void {
+    if (!this.synced || this.stopping) return;
+    const { flags, metrics } = this.d;
     const now = performance.now();
-    const live = this.liveness.liveSpeakers(now);
-    const liveKey = [...live].sort().join(",");
-    const fast = this.liveness.fastPath(now);
-    const fastKey = `${fast.trusted}`;
-    if (fastKey !== this.fastPathKey) {
-      this.fastPathKey = fastKey;
-      this.d.metrics.fastPathTrusted.set(fast.trusted ? 1 : 0);
-      if (fast.trusted) this.d.log.info({ heard: fast.heard, leaseLive: fast.leaseLive }, "heartbeat fast path trusted");
-      else this.d.log.warn({ reason: fast.reason }, "heartbeat fast path not trusted: failover waits for lease expiry");
+    const view = viewMembership(this.evidence, {
+      nowMs: now,
+      selfCandidate: this.isCandidate(),
+      timing: { heartbeatIntervalMs: flags.heartbeatIntervalMs, heartbeatTimeoutMs: flags.heartbeatTimeoutMs, leaseRenewMs: flags.leaseRenewMs },
+    });
+    const previous = this.view;
+    this.view = view;
+    if (this.snapshotDirty || !this.snapshot) this.rebuildSnapshot();
+    const liveKey = [...view.live].sort().join(",");
+    const key = `${view.quorum}|${liveKey}`;
+    if (this.snapshotDirty || key !== this.desiredKey || !this.desired) {
+      this.snapshotDirty = false;
+      this.desiredKey = key;
+      this.desired = desiredAnnouncements(this.snapshot!, view, flags.nodeName, { ignoreExcludeLb: flags.ignoreExcludeLb });
+      this.logReasons(this.desired.reasons);
     }
-    const cutOff = fast.trusted ? undefined : this.liveness.excludedByMajority(now);
-    if (cutOff !== this.cutOff) {
-      if (cutOff) this.d.log.error({ reason: cutOff }, "cut off from the majority of speakers: not announcing until heartbeats return");
-      else if (this.cutOff) this.d.log.info({}, "no longer cut off from the majority of speakers");
-      this.cutOff = cutOff;
-      this.dirty = true;
-    }
-    if (liveKey !== this.liveKey) {
-      if (this.liveKey !== "") this.d.log.info({ live: [...live].sort(), fastPath: fast.trusted }, "live speakers changed");
-      this.liveKey = liveKey;
-      this.dirty = true;
+    const gated = gateTakeovers(this.gate, {
+      desired: this.desired.owned,
+      owners: this.desired.owners,
+      view,
+      self: flags.nodeName,
+      nowMs: now,
+      nextSeq: this.nextSeq,
+      relayWaitMs: 3 * flags.heartbeatIntervalMs,
+    });
+    this.gate = gated.state;
+    const { gained, lost } = this.announcer.setOwned(gated.announce);
+    this.reportMembership(previous, view, now);
+    if (previous && ([...previous.live].sort().join(",") !== liveKey || previous.quorum !== view.quorum)) {
       this.announcer.handoverInProgress();
-      this.d.metrics.liveSpeakers.set(live.size);
+      this.heartbeat?.sendNow();
     }
-    if (!this.dirty) return;
-    this.dirty = false;
-    this.recompute(live);
+    for (const ip of lost) {
+      for (const label of this.announcedLabels.get(ip) ?? []) metrics.announced.remove({ ...label, protocol: "layer2", node: flags.nodeName });
+      this.announcedLabels.delete(ip);
+      this.d.log.info({ ip, election: this.desired.reasons.get(ip) ?? "service gone" }, "stopped announcing ip");
+    }
+    for (const ip of gained) {
+      const plan = this.desired.plans.get(ip)!;
+      const labels = plan.services.map((s) => ({ service: s.key, ip }));
+      this.announcedLabels.set(ip, labels);
+      for (const label of labels) metrics.announced.set({ ...label, protocol: "layer2", node: flags.nodeName }, 1);
+      for (const svc of plan.services) this.queueServiceEvent(svc.key, "nodeAssigned", `announcing from node "${flags.nodeName}" with protocol "layer2"`);
+    }
+    let next = view.nextChangeAt;
+    if (gated.nextCheckAt !== undefined && (next === undefined || gated.nextCheckAt < next)) next = gated.nextCheckAt;
+    this.armDeadline(next, now);
   }
 
-  private recompute(live: Set<string>): void {
-    const { flags, log, metrics } = this.d;
-    this.refreshConfig();
-    const nodes: NodeInfo[] = this.nodes.list().map((n) => ({
-      name: n.metadata?.name ?? "",
-      labels: n.metadata?.labels,
-      conditions: (n.status?.conditions ?? []).map((c) => ({ type: c.type, status: c.status })),
-    }));
-    const refused = new Set<string>();
-    for (const lease of this.leases.list()) {
-      const node = nodeOfLease(lease);
-      if (node && lease.metadata?.annotations?.[refusedAnnotation] === "true") refused.add(node);
-    }
-    if (flags.strictArp === "refuse" && this.strictArp.failing()) refused.add(flags.nodeName);
+  /** Runs the next decision at `at` (the view's next deadline), replacing a later one. */
+  private armDeadline(at: number | undefined, now: number): void {
+    if (at === undefined) return;
+    if (this.deadline && this.deadline.at <= at && this.deadline.at > now) return;
+    if (this.deadline) clearTimeout(this.deadline.timer);
+    const timer = setTimeout(() => {
+      this.deadline = undefined;
+      this.decide();
+    }, Math.max(0, Math.ceil(at - now)));
+    timer.unref();
+    this.deadline = { at, timer };
+  }
 
-    if (!flags.ignoreExcludeLb && everyNodeExcludedByLabel(nodes)) {
+  private rebuildSnapshot(): void {
+    const { flags, log, metrics } = this.d;
+    const built = buildSnapshot(
+      {
+        services: this.services.list(),
+        slices: this.slices.list(),
+        nodes: this.nodes.list(),
+        leases: this.leases.list(),
+        configMap: this.configMaps.get(flags.configMap, flags.namespace),
+      },
+      this.config,
+      { namespace: flags.namespace, configMapName: flags.configMap, lbClass: flags.lbClass, selfRefused: flags.strictArp === "refuse" && this.strictArp.failing(), self: flags.nodeName },
+    );
+    this.config = built.config;
+    this.snapshot = built.snapshot;
+    const verdict = built.config.verdict;
+    if (isKept(verdict)) {
+      log.error({ configMap: `${flags.namespace}/${flags.configMap}`, cause: verdict.cause, reason: verdict.message }, "config not applied, keeping the last good config");
+      metrics.configRejections.inc({ cause: verdict.cause });
+    } else if (verdict.kind === "loaded") log.info({ configMap: `${flags.namespace}/${flags.configMap}` }, "config loaded");
+    metrics.configStale.set(built.config.refusal ? 1 : 0);
+    if (!flags.ignoreExcludeLb && everyNodeExcludedByLabel(built.snapshot.nodes)) {
       if (!this.warnedAllExcluded) {
         this.warnedAllExcluded = true;
         log.error(
@@ -342,39 +413,56 @@ export class Speaker {
         );
       }
     } else this.warnedAllExcluded = false;
+  }
 
-    const plans = planAnnouncements(this.announcedServices(), nodes, live, { ignoreExcludeLb: flags.ignoreExcludeLb, strictArpRefusedNodes: refused });
-    const mine = new Set<string>();
-    const reasons = new Map<string, string>();
-    for (const plan of plans.values()) {
-      if (plan.owner === flags.nodeName) mine.add(plan.ip);
-      reasons.set(plan.ip, plan.owner ? `owner ${plan.owner}` : `nobody: ${plan.reason}`);
-    }
+  private logReasons(reasons: ReadonlyMap<string, string>): void {
     for (const [ip, why] of reasons) {
-      if (this.previousReasons.get(ip) !== why) log.debug({ ip, election: why }, "election result");
+      if (this.previousReasons.get(ip) !== why) this.d.log.debug({ ip, election: why }, "election result");
     }
-    this.previousReasons = reasons;
+    this.previousReasons = new Map(reasons);
+  }
 
-    const mayAnnounce = (this.ownLease?.mayAnnounce() ?? false) && this.cutOff === undefined;
-    const { gained, lost } = this.announcer.setOwned(mayAnnounce ? mine : new Set());
-    for (const ip of lost) {
-      for (const label of this.announcedLabels.get(ip) ?? []) metrics.announced.remove({ ...label, protocol: "layer2", node: flags.nodeName });
-      this.announcedLabels.delete(ip);
-      log.info({ ip, election: reasons.get(ip) ?? "service gone" }, "stopped announcing ip");
+  /** Logs, metrics and Events for membership: quorum changes and announcing through an API outage. */
+  private reportMembership(previous: MembershipView | undefined, view: MembershipView, now: number): void {
+    const { log, metrics, flags } = this.d;
+    metrics.apiReachable.set(view.apiReachable ? 1 : 0);
+    metrics.quorumSize.set(view.connected.length);
+    metrics.members.set(view.members.length);
+    metrics.quorum.set(view.quorum ? 1 : 0);
+    metrics.liveSpeakers.set(view.live.size);
+    if (!previous || previous.quorum !== view.quorum) {
+      if (view.quorum) log.info({ connected: view.connected, members: view.members, reason: view.quorumReason }, "heartbeat quorum held");
+      else
+        log.error(
+          { connected: view.connected, members: view.members, reason: view.quorumReason, heartbeatPort: flags.heartbeatPort },
+          "no heartbeat quorum: not announcing; check that UDP heartbeats reach every node and the memberlist Secret is the same everywhere",
+        );
     }
-    for (const ip of gained) {
-      const plan = plans.get(ip)!;
-      const labels = plan.services.map((s) => ({ service: s.key, ip }));
-      this.announcedLabels.set(ip, labels);
-      for (const label of labels) metrics.announced.set({ ...label, protocol: "layer2", node: flags.nodeName }, 1);
-      for (const svc of plan.services) this.queueServiceEvent(svc.key, "nodeAssigned", `announcing from node "${flags.nodeName}" with protocol "layer2"`);
+    if (!view.apiReachable) {
+      this.outageSince ??= now - view.apiUnreachableForMs;
+      const seconds = Math.round(view.apiUnreachableForMs / 1000);
+      const quorumText = `${view.connected.length} of ${view.members.length}`;
+      if (now - this.lastOutageLog >= outageLogEveryMs || previous?.apiReachable !== false || previous.quorum !== view.quorum) {
+        this.lastOutageLog = now;
+        if (view.quorum) {
+          log.warn({ apiUnreachableSeconds: seconds, quorum: quorumText, owned: this.gate.announced.size }, `API unreachable for ${seconds} s; announcing on heartbeat quorum ${quorumText}`);
+          if (previous?.apiReachable !== false || previous.quorum !== view.quorum) {
+            void this.d.events.record(this.nodeTarget(), "Warning", "APIUnreachable", `API unreachable for ${seconds} s; announcing on heartbeat quorum ${quorumText}`);
+          }
+        } else log.error({ apiUnreachableSeconds: seconds, quorum: quorumText }, `API unreachable for ${seconds} s and no heartbeat quorum (${quorumText}); not announcing`);
+      }
+    } else if (this.outageSince !== undefined) {
+      const seconds = Math.round((now - this.outageSince) / 1000);
+      this.outageSince = undefined;
+      this.lastOutageLog = -Infinity;
+      log.info({ outageSeconds: seconds }, "API reachable again");
+      void this.d.events.record(this.nodeTarget(), "Normal", "APIReachable", `API reachable again after ${seconds} s; announced on heartbeat quorum meanwhile`);
     }
   }
 
   /**
    * Sends a Normal Event on a Service through a bounded queue: gaining thousands of VIPs at once must
-   * not become thousands of concurrent API requests, which would delay our own Lease renewals until
-   * we fence ourselves.
+   * not become thousands of concurrent API requests.
    */
   private queueServiceEvent(key: string, reason: string, message: string): void {
     const target = this.serviceTarget(key);
@@ -384,51 +472,6 @@ export class Speaker {
     if (now - this.lastDropWarning < droppedEventWarnEveryMs) return;
     this.lastDropWarning = now;
     this.d.log.warn({ dropped: this.droppedServiceEvents, queued: maxQueuedServiceEvents }, "too many Service Events queued, dropping new ones");
-  }
-
-  private refreshConfig(): void {
-    const cm = this.configMaps.get(this.d.flags.configMap, this.d.flags.namespace);
-    const text = cm?.data?.config ?? "";
-    if (text === this.appliedConfig) return;
-    const parsed = parseConfig(text);
-    if (!parsed.ok) {
-      this.d.log.error({ errors: parsed.errors }, "config (re)load failed, keeping the last good config");
-      this.appliedConfig = text;
-      return;
-    }
-    this.pools = parsed.config.pools;
-    this.appliedConfig = text;
-  }
-
-  private inPools(ip: string): boolean {
-    const parsed = parseIpValue(ip);
-    return parsed.ok && this.pools.some((p) => p.ranges.some((r) => rangeContains(r, parsed.ip)));
-  }
-
-  /** Our Services with assigned IPs inside our pools, with their endpoints from EndpointSlices. */
-  private announcedServices(): AnnouncedService[] {
-    const endpoints = new Map<string, EndpointInfo[]>();
-    for (const slice of this.slices.list()) {
-      const svcName = slice.metadata?.labels?.[serviceNameLabel];
-      if (!svcName) continue;
-      const key = `${slice.metadata?.namespace}/${svcName}`;
-      let list = endpoints.get(key);
-      if (!list) endpoints.set(key, (list = []));
-      for (const e of slice.endpoints ?? []) {
-        list.push({ nodeName: e.nodeName, ready: e.conditions?.ready, serving: e.conditions?.serving });
-      }
-    }
-    const out: AnnouncedService[] = [];
-    for (const svc of this.services.list()) {
-      if (!isOurService(svc, this.d.flags.lbClass)) continue;
-      const ips = (svc.status?.loadBalancer?.ingress ?? [])
-        .map((i) => (i.ip ? canonicalIp(i.ip) : undefined))
-        .filter((ip): ip is string => ip !== undefined && this.inPools(ip));
-      if (ips.length === 0) continue;
-      const key = `${svc.metadata?.namespace}/${svc.metadata?.name}`;
-      out.push({ key, externalTrafficPolicy: svc.spec?.externalTrafficPolicy, ips, endpoints: endpoints.get(key) ?? [] });
-    }
-    return out;
   }
 
   private async reportConflict(c: ObservedConflict): Promise<void> {

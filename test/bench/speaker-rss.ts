@@ -142,7 +142,7 @@ class SpeakerLog {
     const entry = JSON.parse(line) as { msg?: string; ip?: string; time?: string };
     if (entry.msg === "announcing ip" && entry.ip) this.owned.add(entry.ip);
     else if (entry.msg === "stopped announcing ip" && entry.ip) this.owned.delete(entry.ip);
-    else if (entry.msg === "not announcing: own lease not held") this.fenced++;
+    else if (entry.msg === "no heartbeat quorum: not announcing; check that UDP heartbeats reach every node and the memberlist Secret is the same everywhere") this.fenced++;
     else return;
     if (this.owned.size > this.most) {
       this.most = this.owned.size;
@@ -247,7 +247,7 @@ export async function benchSpeakerRss(opts: { vips: number; nodeArgs?: string[];
     const mem = await memoryMb(pid);
     await speakerLog.poll();
     if (speakerLog.owned.size !== opts.vips) throw new Error(`after the idle window the speaker announces ${speakerLog.owned.size} of ${opts.vips} VIPs; see ${logPath}`);
-    if (speakerLog.fenced > 0) log(`the speaker fenced itself ${speakerLog.fenced} times (own lease not renewed in time)`);
+    if (speakerLog.fenced > 0) log(`the speaker lost heartbeat quorum ${speakerLog.fenced} times`);
 
     child.kill("SIGTERM");
     if (!(await exited(child, 30_000))) log("the speaker did not exit within 30 s of SIGTERM");
