@@ -157,7 +157,7 @@ describe.skipIf(support !== true)("speaker end to end in network namespaces", ()
     await block("-A");
     try {
       await eventually(async () => ((await arpingMacs(lab, vip, 2)).join() === next.mac ? true : undefined), 10_000, "only the new owner to answer");
-      await waitForLine(lab.speakers.get(ownerName)!, "cut off from the majority", 1_000);
+      await waitForLine(lab.speakers.get(ownerName)!, "no heartbeat quorum", 1_000);
       // Stable: the cut-off node stays silent while the block lasts.
       expect(await arpingMacs(lab, vip, 3)).toEqual([next.mac]);
     } finally {
