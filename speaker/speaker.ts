@@ -93,6 +93,8 @@ export class Speaker {
   private readonly announcedLabels = new Map<string, { service: string; ip: string }[]>();
   private readonly lastConflictEvent = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private rescanTimer: NodeJS.Timeout | undefined;
+  private rescanInFlight: Promise<void> | undefined;
   private previousReasons = new Map<string, string>();
   private readonly serviceEvents = new BoundedQueue({ concurrency: serviceEventConcurrency, maxQueued: maxQueuedServiceEvents });
   private droppedServiceEvents = 0;
@@ -199,7 +201,7 @@ export class Speaker {
         this.evidence.sent(seq, now);
         return {
           leaving: false,
-          candidate: this.isCandidate(),
+          candidate: this.advertisedCandidate(),
           apiReachable: this.view?.apiReachable ?? false,
           hears: this.evidence.relayed(now, flags.heartbeatTimeoutMs),
         };
@@ -224,9 +226,7 @@ export class Speaker {
     this.snapshotDirty = true;
     this.decide();
     this.heartbeat.sendNow();
-    this.every(flags.interfaceRescanMs, () => {
-      this.announcer.rescan().catch((err: unknown) => log.warn({ err: String(err) }, "interface rescan failed"));
-    });
+    this.scheduleRescan();
     this.every(flags.strictArpCheckMs, () => {
       this.strictArp.run().then(
         () => {
@@ -245,6 +245,7 @@ export class Speaker {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.rescanTimer);
     if (this.deadline) clearTimeout(this.deadline.timer);
     this.serviceEvents.clear();
     this.announcer.setOwned(new Set());
@@ -257,8 +258,41 @@ export class Speaker {
     this.d.log.info({ node: this.d.flags.nodeName }, "speaker stopped");
   }
 
+  /** Synced, not stopping, and this node's Lease is ours: we may own VIPs once we have quorum. */
   private isCandidate(): boolean {
     return this.synced && !this.stopping && !(this.ownLease?.supplanted() ?? false);
+  }
+
+  /**
+   * What our heartbeats say: a candidate that holds quorum. A speaker without quorum says so, so
+   * the others stop counting it live and take its VIPs even when they still hear it (a node that
+   * receives nothing but still sends). The decision runs first, so the announcer is already quiet
+   * when a datagram saying "not a candidate" leaves.
+   */
+  private advertisedCandidate(): boolean {
+    this.decide();
+    return this.isCandidate() && (this.view?.quorum ?? false);
+  }
+
+  /**
+   * Re-reads interfaces every --interface-rescan, and every 250 ms while none is eligible (a link that
+   * was down comes back within a heartbeat or two, not ten seconds later).
+   */
+  private scheduleRescan(): void {
+    if (this.stopping) return;
+    const ms = this.announcer.interfaces().length === 0 ? Math.min(250, this.d.flags.interfaceRescanMs) : this.d.flags.interfaceRescanMs;
+    this.rescanTimer = setTimeout(() => {
+      this.rescanNow().finally(() => this.scheduleRescan());
+    }, ms);
+    this.rescanTimer.unref();
+  }
+
+  private rescanNow(): Promise<void> {
+    this.rescanInFlight ??= this.announcer
+      .rescan()
+      .catch((err: unknown) => this.d.log.warn({ err: String(err) }, "interface rescan failed"))
+      .finally(() => (this.rescanInFlight = undefined));
+    return this.rescanInFlight;
   }
 
   private every(ms: number, fn: () => void): void {
@@ -343,10 +377,15 @@ export class Speaker {
     this.gate = gated.state;
     const { gained, lost } = this.announcer.setOwned(gated.announce);
     this.reportMembership(previous, view, now);
-    if (previous && ([...previous.live].sort().join(",") !== liveKey || previous.quorum !== view.quorum)) {
+    const liveChanged = previous !== undefined && [...previous.live].sort().join(",") !== liveKey;
+    if (liveChanged) this.d.log.info({ live: [...view.live].sort(), quorum: view.quorum }, "live speakers changed");
+    if (previous && (liveChanged || previous.quorum !== view.quorum)) {
       this.announcer.handoverInProgress();
-      this.heartbeat?.sendNow();
+      // After the view is applied: the datagram tells peers what we now do.
+      setImmediate(() => this.heartbeat?.sendNow());
     }
+    // Quorum regained after a silence is often a link that came back: look for it now.
+    if (previous && !previous.quorum && view.quorum) void this.rescanNow();
     for (const ip of lost) {
       for (const label of this.announcedLabels.get(ip) ?? []) metrics.announced.remove({ ...label, protocol: "layer2", node: flags.nodeName });
       this.announcedLabels.delete(ip);
