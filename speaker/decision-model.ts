@@ -3,12 +3,18 @@
  * real pure pieces (MembershipEvidence, viewMembership, desiredAnnouncements, gateTakeovers) over a
  * simulated LAN with per-link cuts, delays and loss, an API server that can be down for everyone or
  * cut from single nodes, speaker Leases, crashes, restarts, graceful stops and event-loop stalls.
- * Only the I/O is simulated; every decision is the production code's.
+ * Only the I/O is simulated; every decision is the production code's, made when speaker.ts makes
+ * it: on every heartbeat and Lease event and at the view's deadline, and only once the speaker has
+ * synced (is a candidate). As speaker.ts does, a speaker sends a heartbeat at once when its quorum
+ * or live set changes. A stalled speaker runs its timers first when the stall ends (libuv's timers
+ * phase comes before the poll phase), and a periodic heartbeat missed during a stall is sent once,
+ * not once per missed interval (setInterval does not catch up).
  */
 import { rankNodes } from "./election.ts";
-import { desiredAnnouncements, type SpeakerSnapshot } from "./desired-announcements.ts";
+import { desiredAnnouncements, type DesiredAnnouncements, type SpeakerSnapshot } from "./desired-announcements.ts";
 import { MembershipEvidence, type HeartbeatEvidence } from "./membership-evidence.ts";
-import { viewMembership, type MembershipTiming } from "./membership-view.ts";
+import { quorumWindowMs, viewMembership, type MembershipTiming } from "./membership-view.ts";
+import { MinHeap } from "./min-heap.ts";
 import { emptyGate, gateTakeovers, type GateState } from "./takeover-gate.ts";
 
 /** mulberry32: a small seeded PRNG, so every schedule replays from its seed. */
@@ -27,10 +33,14 @@ export interface ModelTiming extends MembershipTiming {
   leaseDurationMs: number;
   /** Largest one-way datagram delay. */
   maxDelayMs: number;
+  /**
+   * Chance that a heartbeat is lost, at most one per pair of speakers (either direction) within a
+   * quorum window: more than that on one link is a cut, which the schedules inject as a fault of
+   * its own (see decision-model.test.ts).
+   */
   lossRate: number;
   /** Time from a speaker's start (with the API reachable) to being a candidate. */
   syncMs: number;
-  relayWaitMs: number;
 }
 
 interface Speaker {
@@ -39,14 +49,20 @@ interface Speaker {
   startedAt: number;
   seq: number;
   candidate: boolean;
+  /** Quorum at the last decision: heartbeats say "candidate" only with it. */
+  quorum: boolean;
   booted: boolean;
   evidence: MembershipEvidence;
   gate: GateState;
   announced: ReadonlySet<string>;
   stalledUntil: number;
   deferred: (() => void)[];
+  /** A heartbeat is due but the event loop is stalled: one send runs after the stall (setInterval does not catch up). */
+  heartbeatDue: boolean;
   timerAt: number | undefined;
   epoch: number;
+  /** Quorum and live set of the last decision: when they change the speaker sends a heartbeat at once (speaker.ts). */
+  viewKey: string | undefined;
 }
 
 interface Event {
@@ -66,11 +82,15 @@ export class ClusterModel {
   /** Directed links that drop everything: "a>b". */
   readonly cut = new Set<string>();
   private readonly leases = new Map<string, { holder: string; version: number }>();
-  private readonly queue: Event[] = [];
+  private readonly queue = new MinHeap<Event>((a, b) => a.at - b.at || a.order - b.order);
   private order = 0;
   private readonly random: () => number;
   private readonly snapshot: SpeakerSnapshot;
   private versionCounter = 0;
+  /** When each pair of speakers ("a|b", sorted) last lost a heartbeat. */
+  private readonly lastLoss = new Map<string, number>();
+  /** desiredAnnouncements is pure and the snapshot fixed, so its answers are kept by input (as speaker.ts keeps its last one). */
+  private readonly desiredCache = new Map<string, DesiredAnnouncements>();
 
   constructor(nodes: string[], ips: string[], timing: ModelTiming, random: () => number) {
     this.nodes = nodes;
@@ -88,13 +108,9 @@ export class ClusterModel {
   /** Runs every event up to `until`. `check` is called after each event. */
   runUntil(until: number, check: () => void): void {
     for (;;) {
-      let best = -1;
-      for (let i = 0; i < this.queue.length; i++) {
-        const e = this.queue[i];
-        if (best < 0 || e.at < this.queue[best].at || (e.at === this.queue[best].at && e.order < this.queue[best].order)) best = i;
-      }
-      if (best < 0 || this.queue[best].at > until) break;
-      const [e] = this.queue.splice(best, 1);
+      const first = this.queue.peek();
+      if (first === undefined || first.at > until) break;
+      const e = this.queue.pop()!;
       this.now = e.at;
       e.run();
       check();
@@ -104,7 +120,8 @@ export class ClusterModel {
 
   /** Who announces each IP now (speakers that are up and not stalled). */
   announcers(): Map<string, string[]> {
-    const out = new Map<string, string[]>(this.ips.map((ip) => [ip, []]));
+    const out = new Map<string, string[]>();
+    for (const ip of this.ips) out.set(ip, []);
     for (const s of this.speakers.values()) {
       if (!s.up || this.now < s.stalledUntil) continue;
       for (const ip of s.announced) out.get(ip)!.push(s.name);
@@ -143,14 +160,17 @@ export class ClusterModel {
       startedAt: this.now + 1 + (prev ? prev.startedAt : 0),
       seq: 0,
       candidate: false,
+      quorum: false,
       booted: false,
       evidence: new MembershipEvidence(node, 1000),
       gate: emptyGate,
       announced: new Set(),
       stalledUntil: 0,
       deferred: [],
+      heartbeatDue: false,
       timerAt: undefined,
       epoch: (prev?.epoch ?? 0) + 1,
+      viewKey: undefined,
     };
     s.evidence.selfStartedAt = s.startedAt;
     this.speakers.set(node, s);
@@ -229,7 +249,13 @@ export class ClusterModel {
     const jitter = (this.random() - 0.5) * 10;
     this.at(this.now + this.timing.heartbeatIntervalMs + jitter, () => {
       if (s.epoch !== epoch) return;
-      this.onNode(s, () => this.broadcast(s, false));
+      if (!s.heartbeatDue) {
+        s.heartbeatDue = true;
+        this.onNode(s, () => {
+          s.heartbeatDue = false;
+          this.broadcast(s, false);
+        });
+      }
       this.heartbeatLoop(s, epoch);
     });
   }
@@ -267,13 +293,24 @@ export class ClusterModel {
     }
   }
 
+  /** Whether the heartbeat from `from` to `to` is lost (see {@link ModelTiming.lossRate}). */
+  private lose(from: string, to: string): boolean {
+    if (this.random() >= this.timing.lossRate) return false;
+    const pair = from < to ? `${from}|${to}` : `${to}|${from}`;
+    if (this.now - (this.lastLoss.get(pair) ?? -Infinity) < quorumWindowMs(this.timing)) return false;
+    this.lastLoss.set(pair, this.now);
+    return true;
+  }
+
   private broadcast(s: Speaker, leaving: boolean): void {
     if (!s.booted) return;
+    // As speaker.ts does: decide first, then say "candidate" only while a candidate with quorum.
+    if (!leaving) this.decide(s);
     const hears = s.evidence.relayed(this.now, this.timing.heartbeatTimeoutMs);
-    const hb: HeartbeatEvidence = { node: s.name, startedAt: s.startedAt, seq: s.seq++, candidate: s.candidate && !leaving, leaving, hears };
-    s.evidence.sent(hb.seq, this.now);
+    const hb: HeartbeatEvidence = { node: s.name, startedAt: s.startedAt, seq: s.seq++, candidate: s.candidate && s.quorum && !leaving, leaving, hears };
+    s.evidence.sent(hb.seq, this.now, hb.candidate);
     for (const peer of this.nodes) {
-      if (peer === s.name || this.cut.has(`${s.name}>${peer}`) || this.random() < this.timing.lossRate) continue;
+      if (peer === s.name || this.cut.has(`${s.name}>${peer}`) || this.lose(s.name, peer)) continue;
       const delay = this.random() * this.timing.maxDelayMs;
       this.at(this.now + delay, () => {
         const o = this.speakers.get(peer)!;
@@ -286,10 +323,19 @@ export class ClusterModel {
     }
   }
 
+  /** One decision, as speaker.ts makes it: only once synced (a candidate), never before. */
   private decide(s: Speaker): void {
-    if (!s.up || !s.booted) return;
+    if (!s.up || !s.booted || !s.candidate) return;
     const view = viewMembership(s.evidence, { nowMs: this.now, selfCandidate: s.candidate, timing: this.timing });
-    const desired = desiredAnnouncements(this.snapshot, view, s.name, { ignoreExcludeLb: false });
+    let liveKey = "";
+    for (const node of this.nodes) if (view.live.has(node)) liveKey += `${node},`;
+    // The model reads only `owned` and `owners`, which depend on nothing else of the view.
+    const key = `${s.name}|${view.quorum}|${liveKey}`;
+    let desired = this.desiredCache.get(key);
+    if (!desired) {
+      desired = desiredAnnouncements(this.snapshot, view, s.name, { ignoreExcludeLb: false });
+      this.desiredCache.set(key, desired);
+    }
     const gated = gateTakeovers(s.gate, {
       desired: desired.owned,
       owners: desired.owners,
@@ -297,10 +343,13 @@ export class ClusterModel {
       self: s.name,
       nowMs: this.now,
       nextSeq: s.seq,
-      relayWaitMs: this.timing.relayWaitMs,
     });
     s.gate = gated.state;
     s.announced = gated.announce;
+    s.quorum = view.quorum;
+    const viewKey = `${view.quorum}|${liveKey}`;
+    const changed = s.viewKey !== undefined && s.viewKey !== viewKey;
+    s.viewKey = viewKey;
     let next = view.nextChangeAt;
     if (gated.nextCheckAt !== undefined && (next === undefined || gated.nextCheckAt < next)) next = gated.nextCheckAt;
     if (next !== undefined && next !== s.timerAt) {
@@ -312,6 +361,7 @@ export class ClusterModel {
         this.onNode(s, () => this.decide(s));
       });
     }
+    if (changed) this.broadcast(s, false);
   }
 
   /** The owner every fully connected speaker would agree on, for the liveness check. */

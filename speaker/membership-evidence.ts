@@ -11,11 +11,13 @@
  *   Relaying keeps speakers that do not hear each other directly (a non-transitive cut) agreeing
  *   on who is alive.
  * - **Acknowledgements**: a peer that relays our own counter has heard us; see takeover-gate.ts.
- * - **Leases** (membership): a speaker Lease counts its node as a member until it expires by our
- *   clock. Expiry time only runs while we reach the API server (our own Lease renewals succeed),
- *   so an API outage freezes membership at the last known set instead of dissolving it.
- * - **Leaving**: a speaker that says it is leaving is dead at once, and nothing relayed about that
- *   incarnation revives it.
+ * - **Leases** (membership): a node with a speaker Lease is a member, however old the Lease and
+ *   even once released; only a deleted Lease takes it out (see membership-view.ts for why silence
+ *   must not). Lease age is judged on a clock that only runs while we reach the API server (our own
+ *   Lease renewals succeed), so an API outage does not make every Lease look stale; it only says
+ *   which members are silent, for operators.
+ * - **Leaving**: a speaker that says it is leaving is dead at once and no longer connected, and
+ *   nothing relayed about that incarnation revives it (nor do we relay it on).
  *
  * @example
  * const ev = new MembershipEvidence("node-a");
@@ -55,6 +57,8 @@ export interface PeerRecord {
   candidate: boolean;
   /** Highest seq of OUR current incarnation that this peer relayed back (it heard us). */
   ackedSeq: number;
+  /** When each new highest `ackedSeq` that showed us as a candidate arrived (monotonic time), oldest first, for 10 s. */
+  ackLog: { seq: number; at: number }[];
   /** Incarnations up to this one announced they were leaving. */
   leftStartedAt: number;
 }
@@ -69,6 +73,13 @@ export interface LeaseEvidence {
   changedAtConnected: number;
 }
 
+/**
+ * Acknowledgements kept per peer: those that arrived within the last 10 s (far more than a
+ * heartbeat timeout), and never more than our own sends remembered (see {@link MembershipEvidence.sent}).
+ */
+const ackLogMs = 10_000;
+const maxAckLog = 256;
+
 export class MembershipEvidence {
   readonly self: string;
   /** Our own incarnation, relayed back by peers that hear us. */
@@ -80,6 +91,8 @@ export class MembershipEvidence {
   /** Monotonic time at which API contact was first lost, or undefined while it is not. */
   private connectedBase = 0;
   private readonly renewIntervalMs: number;
+  /** The first seq of our current run of heartbeats that said "candidate" (Infinity outside one). */
+  private candidateRunSeq = 0;
   /** Our recent heartbeats: seq and the monotonic time it was sent, oldest first. */
   private readonly sentLog: { seq: number; at: number }[] = [];
 
@@ -90,8 +103,8 @@ export class MembershipEvidence {
 
   /**
    * Time that runs only while we reach the API server: it follows the monotonic clock up to one
-   * renew interval after our last successful contact and stands still after that. Lease expiry
-   * is judged on it.
+   * renew interval after our last successful contact and stands still after that. Whether a
+   * Lease is still being renewed is judged on it (`silentMembers` in membership-view.ts).
    */
   connectedTime(nowMs: number): number {
     return Math.min(nowMs, this.lastApiContact + this.renewIntervalMs) - this.connectedBase;
@@ -123,19 +136,32 @@ export class MembershipEvidence {
   heartbeat(hb: HeartbeatEvidence, nowMs: number): void {
     if (hb.node === this.self) return;
     const rec = this.record(hb.node);
-    if (hb.startedAt <= rec.leftStartedAt) return;
+    // A datagram of an incarnation older than one we know (a late one from before a restart) says
+    // nothing about the running process: it must not count as its heartbeat nor as its
+    // acknowledgement of ours.
+    if (hb.startedAt <= rec.leftStartedAt || hb.startedAt < rec.startedAt) return;
     if (hb.leaving) {
       rec.leftStartedAt = Math.max(rec.leftStartedAt, hb.startedAt);
       rec.candidate = false;
       rec.directAt = undefined;
       return;
     }
+    const reordered = hb.startedAt === rec.startedAt && hb.seq < rec.seq;
     this.learn(rec, hb.startedAt, hb.seq, hb.candidate, nowMs);
     rec.directAt = nowMs;
-    rec.candidate = hb.candidate;
+    if (!reordered) rec.candidate = hb.candidate;
     for (const relayed of hb.hears) {
       if (relayed.node === this.self) {
-        if (relayed.startedAt === this.selfStartedAt) rec.ackedSeq = Math.max(rec.ackedSeq, relayed.seq);
+        if (relayed.startedAt === this.selfStartedAt && relayed.seq > rec.ackedSeq) {
+          rec.ackedSeq = relayed.seq;
+          // The log is for the settled quorum, which is about peers that count us live: only
+          // counters they know as a candidate's count.
+          if (relayed.candidate && relayed.seq >= this.candidateRunSeq) rec.ackLog.push({ seq: relayed.seq, at: nowMs });
+          const keepAfter = nowMs - ackLogMs;
+          let drop = 0;
+          while (drop < rec.ackLog.length - 1 && (rec.ackLog[drop + 1].at <= keepAfter || rec.ackLog.length - drop > maxAckLog)) drop++;
+          if (drop > 0) rec.ackLog.splice(0, drop);
+        }
         continue;
       }
       if (relayed.node === hb.node) continue;
@@ -146,7 +172,14 @@ export class MembershipEvidence {
   }
 
   /** Records that our heartbeat `seq` went out at `nowMs`. */
-  sent(seq: number, nowMs: number): void {
+  sent(seq: number, nowMs: number, candidate = true): void {
+    // Acknowledgements count us as a candidate only for the current run of heartbeats that said so:
+    // once we said we are not (quorum lost), a peer may have taken our VIPs, and its earlier
+    // acknowledgements prove nothing about now.
+    if (!candidate) {
+      this.candidateRunSeq = Infinity;
+      for (const rec of this.peers.values()) rec.ackLog = [];
+    } else if (this.candidateRunSeq === Infinity) this.candidateRunSeq = seq;
     this.sentLog.push({ seq, at: nowMs });
     if (this.sentLog.length > 256) this.sentLog.splice(0, this.sentLog.length - 256);
   }
@@ -169,7 +202,7 @@ export class MembershipEvidence {
   private record(node: string): PeerRecord {
     let rec = this.peers.get(node);
     if (!rec) {
-      rec = { startedAt: -Infinity, seq: -1, learnedAt: -Infinity, directAt: undefined, candidate: false, ackedSeq: -1, leftStartedAt: -Infinity };
+      rec = { startedAt: -Infinity, seq: -1, learnedAt: -Infinity, directAt: undefined, candidate: false, ackedSeq: -1, ackLog: [], leftStartedAt: -Infinity };
       this.peers.set(node, rec);
     }
     return rec;
@@ -187,7 +220,10 @@ export class MembershipEvidence {
       rec.seq = seq;
       rec.learnedAt = learnedAt;
       rec.candidate = candidate;
+      // A new process: what we heard from or about the old one is not about it.
+      rec.directAt = undefined;
       rec.ackedSeq = -1;
+      rec.ackLog = [];
     } else if (startedAt === rec.startedAt && seq > rec.seq) {
       rec.seq = seq;
       rec.learnedAt = Math.max(rec.learnedAt, learnedAt);
@@ -200,7 +236,7 @@ export class MembershipEvidence {
     const out: RelayedCounter[] = [];
     for (const [node, rec] of this.peers) {
       const age = nowMs - rec.learnedAt;
-      if (age < withinMs && rec.seq >= 0) out.push({ node, startedAt: rec.startedAt, seq: rec.seq, candidate: rec.candidate, ageMs: Math.round(age) });
+      if (age < withinMs && rec.seq >= 0 && rec.leftStartedAt < rec.startedAt) out.push({ node, startedAt: rec.startedAt, seq: rec.seq, candidate: rec.candidate, ageMs: Math.round(age) });
     }
     return out;
   }

@@ -1,4 +1,4 @@
-import { V1MicroTime, type CoordinationV1Api, type V1Lease } from "@kubernetes/client-node";
+import { V1MicroTime, type CoordinationV1Api, type V1Lease, type V1OwnerReference } from "@kubernetes/client-node";
 import type { Logger } from "../shared/log.ts";
 import { describeError, statusOf } from "../shared/kube/api-errors.ts";
 
@@ -32,6 +32,12 @@ export interface OwnLeaseOptions {
   onRenewFailure: () => void;
   /** Annotations written with every renewal, e.g. this node's strictARP refusal for the others' elections. */
   annotations?: () => Record<string, string>;
+  /**
+   * This node's Node object, once known: the Lease names it as its owner, so deleting the Node
+   * (`kubectl delete node`) makes the garbage collector delete the Lease, and the node leaves every
+   * speaker's membership. A node that is down but not deleted stays a member.
+   */
+  ownerNode?: () => { name: string; uid: string } | undefined;
 }
 
 /** Our own speaker Lease, renewed in the background. */
@@ -71,6 +77,13 @@ export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
     };
   };
 
+  const ownerReferences = (previous: V1Lease | undefined): V1OwnerReference[] | undefined => {
+    const node = opts.ownerNode?.();
+    const kept = previous?.metadata?.ownerReferences;
+    if (!node || kept?.some((r) => r.uid === node.uid)) return kept;
+    return [...(kept ?? []).filter((r) => r.kind !== "Node"), { apiVersion: "v1", kind: "Node", name: node.name, uid: node.uid }];
+  };
+
   async function renew(): Promise<void> {
     if (supplanted) return;
     try {
@@ -83,6 +96,7 @@ export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
             namespace: opts.namespace,
             body: {
               metadata: {
+                ownerReferences: ownerReferences(undefined),
                 name,
                 namespace: opts.namespace,
                 labels: { ...speakerLeaseLabels, [nodeLabel]: opts.node },
@@ -100,7 +114,11 @@ export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
         namespace: opts.namespace,
         body: {
           ...current,
-          metadata: { ...current.metadata, annotations: { ...current.metadata?.annotations, ...opts.annotations?.() } },
+          metadata: {
+            ...current.metadata,
+            ownerReferences: ownerReferences(current),
+            annotations: { ...current.metadata?.annotations, ...opts.annotations?.() },
+          },
           spec: desiredSpec(current),
         },
       });

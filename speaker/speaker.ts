@@ -186,6 +186,10 @@ export class Speaker {
       onSupplanted: () => this.queueDecide(),
       onRenewFailure: () => metrics.leaseRenewFailures.inc(),
       annotations: () => ({ [strictArpRefusedAnnotation]: String(flags.strictArp === "refuse" && this.strictArp.failing()) }),
+      ownerNode: () => {
+        const uid = this.nodes?.get(flags.nodeName)?.metadata?.uid;
+        return uid ? { name: flags.nodeName, uid } : undefined;
+      },
     });
     this.heartbeat = await openHeartbeatChannel({
       node: flags.nodeName,
@@ -196,15 +200,13 @@ export class Speaker {
       peers: () => this.peerAddresses(),
       keys: () => this.keyWatch?.keys(),
       body: (seq: number) => {
+        // Decide first (as of this datagram), then record what it says: a gain waits for acks of it.
+        this.nextSeq = seq;
+        const candidate = this.advertisedCandidate();
         const now = performance.now();
+        this.evidence.sent(seq, now, candidate);
         this.nextSeq = seq + 1;
-        this.evidence.sent(seq, now);
-        return {
-          leaving: false,
-          candidate: this.advertisedCandidate(),
-          apiReachable: this.view?.apiReachable ?? false,
-          hears: this.evidence.relayed(now, flags.heartbeatTimeoutMs),
-        };
+        return { leaving: false, candidate, apiReachable: this.view?.apiReachable ?? false, hears: this.evidence.relayed(now, flags.heartbeatTimeoutMs) };
       },
       onHeartbeat: (hb) => {
         this.evidence.heartbeat(hb, performance.now());
@@ -372,7 +374,6 @@ export class Speaker {
       self: flags.nodeName,
       nowMs: now,
       nextSeq: this.nextSeq,
-      relayWaitMs: 3 * flags.heartbeatIntervalMs,
     });
     this.gate = gated.state;
     const { gained, lost } = this.announcer.setOwned(gated.announce);

@@ -1,11 +1,21 @@
 import type { MembershipView } from "./membership-view.ts";
 
+/** An IP we own but hold back. */
+export interface PendingGain {
+  /** When we first owned it. */
+  since: number;
+  /** The seq of ours every direct peer must relay back before we announce it. */
+  needSeq: number;
+  /** Its previous owner died while we had quorum: no acknowledgements needed, only a recent quorum. */
+  ownerGone?: boolean;
+}
+
 /** What the gate remembers between decisions. Immutable: each step returns a new one. */
 export interface GateState {
   /** IPs announced now. */
   announced: ReadonlySet<string>;
-  /** IPs we own but hold back until the peers acknowledged us: since when, and which of our seqs they must relay. */
-  pending: ReadonlyMap<string, { since: number; needSeq: number }>;
+  /** IPs we own but hold back until the peers acknowledged us. */
+  pending: ReadonlyMap<string, PendingGain>;
   /** The previous decision: did we have quorum, and who owned each IP. */
   previous: { quorum: boolean; owners: ReadonlyMap<string, string | undefined> } | undefined;
 }
@@ -22,28 +32,32 @@ export interface GateInput {
   nowMs: number;
   /** The seq our next heartbeat will carry. */
   nextSeq: number;
-  /** How long to hold an IP when some live peer is known only by relay and cannot acknowledge us directly. */
-  relayWaitMs: number;
 }
 
 /**
  * Orders a handover so the old owner is quiet before the new one speaks. Losing an IP takes
- * effect at once. Gaining one takes effect at once only when the previous owner is dead in our
- * view while we had quorum (a crash, a partition's minority, or a "leaving" heartbeat: the old owner
- * is already silent). Any other gain (a speaker joining or coming back, quorum regained, a new
- * Service, a changed endpoint) waits until every live peer we hear has relayed back a heartbeat of
- * ours sent after the gain: by then it counts us live and has recomputed, so whoever held the IP
- * has let it go. Peers known only by relay add a fixed wait.
+ * effect at once. A gain takes effect only at a decision with a recent quorum
+ * ({@link MembershipView.recentQuorum}): then no speaker we count dead can still be announcing.
+ * A live speaker may still hold the IP, or take it as we do, while it does not count us live (we
+ * just became a candidate, or came back): it ranks below us, so once it counts us live it leaves
+ * the IP to us. So a gain also waits for one of:
+ *
+ * - every live peer acknowledged a heartbeat of ours that showed us as a candidate
+ *   ({@link MembershipView.countUsLive}), and each relayed back one sent after the gain, or the
+ *   previous owner died while we had quorum (a crash, a partition's minority, a "leaving"
+ *   heartbeat; then the takeover is as fast as the acknowledgements that flow anyway);
+ * - a settled quorum ({@link MembershipView.settledQuorum}): every speaker with quorum counts us
+ *   live, which also covers peers we know only by relay (they cannot acknowledge us directly).
  *
  * @example
- * const { state, announce } = gateTakeovers(emptyGate, { desired, owners, view, self: "n1", nowMs, nextSeq, relayWaitMs: 300 });
+ * const { state, announce } = gateTakeovers(emptyGate, { desired, owners, view, self: "n1", nowMs, nextSeq });
  */
 export function gateTakeovers(state: GateState, input: GateInput): { state: GateState; announce: ReadonlySet<string>; nextCheckAt: number | undefined } {
   const { desired, owners, view, self, nowMs, nextSeq } = input;
   const announced = new Set<string>();
-  const pending = new Map<string, { since: number; needSeq: number }>();
-  const relayOnly = view.relayedOnly.size > 0;
-  let nextCheckAt: number | undefined;
+  const pending = new Map<string, PendingGain>();
+  // Every live peer counts us live: it heard a heartbeat of ours as a candidate's, recently.
+  const liveCountUs = [...view.live].every((node) => node === self || view.countUsLive.has(node));
   const acked = (needSeq: number) => [...view.direct].every((peer) => (view.acks.get(peer) ?? -1) >= needSeq);
   for (const ip of desired) {
     if (state.announced.has(ip)) {
@@ -54,23 +68,13 @@ export function gateTakeovers(state: GateState, input: GateInput): { state: Gate
     if (!hold) {
       const prev = state.previous;
       const prevOwner = prev?.owners.get(ip);
-      const ownerGone = prev !== undefined && prev.quorum && prevOwner !== undefined && prevOwner !== self && !view.live.has(prevOwner);
-      if (ownerGone) {
-        announced.add(ip);
-        continue;
-      }
-      hold = { since: nowMs, needSeq: nextSeq };
+      const ownerGone = prev !== undefined && prev.quorum && view.quorum && prevOwner !== undefined && prevOwner !== self && !view.live.has(prevOwner);
+      hold = ownerGone ? { since: nowMs, needSeq: nextSeq, ownerGone } : { since: nowMs, needSeq: nextSeq };
     }
-    const waitedEnough = !relayOnly || nowMs >= hold.since + input.relayWaitMs;
-    if (waitedEnough && acked(hold.needSeq)) {
-      announced.add(ip);
-      continue;
-    }
-    pending.set(ip, hold);
-    if (!waitedEnough) {
-      const t = hold.since + input.relayWaitMs;
-      if (nextCheckAt === undefined || t < nextCheckAt) nextCheckAt = t;
-    }
+    const noLiveHolder = view.settledQuorum || (liveCountUs && (hold.ownerGone === true || acked(hold.needSeq)));
+    if (view.recentQuorum && noLiveHolder) announced.add(ip);
+    else pending.set(ip, hold);
   }
-  return { state: { announced, pending, previous: { quorum: view.quorum, owners } }, announce: announced, nextCheckAt };
+  // Every condition above changes with the view, whose nextChangeAt already names the deadline.
+  return { state: { announced, pending, previous: { quorum: view.quorum, owners } }, announce: announced, nextCheckAt: undefined };
 }
