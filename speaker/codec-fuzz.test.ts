@@ -9,21 +9,11 @@ import { decodeEthernet } from "./ethernet.ts";
 import { decodeNdp, icmpv6Checksum } from "./ndp.ts";
 import { respondToFrame, type ResponderContext } from "./responder.ts";
 import * as fixtures from "./testdata/captured-frames.ts";
+import { seededUint32 as prng } from "../shared/seeded-random.ts";
 
 const FRAMES = 1_000_000;
 const SEED = 0x5eed_b1b5;
 
-/** mulberry32: a small, fast, seeded PRNG giving uint32s. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const VALID: Buffer[] = Object.values(fixtures).filter((v): v is Buffer => Buffer.isBuffer(v));
 const NDP_VALID = VALID.filter((f) => f.readUInt16BE(12) === 0x86dd);

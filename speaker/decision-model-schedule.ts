@@ -1,5 +1,6 @@
 /** Seeded random fault schedules over {@link ClusterModel}, checked at every event (see decision-model.test.ts). */
-import { ClusterModel, seededRandom, type ModelTiming } from "./decision-model.ts";
+import { seededRandom } from "../shared/seeded-random.ts";
+import { ClusterModel, type ModelTiming } from "./decision-model.ts";
 
 export const timing: ModelTiming = {
   heartbeatIntervalMs: 100,

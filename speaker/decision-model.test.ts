@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ClusterModel, seededRandom } from "./decision-model.ts";
+import { seededRandom } from "../shared/seeded-random.ts";
+import { ClusterModel } from "./decision-model.ts";
 import { runSchedule, timing } from "./decision-model-schedule.ts";
 
 /*

@@ -16,18 +16,8 @@ import { MembershipEvidence, type HeartbeatEvidence } from "./membership-evidenc
 import { quorumWindowMs, viewMembership, type MembershipTiming } from "./membership-view.ts";
 import { MinHeap } from "./min-heap.ts";
 import { emptyGate, gateTakeovers, type GateState } from "./takeover-gate.ts";
+import { seededRandom } from "../shared/seeded-random.ts";
 
-/** mulberry32: a small seeded PRNG, so every schedule replays from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface ModelTiming extends MembershipTiming {
   leaseDurationMs: number;

@@ -11,6 +11,7 @@ import {
   type HeartbeatKeys,
 } from "./heartbeat-message.ts";
 import type { RelayedCounter } from "./membership-evidence.ts";
+import { seededUint32 as prng } from "../shared/seeded-random.ts";
 
 const key = heartbeatKeyOf(Buffer.from("fixture-key-0123456789abcdef"));
 const otherKey = heartbeatKeyOf(Buffer.from("another-cluster-key-0123456789"));
@@ -203,17 +204,6 @@ describe("heartbeat datagrams that are dropped, each with its reason", () => {
   });
 });
 
-/** mulberry32: a small, fast, seeded PRNG giving uint32s. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 describe("heartbeat fuzz", () => {
   const DATAGRAMS = 200_000;

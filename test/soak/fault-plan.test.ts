@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FaultPlan, durations, isNodeFault, mulberry32, type PlannedFault } from "./fault-plan.ts";
+import { FaultPlan, durations, isNodeFault, type PlannedFault } from "./fault-plan.ts";
 
 function decisions(seed: number, n: number, state = { nodeSlotFree: true, apiSlotFree: true, remainingMs: 600_000 }): PlannedFault[][] {
   const plan = new FaultPlan(seed);
@@ -65,16 +65,5 @@ describe("FaultPlan", () => {
       expect(gap).toBeGreaterThanOrEqual(500);
       expect(gap).toBeLessThanOrEqual(3_000);
     }
-  });
-});
-
-describe("mulberry32", () => {
-  it("yields floats in [0, 1) that are spread out", () => {
-    const r = mulberry32(123);
-    const xs = Array.from({ length: 10_000 }, r);
-    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
-    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-    expect(mean).toBeGreaterThan(0.48);
-    expect(mean).toBeLessThan(0.52);
   });
 });

@@ -9,6 +9,7 @@
  * const next = plan.next({ nodeSlotFree: true, apiSlotFree: true, remainingMs: 60_000 });
  * // [{ kind: "partition", target: "owner", durationMs: 5230 }, ...]
  */
+import { seededRandom } from "../../shared/seeded-random.ts";
 
 /** Faults that hit one node. */
 export const nodeFaultKinds = ["partition", "asymmetric-cut", "speaker-kill", "link-flap", "node-crash"] as const;
@@ -62,24 +63,13 @@ export interface PlanState {
   remainingMs: number;
 }
 
-/** Mulberry32: a small, fast 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The seeded sequence of fault choices. */
 export class FaultPlan {
   readonly #random: () => number;
 
   constructor(seed: number) {
-    this.#random = mulberry32(seed);
+    this.#random = seededRandom(seed);
   }
 
   /** Pause before the next decision: 0.5–3 s. */
