@@ -45,7 +45,7 @@ import { blockApi } from "../netns/net-faults.ts";
 import { runIn, spawnIn } from "../netns/run.ts";
 import { runNamespaceBench } from "./namespace-bench-main.ts";
 import type { TopologyNode } from "../netns/topology.ts";
-import { startLabCluster, waitForSpeakerLeaseRenewals, waitForVip, type LabCluster, type Proc } from "../e2e/lab-cluster.ts";
+import { exposeWeb, startLabCluster, waitForSpeakerLeaseRenewals, type LabCluster, type Proc } from "../e2e/lab-cluster.ts";
 
 /** p50/p95/max of a series of milliseconds (nearest rank); `missing` counts trials where the value was not observed. */
 export interface Stats {
@@ -302,16 +302,7 @@ export async function benchFailover(opts: { trials: number; onStop?: (stop: () =
   const stop = () => (stopping ??= lab.stop());
   opts.onStop?.(stop);
   try {
-    await lab.core.createNamespacedConfigMap({ namespace: "metallb-system", body: { metadata: { name: "config" }, data: { config: pool } } });
-    await lab.startController();
-    for (const node of lab.topo.nodes) await lab.startSpeaker(node);
-    await lab.startBackends("web");
-    await lab.core.createNamespacedService({
-      namespace: "default",
-      body: { metadata: { name: "web" }, spec: { type: "LoadBalancer", selector: { app: "web" }, ports: [{ port: 80, targetPort: 8080 }] } },
-    });
-    const [vip] = await waitForVip(lab.core, "web");
-    await lab.addDnat(vip);
+    const vip = await exposeWeb(lab, pool);
     const [ownerName, nextName] = rankNodes(nodeNames, vip);
     const byName = (name: string) => lab.topo.nodes.find((n) => n.name === name)!;
     const b: Bench = { lab, vip, owner: byName(ownerName), next: byName(nextName), probes: [], neighbours: [], logs: new Map() };

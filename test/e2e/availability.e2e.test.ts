@@ -34,7 +34,7 @@ import {
 } from "../soak/checker.ts";
 import { probeMaxMs, startVipObserver, type VipObserver } from "../soak/vip-observer.ts";
 import { rankNodes } from "../../speaker/election.ts";
-import { startLabCluster, waitForSpeakerLeaseRenewals, waitForVip, type LabCluster } from "./lab-cluster.ts";
+import { exposeWeb, startLabCluster, waitForSpeakerLeaseRenewals, type LabCluster } from "./lab-cluster.ts";
 
 const support = await netnsSupport();
 if (support !== true) console.warn(`skipping availability end-to-end tests: ${support}`);
@@ -146,16 +146,7 @@ describe.skipIf(support !== true)("availability: every VIP stays answered by exa
   beforeAll(async () => {
     lab = await startLabCluster({ prefix: "blbav", index: 81, nodeNames });
     coordination = lab.sim.client.makeApiClient(CoordinationV1Api);
-    await lab.core.createNamespacedConfigMap({ namespace: "metallb-system", body: { metadata: { name: "config" }, data: { config } } });
-    await lab.startController();
-    for (const node of lab.topo.nodes) await lab.startSpeaker(node);
-    await lab.startBackends("web");
-    await lab.core.createNamespacedService({
-      namespace: "default",
-      body: { metadata: { name: "web" }, spec: { type: "LoadBalancer", selector: { app: "web" }, ports: [{ port: 80, targetPort: 8080 }] } },
-    });
-    [vip] = await waitForVip(lab.core, "web");
-    await lab.addDnat(vip);
+    vip = await exposeWeb(lab, config);
     origin = Date.now();
     watch = startVipObserver(lab, vip, { maxSeconds: 600 });
     await steadyOwner();

@@ -241,3 +241,25 @@ export async function waitForSpeakerLeaseRenewals(lab: LabCluster, since: number
   }
   throw new Error(`speaker Leases of ${behind.join(", ")} not renewed within ${ms} ms after ${new Date(since).toISOString()}`);
 }
+
+/**
+ * The user story's set-up in one call: the pool ConfigMap, the controller, a speaker per node, each
+ * node's backend, a LoadBalancer Service "web" on port 80 and kube-proxy's DNAT for its VIP.
+ * Returns the VIP.
+ *
+ * @example
+ * const vip = await exposeWeb(lab, "address-pools:\n- name: default\n  protocol: layer2\n  addresses: [192.168.126.40/32]\n");
+ */
+export async function exposeWeb(lab: LabCluster, poolConfig: string): Promise<string> {
+  await lab.core.createNamespacedConfigMap({ namespace: "metallb-system", body: { metadata: { name: "config" }, data: { config: poolConfig } } });
+  await lab.startController();
+  for (const node of lab.topo.nodes) await lab.startSpeaker(node);
+  await lab.startBackends("web");
+  await lab.core.createNamespacedService({
+    namespace: "default",
+    body: { metadata: { name: "web" }, spec: { type: "LoadBalancer", selector: { app: "web" }, ports: [{ port: 80, targetPort: 8080 }] } },
+  });
+  const [vip] = await waitForVip(lab.core, "web");
+  await lab.addDnat(vip);
+  return vip;
+}

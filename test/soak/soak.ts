@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { rankNodes } from "../../speaker/election.ts";
-import { startLabCluster, waitForVip } from "../e2e/lab-cluster.ts";
+import { exposeWeb, startLabCluster } from "../e2e/lab-cluster.ts";
 import { netnsSupport } from "../netns/topology.ts";
 import { evaluate } from "./checker.ts";
 import { FaultInjector } from "./fault-injector.ts";
@@ -70,16 +70,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   log(`soak: seed ${opts.seed}, ${opts.minutes} min; building the lab (namespaces blbsoak-*)`);
   const lab = await startLabCluster({ prefix: "blbsoak", index: 82, nodeNames });
   try {
-    await lab.core.createNamespacedConfigMap({ namespace: "metallb-system", body: { metadata: { name: "config" }, data: { config: pool } } });
-    await lab.startController();
-    for (const node of lab.topo.nodes) await lab.startSpeaker(node);
-    await lab.startBackends("web");
-    await lab.core.createNamespacedService({
-      namespace: "default",
-      body: { metadata: { name: "web" }, spec: { type: "LoadBalancer", selector: { app: "web" }, ports: [{ port: 80, targetPort: 8080 }] } },
-    });
-    const [vip] = await waitForVip(lab.core, "web");
-    await lab.addDnat(vip);
+    const vip = await exposeWeb(lab, pool);
     const elected = lab.topo.nodes.find((n) => n.name === rankNodes(nodeNames, vip)[0])!;
     const watch = startVipObserver(lab, vip, { maxSeconds: Math.ceil(opts.minutes * 60) + 600 });
     const harnessErrors: string[] = [];
