@@ -42,7 +42,7 @@ export interface HeartbeatDropDetail {
 const dropMessages: Record<Exclude<HeartbeatDropReason, HeartbeatReplayDropReason>, string> = {
   "no-key": "heartbeat ignored: no heartbeat key yet (the Secret memberlist is not read yet, missing or invalid); heartbeats are neither sent nor accepted until it is",
   "bad-length": "datagram on the heartbeat port is not a heartbeat (wrong size): another program sends to this port",
-  "unknown-format": "datagram on the heartbeat port is not a heartbeat: another program, or a speaker older than 0.2 (unauthenticated heartbeats)",
+  "unknown-format": "datagram on the heartbeat port is not a heartbeat: another program, or a speaker from before authenticated heartbeats (upgrade every speaker)",
   "bad-version": "heartbeat of a version this speaker does not know: upgrade all speakers to the same version",
   "unknown-key": "heartbeat signed with a key this speaker does not hold: the sender reads another Secret memberlist, or a key rotation outlasted the grace period",
   "bad-mac": "heartbeat with a wrong MAC: forged or corrupted in transit",
