@@ -22,6 +22,7 @@ import { StrictArpCheck } from "./strict-arp-check.ts";
 import { emptyGate, gateTakeovers, type GateState } from "./takeover-gate.ts";
 
 const conflictEventEveryMs = 60_000;
+const previousReleaseHearsAnnotation = "baremetal-lb.io/hears";
 /** Per-Service Events in flight and queued (client-go queues 1000 and drops the rest). */
 const serviceEventConcurrency = 2;
 const maxQueuedServiceEvents = 1000;
@@ -185,7 +186,13 @@ export class Speaker {
       },
       onSupplanted: () => this.queueDecide(),
       onRenewFailure: () => metrics.leaseRenewFailures.inc(),
-      annotations: () => ({ [strictArpRefusedAnnotation]: String(flags.strictArp === "refuse" && this.strictArp.failing()) }),
+      annotations: () => ({
+        [strictArpRefusedAnnotation]: String(flags.strictArp === "refuse" && this.strictArp.failing()),
+        // Read by speakers of the previous release during a rolling upgrade: a speaker that is not in a
+        // majority's "hears" steps down, so an old speaker that cannot hear our authenticated heartbeats
+        // does not answer beside the node that took its VIPs.
+        [previousReleaseHearsAnnotation]: (this.view?.connected ?? [flags.nodeName]).join(","),
+      }),
       ownerNode: () => {
         const uid = this.nodes?.get(flags.nodeName)?.metadata?.uid;
         return uid ? { name: flags.nodeName, uid } : undefined;
