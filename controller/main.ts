@@ -15,6 +15,8 @@ import { parseControllerFlags } from "./flags.ts";
 import { startLeaderElection } from "./leader-election.ts";
 import { createControllerMetrics } from "./metrics.ts";
 
+const secretRecheckMs = 60_000;
+
 async function main(): Promise<void> {
   let flags;
   try {
@@ -43,8 +45,14 @@ async function main(): Promise<void> {
     lbClass: flags.lbClass,
   });
   // The speakers' heartbeat key (MetalLB's Secret "memberlist"): every replica creates it if missing, in the
-  // background with retries; an existing one is never touched.
-  void ensureMemberlistSecret(core, flags.namespace, memberlistSecretName, log);
+  // background with retries, and checks again every minute, so a deleted Secret comes back for speakers that
+  // start later (running speakers keep their keys meanwhile); an existing one is never touched.
+  const ensureSecret = (): void => {
+    void ensureMemberlistSecret(core, flags.namespace, memberlistSecretName, log).finally(() => {
+      setTimeout(ensureSecret, secretRecheckMs).unref();
+    });
+  };
+  ensureSecret();
 
   let shuttingDown = false;
   const election = startLeaderElection({
