@@ -15,16 +15,23 @@ export async function readArpSysctls(
   interfaces: readonly string[],
   confRoot = "/proc/sys/net/ipv4/conf",
 ): Promise<NodeArpSysctls> {
-  const [all, ...each] = await Promise.all([readPair(confRoot, "all"), ...interfaces.map((name) => readPair(confRoot, name))]);
+  const settled = await Promise.allSettled([readPair(confRoot, "all"), ...interfaces.map((name) => readPair(confRoot, name))]);
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  const [all, ...each] = settled.map((r) => (r as PromiseFulfilledResult<ArpSysctls>).value);
   return { all, interfaces: Object.fromEntries(interfaces.map((name, i) => [name, each[i]])) };
 }
 
 async function readPair(root: string, name: string): Promise<ArpSysctls> {
-  const [arpIgnore, arpAnnounce] = await Promise.all([
+  // Both reads run at once, but a failure is reported in a fixed order (arp_ignore first), not by
+  // whichever read happened to fail first.
+  const [ignore, announce] = await Promise.allSettled([
     readNumber(join(root, name, "arp_ignore")),
     readNumber(join(root, name, "arp_announce")),
   ]);
-  return { arpIgnore, arpAnnounce };
+  if (ignore.status === "rejected") throw ignore.reason;
+  if (announce.status === "rejected") throw announce.reason;
+  return { arpIgnore: ignore.value, arpAnnounce: announce.value };
 }
 
 async function readNumber(path: string): Promise<number> {
