@@ -186,6 +186,8 @@ describe("controller binary against the API simulator", () => {
     expect(await eventually(async () => (await ipsOf(core, "new"))[0], 10_000, "new to get an IP")).toBe("192.168.126.42");
     expect(await ipsOf(core, "old")).toEqual(["192.168.126.40"]);
     expect(await ipsOf(core, "kept")).toEqual(["192.168.126.41"]);
+    // The status write can reach the API before the process's log line reaches our pipe.
+    await second.waitForLog((l) => l.msg === "ip assigned" && l.service === "default/new");
     expect(second.logged("ip assigned").map((l) => l.service)).toEqual(["default/new"]);
     expect(await second.metric(staleSample)).toBe(1);
 
