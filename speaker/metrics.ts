@@ -88,6 +88,11 @@ export function createSpeakerMetrics(registry: Registry = new Registry()) {
       help: "Speakers in the membership (Lease-live, frozen while the API is unreachable, or heard of)",
       registers,
     }),
+    silentMembers: new Gauge({
+      name: "baremetal_lb_silent_members",
+      help: "Members neither heard nor renewing their Lease: they count against quorum until their Node is deleted",
+      registers,
+    }),
     quorumSize: new Gauge({
       name: "baremetal_lb_quorum_size",
       help: "Members this speaker hears both ways over heartbeats, itself included",

@@ -329,7 +329,8 @@ export class Speaker {
         node,
         lease.spec?.holderIdentity ?? "",
         lease.metadata?.resourceVersion ?? "",
-        this.d.flags.leaseDurationMs || (lease.spec?.leaseDurationSeconds ?? 0) * 1000,
+        // The holder's own duration: speakers may run with different --lease-duration during a change.
+        (lease.spec?.leaseDurationSeconds ?? 0) * 1000 || this.d.flags.leaseDurationMs,
         now,
       );
     }
@@ -477,6 +478,16 @@ export class Speaker {
     metrics.members.set(view.members.length);
     metrics.quorum.set(view.quorum ? 1 : 0);
     metrics.liveSpeakers.set(view.live.size);
+    metrics.silentMembers.set(view.silentMembers.length);
+    const silent = view.silentMembers.join(",");
+    if (silent !== (previous?.silentMembers.join(",") ?? "")) {
+      if (silent)
+        log.warn(
+          { silent: view.silentMembers, members: view.members },
+          "members not heard and their Leases not renewed still count against quorum; if a node is gone for good, delete it (kubectl delete node NAME) and its speaker Lease goes with it",
+        );
+      else log.info({}, "no silent members");
+    }
     if (!previous || previous.quorum !== view.quorum) {
       if (view.quorum) log.info({ connected: view.connected, members: view.members, reason: view.quorumReason }, "heartbeat quorum held");
       else

@@ -221,7 +221,18 @@ describe.skipIf(support !== true)("availability: every VIP stays answered by exa
     expect(darkMs).toBeLessThan(failoverBudgetMs);
     const doubled = twoMacRounds(watch.rounds, killedAt, Date.now());
     expect(doubled.length, `ARP requests answered by two MACs: ${describeRounds(doubled, killedAt)}`).toBe(0);
-  }, 30_000);
+    // What the operator is told: with the API up, the dead node's Lease stops being renewed and the
+    // survivors name it a silent member (it still counts against quorum until its Node is deleted).
+    for (const peer of peersOf(owner)) {
+      const until = Date.now() + 10_000;
+      let silent = await metricValue(peer, "baremetal_lb_silent_members");
+      while (silent !== 1 && Date.now() < until) {
+        await sleep(250);
+        silent = await metricValue(peer, "baremetal_lb_silent_members");
+      }
+      expect(silent, `${peer.name}'s baremetal_lb_silent_members after ${owner.name}'s Lease went stale`).toBe(1);
+    }
+  }, 40_000);
 
   it(`a ${outageMs / 1000} s API outage costs zero failed requests, and exactly one MAC answers throughout`, async () => {
     const owner = await steadyOwner();
