@@ -4,7 +4,7 @@
  */
 import { LineCounter, parseDocument } from "yaml";
 import type { YAMLError } from "yaml";
-import type { ConfigParseResult, Pool } from "./config-types.ts";
+import type { Advertisement, ConfigParseResult, Pool } from "./config-types.ts";
 import { findOverlaps } from "./find-overlaps.ts";
 import type { LabelledRange } from "./find-overlaps.ts";
 import { describeValue, isPlainObject, readPool } from "./parse-pool.ts";
@@ -24,7 +24,7 @@ const TOP_LEVEL_KEYS = ["address-pools", ...BGP_KEYS];
  * parseConfig("address-pools:\n- name: default\n  protocol: layer2\n  addresses: [10.0.0.0/28]\n");
  * // { ok: true, config: { pools: [{ name: "default", protocol: "layer2", ranges: [...], autoAssign: true, avoidBuggyIps: false }] } }
  */
-export function parseConfig(text: string): ConfigParseResult {
+export function parseConfig(text: string, source = "ConfigMap metallb-system/config"): ConfigParseResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     version: "1.1",
@@ -42,7 +42,7 @@ export function parseConfig(text: string): ConfigParseResult {
   } catch (error) {
     return { ok: false, errors: [`config is not valid YAML: ${(error as Error).message}`] };
   }
-  if (root === null || root === undefined) return { ok: true, config: { pools: [] } };
+  if (root === null || root === undefined) return { ok: true, config: { pools: [], advertisements: [] } };
   if (!isPlainObject(root)) {
     return { ok: false, errors: [`config must be a YAML mapping with the key address-pools; got ${describeValue(root)}`] };
   }
@@ -84,7 +84,30 @@ export function parseConfig(text: string): ConfigParseResult {
     errors.push(...findOverlaps(labelled));
   }
 
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, config: { pools } };
+  if (errors.length > 0) return { ok: false, errors };
+  const sourced = pools.map((pool) => ({ ...pool, source }));
+  return { ok: true, config: { pools: sourced, advertisements: implicitAdvertisement(sourced, source) } };
+}
+
+/**
+ * The legacy ConfigMap announces every layer2 pool from every node on every interface: one implicit
+ * advertisement naming its pools (never none, since naming none would mean all pools, the CRs' too).
+ */
+function implicitAdvertisement(pools: readonly Pool[], source: string): Advertisement[] {
+  if (pools.length === 0) return [];
+  const none = [] as const;
+  return [
+    {
+      source,
+      name: source.slice(source.lastIndexOf("/") + 1),
+      ipAddressPools: pools.map((p) => p.name),
+      ipAddressPoolSelectors: none,
+      nodeSelectors: none,
+      interfaces: none,
+      serviceSelectors: none,
+      preferredNodeSelectors: none,
+    },
+  ];
 }
 
 function isEmpty(value: unknown): boolean {
