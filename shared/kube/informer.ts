@@ -1,6 +1,6 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject, type ListPromise } from "@kubernetes/client-node";
 import type { Logger } from "../log.ts";
-import { describeError } from "./api-errors.ts";
+import { describeError, statusOf } from "./api-errors.ts";
 
 /** A list+watch cache that never gives up: it restarts after errors with capped, jittered backoff. */
 export interface ResilientInformer<T extends KubernetesObject> {
@@ -25,6 +25,13 @@ export interface InformerOptions<T extends KubernetesObject> {
   onChange: (obj: T, kind: "add" | "update" | "delete") => void;
   /** First and maximum restart delay after an error. */
   backoffMs?: { initial: number; max: number };
+  /**
+   * For an optional resource (a CRD the user may not have installed): a 404 counts as an empty,
+   * synced list, logged once, and the list is retried every `missingRetryMs` (default 10 s), so the
+   * objects appear once the CRD does. Without it a 404 is an error like any other.
+   */
+  missingIsEmpty?: boolean;
+  missingRetryMs?: number;
 }
 
 /**
@@ -48,8 +55,20 @@ export function startInformer<T extends KubernetesObject>(opts: InformerOptions<
   informer.on("add", (o) => opts.onChange(o, "add"));
   informer.on("update", (o) => opts.onChange(o, "update"));
   informer.on("delete", (o) => opts.onChange(o, "delete"));
+  let reportedMissing = false;
   informer.on("error", (err: unknown) => {
     if (stopped) return;
+    if (opts.missingIsEmpty && statusOf(err) === 404) {
+      if (!reportedMissing) opts.log.info({ path: opts.path, retryInMs: opts.missingRetryMs ?? 10_000 }, "resource not served (its CRD is not installed?); treating it as empty until it is");
+      reportedMissing = true;
+      if (!synced) {
+        synced = true;
+        markSynced();
+      }
+      clearTimeout(restartTimer);
+      restartTimer = setTimeout(run, opts.missingRetryMs ?? 10_000);
+      return;
+    }
     const wait = Math.round(delay * (0.75 + Math.random() * 0.5));
     opts.log.warn({ path: opts.path, err: describeError(err), retryInMs: wait }, "watch failed, restarting");
     delay = Math.min(delay * 2, max);
