@@ -24,11 +24,20 @@ export type TrafficPolicy = "Cluster" | "Local";
  * const request: AllocationRequest = {
  *   namespace: "default", ipFamilies: [4], ipFamilyPolicy: "SingleStack", requestedIps: [],
  *   ports: [{ protocol: "TCP", port: 80 }], externalTrafficPolicy: "Cluster", selector: { app: "web" },
+ *   serviceLabels: { app: "web" }, namespaceLabels: { "kubernetes.io/metadata.name": "default" },
  * };
  */
 export interface AllocationRequest {
   /** The Service's namespace, checked against a pool's `namespaces`. */
   readonly namespace: string;
+  /**
+   * The labels of the Service's Namespace, matched by a pool's `serviceAllocation.namespaceSelectors`.
+   * Undefined when they are not known (the Namespace is not in the cache): such a pool then admits
+   * the Service only through its `namespaces` list.
+   */
+  readonly namespaceLabels: Readonly<Record<string, string>> | undefined;
+  /** The Service's own `metadata.labels`, matched by a pool's `serviceAllocation.serviceSelectors`. */
+  readonly serviceLabels: Readonly<Record<string, string>>;
   /** `spec.ipFamilies`, primary family first; one or two distinct families. */
   readonly ipFamilies: readonly IpFamily[];
   readonly ipFamilyPolicy: IpFamilyPolicy;

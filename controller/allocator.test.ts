@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Pool } from "../shared/config/config-types.ts";
+import type { LabelSelector, Pool, ServiceAllocation } from "../shared/config/config-types.ts";
 import { parseConfig } from "../shared/config/parse-config.ts";
 import { parseIp } from "../shared/ip/address.ts";
 import type { AllocationRequest } from "./allocation-request.ts";
@@ -43,6 +43,8 @@ function request(spec: RequestSpec = {}): AllocationRequest {
     ports: [{ protocol: "TCP", port: 80 }],
     externalTrafficPolicy: "Cluster",
     selector: { app: "web" },
+    serviceLabels: {},
+    namespaceLabels: undefined,
     ...rest,
     requestedIps: (ips ?? []).map((text) => {
       const parsed = parseIp(text);
@@ -241,7 +243,7 @@ describe("Allocator: avoid-buggy-ips", () => {
       ["10.0.1.1"],
       'no available IPv4 IPs: pool "p" has no free IPv4 address',
     ]);
-    expect(a.stats()).toEqual([{ pool: "p", total: 2, inUse: 2 }]);
+    expect(a.stats()).toMatchObject([{ pool: "p", total: 2, inUse: 2 }]);
   });
 
   it("refuses a requested .0 or .255 address", () => {
@@ -335,7 +337,7 @@ describe("Allocator: sharing", () => {
     expect(ipsOf(a, "ns/a", { sharingKey: "k", ports: [TCP(80)] })).toEqual(["10.0.0.1"]);
     a.unassign("ns/x");
     expect(ipsOf(a, "ns/b", { sharingKey: "k", ports: [TCP(443)] })).toEqual(["10.0.0.1"]);
-    expect(a.stats()).toEqual([{ pool: "p", total: 16, inUse: 1 }]);
+    expect(a.stats()).toMatchObject([{ pool: "p", total: 16, inUse: 1 }]);
   });
 
   it("frees a shared IP only when its last holder leaves", () => {
@@ -393,7 +395,7 @@ describe("Allocator: idempotence and request changes", () => {
     expect(ipsOf(a, "s", req)).toEqual(["10.0.0.0"]);
     ipsOf(a, "t");
     expect(ipsOf(a, "s", req)).toEqual(["10.0.0.0"]);
-    expect(a.stats()).toEqual([{ pool: "p", total: 16, inUse: 2 }]);
+    expect(a.stats()).toMatchObject([{ pool: "p", total: 16, inUse: 2 }]);
   });
 
   it("moves a Service whose pool annotation changed and reports it through satisfies", () => {
@@ -455,7 +457,7 @@ describe("Allocator: restart", () => {
     expect(a.assign("ns/z", ["10.0.1.0"], request())).toEqual({ ok: true, pool: "q" });
     expect(ipsOf(a, "ns/new")).toBe(`no available IPv4 IPs: pool "p" has no free IPv4 address; pool "q" has auto-assign: false ${NOT_AUTO}`);
     expect([ipsOf(a, "ns/x"), ipsOf(a, "ns/y"), ipsOf(a, "ns/z")]).toEqual([["10.0.0.1"], ["10.0.0.0"], ["10.0.1.0"]]);
-    expect(a.stats()).toEqual([
+    expect(a.stats()).toMatchObject([
       { pool: "p", total: 2, inUse: 2 },
       { pool: "q", total: 1, inUse: 1 },
     ]);
@@ -466,7 +468,7 @@ describe("Allocator: restart", () => {
     expect(a.assign("ns/a", ["10.0.0.1", "fd00::1"], request({ sharingKey: "k", ports: [TCP(80)], ipFamilies: [4, 6], ipFamilyPolicy: "RequireDualStack" }))).toEqual({ ok: true, pool: "p" });
     expect(a.assign("ns/b", ["10.0.0.1"], request({ sharingKey: "k", ports: [UDP(53)] }))).toEqual({ ok: true, pool: "p" });
     expect(a.assignedTo("ns/a")).toEqual(["10.0.0.1", "fd00::1"]);
-    expect(a.stats()).toEqual([{ pool: "p", total: 8, inUse: 2 }]);
+    expect(a.stats()).toMatchObject([{ pool: "p", total: 8, inUse: 2 }]);
   });
 
   it.each<[string, string[], RequestSpec, string]>([
@@ -526,7 +528,7 @@ describe("Allocator: config changes", () => {
     a.unassign("ns/d");
     expect(a.setPools(smaller)).toEqual({ ok: true });
     expect(a.assignedTo("ns/a")).toEqual(["10.0.0.0"]);
-    expect(a.stats()).toEqual([{ pool: "p", total: 1, inUse: 1 }]);
+    expect(a.stats()).toMatchObject([{ pool: "p", total: 1, inUse: 1 }]);
     expect(ipsOf(a, "ns/e")).toBe('no available IPv4 IPs: pool "p" has no free IPv4 address');
   });
 
@@ -576,7 +578,7 @@ describe("Allocator: config changes", () => {
     expect(a.poolOf("s2")).toBe("p");
     expect(ipsOf(a, "s3", { pool: "p" })).toEqual(["10.0.0.2"]);
     expect(ipsOf(a, "s4", { pool: "p", sharingKey: "k", ports: [TCP(2)] })).toEqual(["10.0.0.1"]);
-    expect(a.stats()).toEqual([
+    expect(a.stats()).toMatchObject([
       { pool: "new", total: 4, inUse: 0 },
       { pool: "p", total: 8, inUse: 3 },
     ]);
@@ -592,7 +594,7 @@ describe("Allocator: scale", () => {
     expect(ipsOf(a, "v6a", { ipFamilies: [6] })).toEqual(["fd00::"]);
     expect(ipsOf(a, "v6b", { ipFamilies: [6], ips: ["fd00::ffff:ffff:ffff:ffff"] })).toEqual(["fd00::ffff:ffff:ffff:ffff"]);
     expect(ipsOf(a, "v6c", { ipFamilies: [6] })).toEqual(["fd00::1"]);
-    expect(a.stats()).toEqual([
+    expect(a.stats()).toMatchObject([
       { pool: "big", total: 2 ** 24, inUse: 3 },
       { pool: "v6", total: 2 ** 63, inUse: 3 },
     ]);
@@ -606,7 +608,7 @@ describe("Allocator: scale", () => {
     expect(a.assignedTo("v6-49999")).toEqual(["fd00::c34f"]);
     for (let i = 0; i < 50_000; i += 2) a.unassign(`v4-${i}`);
     expect(ipsOf(a, "again")).toEqual(["10.0.0.1"]);
-    expect(a.stats()).toEqual([
+    expect(a.stats()).toMatchObject([
       { pool: "big", total: 65536 * 254, inUse: 25_001 },
       { pool: "v6", total: 2 ** 63, inUse: 50_000 },
     ]);
@@ -616,12 +618,261 @@ describe("Allocator: scale", () => {
 describe("Allocator: stats", () => {
   it("reports totals per pool in config order, buggy addresses excluded and huge pools capped at 2^63", () => {
     const a = allocator("small: 10.0.0.0/30\nbuggy buggy: 10.1.0.0/16\nv6: fd00::/64\nhuge: ::/1\nsingle: 10.2.0.1");
-    expect(a.stats()).toEqual([
+    expect(a.stats()).toMatchObject([
       { pool: "small", total: 4, inUse: 0 },
       { pool: "buggy", total: 65024, inUse: 0 },
       { pool: "v6", total: 2 ** 63, inUse: 0 },
       { pool: "huge", total: 2 ** 63, inUse: 0 },
       { pool: "single", total: 1, inUse: 0 },
+    ]);
+  });
+});
+
+/** `serviceAllocation` as an IPAddressPool spells it; `namespaces` maps to `Pool.namespaces`. */
+interface AllocationSpec extends ServiceAllocation {
+  readonly namespaces?: string[];
+}
+
+/**
+ * A pool as an IPAddressPool gives it: `cr("gold: 10.0.1.1", { priority: 10 })`; flags as in
+ * `pools` (`cr("vip manual: ...", ...)`); no allocation: a pool without `serviceAllocation`.
+ */
+function cr(line: string, allocation?: AllocationSpec): Pool {
+  const [pool] = pools(line);
+  if (allocation === undefined) return pool;
+  const { namespaces, ...rest } = allocation;
+  return { ...pool, ...(namespaces ? { namespaces } : {}), serviceAllocation: rest };
+}
+
+/** `sel("team=a,tier=fe")` → `{ matchLabels: { team: "a", tier: "fe" } }`. */
+function sel(text: string): LabelSelector {
+  return { matchLabels: Object.fromEntries(text.split(",").map((pair) => pair.split("=") as [string, string])) };
+}
+
+function allocatorOf(list: Pool[]): Allocator {
+  const a = new Allocator();
+  expect(a.setPools(list)).toEqual({ ok: true });
+  return a;
+}
+
+const WEB = { serviceLabels: { app: "web" } };
+const DB = { serviceLabels: { app: "db" } };
+
+describe("Allocator: serviceAllocation precedence", () => {
+  it.each<[string, Pool[], [string, RequestSpec][], (string[] | string)[]]>([
+    [
+      "tries pools by priority, lower first, whatever their config order, and falls through when one is full",
+      [cr("silver: 10.0.2.1", { priority: 20 }), cr("gold: 10.0.1.1", { priority: 10 }), cr("bronze: 10.0.3.1", { priority: 30 })],
+      [["a/s1", {}], ["a/s2", {}], ["a/s3", {}]],
+      [["10.0.1.1"], ["10.0.2.1"], ["10.0.3.1"]],
+    ],
+    [
+      "uses pools without a priority only after every pool with one",
+      [cr("plain: 10.0.0.1"), cr("tenant: 10.0.5.1", { priority: 50 })],
+      [["a/s1", {}], ["a/s2", {}]],
+      [["10.0.5.1"], ["10.0.0.1"]],
+    ],
+    [
+      "breaks equal priorities by config order",
+      [cr("b: 10.0.2.1", { priority: 10 }), cr("a: 10.0.1.1", { priority: 10 })],
+      [["a/s1", {}], ["a/s2", {}]],
+      [["10.0.2.1"], ["10.0.1.1"]],
+    ],
+    [
+      "reads priority 0 as unset, as MetalLB does",
+      [cr("zero: 10.0.0.1", { priority: 0 }), cr("five: 10.0.5.1", { priority: 5 })],
+      [["a/s1", {}], ["a/s2", {}]],
+      [["10.0.5.1"], ["10.0.0.1"]],
+    ],
+    [
+      "prefers a matching pool with a serviceAllocation and no priority over a pool without one (MetalLB's pinned pools)",
+      [cr("default: 10.0.0.1-10.0.0.2"), cr("tenant: 10.0.9.1", { namespaces: ["team-a"] })],
+      [["team-a/s1", { namespace: "team-a" }], ["default/s2", {}], ["team-a/s3", { namespace: "team-a" }]],
+      [["10.0.9.1"], ["10.0.0.1"], ["10.0.0.2"]],
+    ],
+    [
+      "keeps config order among pools without serviceAllocation (the legacy ConfigMap path)",
+      [cr("first: 10.0.1.1"), cr("second: 10.0.0.1")],
+      [["a/s1", {}], ["a/s2", {}]],
+      [["10.0.1.1"], ["10.0.0.1"]],
+    ],
+    [
+      "admits a namespace listed in namespaces or matching namespaceSelectors (the union)",
+      [cr("team: 10.0.9.0/30", { namespaces: ["team-a"], namespaceSelectors: [sel("team=a")] }), cr("all: 10.0.0.0/30")],
+      [
+        ["team-a/s1", { namespace: "team-a", namespaceLabels: {} }],
+        ["ops/s2", { namespace: "ops", namespaceLabels: { team: "a" } }],
+        ["dev/s3", { namespace: "dev", namespaceLabels: { team: "b" } }],
+      ],
+      [["10.0.9.0"], ["10.0.9.1"], ["10.0.0.0"]],
+    ],
+    [
+      "needs both the namespace and serviceSelectors to match (AND)",
+      [cr("web: 10.0.9.0/30", { namespaces: ["shop"], serviceSelectors: [sel("app=web")] }), cr("all: 10.0.0.0/30")],
+      [
+        ["shop/web", { namespace: "shop", ...WEB }],
+        ["shop/db", { namespace: "shop", ...DB }],
+        ["blog/web", { namespace: "blog", ...WEB }],
+      ],
+      [["10.0.9.0"], ["10.0.0.0"], ["10.0.0.1"]],
+    ],
+    [
+      "admits a Service matching any one of several serviceSelectors",
+      [cr("fe: 10.0.9.0/30", { serviceSelectors: [sel("app=web"), sel("app=api")] }), cr("all: 10.0.0.0/30")],
+      [["a/api", { serviceLabels: { app: "api" } }], ["a/db", DB]],
+      [["10.0.9.0"], ["10.0.0.0"]],
+    ],
+    [
+      "admits through the namespaces list only when the Namespace's labels are not known",
+      [cr("team: 10.0.9.0/30", { namespaces: ["team-a"], namespaceSelectors: [sel("team=a")] }), cr("all: 10.0.0.0/30")],
+      [
+        ["team-a/s1", { namespace: "team-a", namespaceLabels: undefined }],
+        ["ops/s2", { namespace: "ops", namespaceLabels: undefined }],
+      ],
+      [["10.0.9.0"], ["10.0.0.0"]],
+    ],
+    [
+      "never auto-assigns from an auto-assign: false pool, even one whose serviceAllocation matches",
+      [cr("vip manual: 10.0.9.1", { priority: 1, serviceSelectors: [sel("app=web")] }), cr("all: 10.0.0.1")],
+      [["a/s1", WEB], ["a/s2", WEB]],
+      [
+        ["10.0.0.1"],
+        `no available IPv4 IPs: pool "all" has no free IPv4 address; pool "vip" has auto-assign: false ${NOT_AUTO}`,
+      ],
+    ],
+    [
+      "names why each pool was skipped, in the order they were tried",
+      [
+        cr("all: 10.0.0.1"),
+        cr("web: 10.0.9.0/30", { priority: 1, serviceSelectors: [sel("app=web")] }),
+        cr("team: 10.0.8.0/30", { priority: 2, namespaceSelectors: [sel("team=a")] }),
+        cr("names: 10.0.7.0/30", { namespaces: ["x", "y"], namespaceSelectors: [sel("team=x"), sel("tier=gold")] }),
+      ],
+      [["dev/s1", { namespace: "dev", namespaceLabels: { team: "b" }, ...DB }], ["dev/s2", { namespace: "dev", namespaceLabels: undefined, ...DB }]],
+      [
+        ["10.0.0.1"],
+        'no available IPv4 IPs: pool "all" has no free IPv4 address; pool "web" serves only Services matching serviceSelectors [app=web]; ' +
+          'pool "team" is restricted to namespaces matching [team=a] (the labels of namespace "dev" are not known); ' +
+          'pool "names" is restricted to namespaces [x, y] or namespaces matching [team=x or tier=gold] (the labels of namespace "dev" are not known)',
+      ],
+    ],
+    [
+      "gives a named pool whose serviceAllocation admits the Service, priority aside",
+      [cr("gold: 10.0.1.1", { priority: 1 }), cr("web: 10.0.9.0/30", { priority: 9, serviceSelectors: [sel("app=web")] })],
+      [["a/s1", { ...WEB, pool: "web" }]],
+      [["10.0.9.0"]],
+    ],
+    [
+      "refuses a named pool whose serviceAllocation does not admit the Service (it stays pending, as in MetalLB)",
+      [cr("web: 10.0.9.0/30", { serviceSelectors: [sel("app=web")] }), cr("all: 10.0.0.0/30")],
+      [["a/s1", { ...DB, pool: "web" }]],
+      ['pool "web" serves only Services matching serviceSelectors [app=web] and the Service\'s labels are {app=db}'],
+    ],
+    [
+      "refuses a named pool restricted to other namespaces",
+      [cr("team: 10.0.9.0/30", { namespaceSelectors: [sel("team=a")] })],
+      [["dev/s1", { namespace: "dev", namespaceLabels: { team: "b" }, pool: "team" }]],
+      ['pool "team" is restricted to namespaces matching [team=a] and the Service is in "dev"'],
+    ],
+    [
+      "gives a requested IP whose pool admits the Service, even an auto-assign: false one",
+      [cr("vip manual: 10.0.9.0/30", { serviceSelectors: [sel("app=web")] })],
+      [["a/s1", { ...WEB, ips: ["10.0.9.2"] }]],
+      [["10.0.9.2"]],
+    ],
+    [
+      "refuses a requested IP whose pool's serviceAllocation does not admit the Service",
+      [cr("vip manual: 10.0.9.0/30", { serviceSelectors: [sel("app=web")] }), cr("all: 10.0.0.0/30")],
+      [["a/s1", { ...DB, ips: ["10.0.9.2"] }]],
+      ['10.0.9.2: pool "vip" serves only Services matching serviceSelectors [app=web] and the Service\'s labels are {app=db}'],
+    ],
+    [
+      "uses a pool with only a priority for every Service (MetalLB #2656)",
+      [cr("plain: 10.0.0.1"), cr("preferred: 10.0.5.1", { priority: 3 })],
+      [["x/s1", { namespace: "x", ...DB }]],
+      [["10.0.5.1"]],
+    ],
+  ])("%s", (_name, list, steps, expected) => {
+    const a = allocatorOf(list);
+    expect(steps.map(([service, req]) => ipsOf(a, service, req))).toEqual(expected);
+  });
+
+  it("keeps a held IP when the Service's labels stop matching serviceSelectors", () => {
+    const a = allocatorOf([cr("web: 10.0.9.0/30", { priority: 1, serviceSelectors: [sel("app=web")] }), cr("all: 10.0.0.0/30")]);
+    expect(ipsOf(a, "a/s", WEB)).toEqual(["10.0.9.0"]);
+    expect(a.satisfies("a/s", request(DB))).toBe(true);
+    expect(ipsOf(a, "a/s", DB)).toEqual(["10.0.9.0"]);
+    expect(ipsOf(a, "a/new", DB)).toEqual(["10.0.0.0"]);
+  });
+
+  it("keeps a held IP when its Namespace's labels change or become unknown", () => {
+    const team = cr("team: 10.0.9.0/30", { namespaceSelectors: [sel("team=a")] });
+    const a = allocatorOf([team, cr("all: 10.0.0.0/30")]);
+    const ns = { namespace: "ops", namespaceLabels: { team: "a" } };
+    expect(ipsOf(a, "ops/s", ns)).toEqual(["10.0.9.0"]);
+    expect(ipsOf(a, "ops/s", { ...ns, namespaceLabels: { team: "b" } })).toEqual(["10.0.9.0"]);
+    expect(ipsOf(a, "ops/s", { ...ns, namespaceLabels: undefined })).toEqual(["10.0.9.0"]);
+  });
+
+  it("keeps a held requested IP and a held named pool across label changes", () => {
+    const a = allocatorOf([cr("web: 10.0.9.0/30", { serviceSelectors: [sel("app=web")] })]);
+    expect(ipsOf(a, "a/ip", { ...WEB, ips: ["10.0.9.3"] })).toEqual(["10.0.9.3"]);
+    expect(ipsOf(a, "a/ip", { ...DB, ips: ["10.0.9.3"] })).toEqual(["10.0.9.3"]);
+    expect(ipsOf(a, "a/pool", { ...WEB, pool: "web" })).toEqual(["10.0.9.0"]);
+    expect(ipsOf(a, "a/pool", { ...DB, pool: "web" })).toEqual(["10.0.9.0"]);
+  });
+
+  it("learns IPs on restart whatever the selectors say", () => {
+    const a = allocatorOf([cr("web: 10.0.9.0/30", { namespaces: ["shop"], namespaceSelectors: [sel("team=a")], serviceSelectors: [sel("app=web")] })]);
+    expect(a.assign("blog/s", ["10.0.9.1"], request({ namespace: "blog", ...DB }))).toEqual({ ok: true, pool: "web" });
+  });
+
+  it("chooses by the current labels once a Service has no valid IP", () => {
+    const a = allocatorOf([cr("web: 10.0.9.0/30", { priority: 1, serviceSelectors: [sel("app=web")] }), cr("other: 10.0.5.0/30"), cr("all: 10.0.0.0/30")]);
+    expect(ipsOf(a, "a/s", { ...DB, pool: "other" })).toEqual(["10.0.5.0"]);
+    expect(ipsOf(a, "a/s", WEB)).toEqual(["10.0.5.0"]); // still valid: no move
+    expect(ipsOf(a, "a/t", { ...WEB, ips: ["10.0.5.3"] })).toEqual(["10.0.5.3"]);
+    expect(ipsOf(a, "a/t", { ...WEB, ips: ["10.0.0.3"] })).toEqual(["10.0.0.3"]);
+    a.unassign("a/s");
+    expect(ipsOf(a, "a/s", WEB)).toEqual(["10.0.9.0"]);
+  });
+
+  it("accepts a config whose selectors exclude a holder, and still refuses one whose namespaces list does", () => {
+    const a = allocatorOf([cr("p: 10.0.0.0/24")]);
+    ipsOf(a, "default/s");
+    expect(a.setPools([cr("p: 10.0.0.0/24", { serviceSelectors: [sel("app=web")], namespaceSelectors: [sel("team=a")], namespaces: ["x"] })])).toEqual({ ok: true });
+    expect(a.assignedTo("default/s")).toEqual(["10.0.0.0"]);
+    expect(a.setPools([cr("p: 10.0.0.0/24", { namespaces: ["x"] })])).toEqual({
+      ok: false,
+      blocked: [{ service: "default/s", ip: "10.0.0.0", reason: 'under the new config pool "p" is restricted to namespaces [x] and the Service is in "default"' }],
+    });
+  });
+});
+
+describe("Allocator: stats per family", () => {
+  it("counts assigned and available addresses per family, avoid-buggy-ips honoured and a shared IP once", () => {
+    const a = allocator("dual buggy: 10.0.0.0/30, 10.0.1.254-10.0.2.1, fd00::/126\nv4: 10.1.0.0/29");
+    expect(a.stats()).toEqual([
+      // IPv4: .1-.3 of the /30, then .254 and 10.0.2.1 of the range (.0 and .255 skipped)
+      { pool: "dual", total: 9, inUse: 0, assignedIPv4: 0, assignedIPv6: 0, availableIPv4: 5, availableIPv6: 4 },
+      { pool: "v4", total: 8, inUse: 0, assignedIPv4: 0, assignedIPv6: 0, availableIPv4: 8, availableIPv6: 0 },
+    ]);
+    ipsOf(a, "ns/d", { pool: "dual", ipFamilies: [4, 6], ipFamilyPolicy: "RequireDualStack", sharingKey: "k", ports: [TCP(80)] });
+    ipsOf(a, "ns/e", { pool: "dual", ipFamilies: [4, 6], ipFamilyPolicy: "RequireDualStack", sharingKey: "k", ports: [TCP(443)] });
+    ipsOf(a, "ns/f", { pool: "dual", ipFamilies: [6] });
+    expect(a.assignedTo("ns/e")).toEqual(["10.0.0.1", "fd00::"]);
+    expect(a.stats()[0]).toEqual({ pool: "dual", total: 9, inUse: 3, assignedIPv4: 1, assignedIPv6: 2, availableIPv4: 4, availableIPv6: 2 });
+    a.unassign("ns/d");
+    a.unassign("ns/e");
+    expect(a.stats()[0]).toEqual({ pool: "dual", total: 9, inUse: 1, assignedIPv4: 0, assignedIPv6: 1, availableIPv4: 5, availableIPv6: 3 });
+  });
+
+  it("caps huge IPv6 availability at Number.MAX_SAFE_INTEGER so it fits the status's int64", () => {
+    const a = allocator("v6: fd00::/64\nmid: fd01::/76");
+    ipsOf(a, "s", { ipFamilies: [6] });
+    expect(a.stats()).toEqual([
+      { pool: "v6", total: 2 ** 63, inUse: 1, assignedIPv4: 0, assignedIPv6: 1, availableIPv4: 0, availableIPv6: Number.MAX_SAFE_INTEGER },
+      { pool: "mid", total: 2 ** 52, inUse: 0, assignedIPv4: 0, assignedIPv6: 0, availableIPv4: 0, availableIPv6: 2 ** 52 },
     ]);
   });
 });

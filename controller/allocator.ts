@@ -12,6 +12,22 @@
  * 4. When a Service is deleted or stops being ours: `unassign(service)`; retry pending Services
  *    (oldest first) when it freed addresses.
  *
+ * Which pool a Service gets (pool-choice.ts has the details and MetalLB's sources):
+ * - A requested IP (`loadBalancerIPs`, `spec.loadBalancerIP`) or pool (`address-pool`) is used
+ *   whatever the pool's auto-assign, but only if the pool's `serviceAllocation` admits the Service;
+ *   otherwise the Service stays pending with the reason, as in MetalLB.
+ * - Otherwise the auto-assign pools that admit it (namespaces ∪ namespaceSelectors, AND
+ *   serviceSelectors) are tried by priority (lower first), then those with a serviceAllocation but
+ *   no priority, then those without one; config order breaks ties. The first that can serve wins.
+ *
+ * Holding validity (availability first): an IP a Service holds stays valid when labels change.
+ * Relabelling a Namespace or a Service never renumbers it, and `serviceSelectors`,
+ * `namespaceSelectors` and `priority` only steer the choice for a Service without a valid IP.
+ * Only a pool's `namespaces` list (when the pool has no `namespaceSelectors`) makes a held IP
+ * invalid, as before: names do not change, so only a new config can do that, and `setPools`
+ * refuses such a config. MetalLB differs: it re-checks `isPoolCompatibleWithService` on every
+ * sync and moves a Service that no longer matches to a new IP.
+ *
  * Allocation and release cost O(log n) in the number of assigned addresses (pools are never
  * enumerated). With a sharing key, addresses already shared under that key are tried first, which
  * adds one step per such address that turns out incompatible.
@@ -21,12 +37,15 @@ import { familyName, formatIp, parseIp } from "../shared/ip/address.ts";
 import type { IpAddress, IpFamily } from "../shared/ip/address.ts";
 import type { AllocationRequest } from "./allocation-request.ts";
 import { describeFamilies, requestedIpsProblem, wantedFamilies } from "./ip-families.ts";
+import { admissionRefusal, inPreferenceOrder } from "./pool-choice.ts";
 import { PoolState } from "./pool-state.ts";
 import { sharingConflict } from "./sharing.ts";
 import { SortedMap } from "./sorted-map.ts";
 
 const compareBigints = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
 const METRIC_CAP = 2n ** 63n;
+/** Per-family counts are for the IPAddressPool status (int64 in JSON), so they stay exact JS integers. */
+const STATUS_CAP = BigInt(Number.MAX_SAFE_INTEGER);
 const POOL_ANNOTATION = "metallb.universe.tf/address-pool";
 
 /** Result of {@link Allocator.allocate}: IPs in canonical text, primary family first, and their pool. */
@@ -45,12 +64,26 @@ export interface BlockedAssignment {
 /** Result of {@link Allocator.setPools}. */
 export type SetPoolsResult = { ok: true } | { ok: false; blocked: BlockedAssignment[] };
 
-/** Per-pool numbers for `metallb_allocator_addresses_total` and `..._in_use_total`. */
+/**
+ * Per-pool numbers for `metallb_allocator_addresses_total` and `..._in_use_total`, and for an
+ * IPAddressPool's `status` (`assignedIPv4`, `assignedIPv6`, `availableIPv4`, `availableIPv6`).
+ */
 export interface PoolStats {
   readonly pool: string;
   /** Usable addresses, capped at 2^63 for huge IPv6 pools. */
   readonly total: number;
   readonly inUse: number;
+  /** IPv4 addresses held by at least one Service. */
+  readonly assignedIPv4: number;
+  readonly assignedIPv6: number;
+  /**
+   * Usable IPv4 addresses (avoid-buggy-ips honoured) that no Service holds. Capped at
+   * `Number.MAX_SAFE_INTEGER` (2^53 - 1), not 2^63 as `total` is: a JS number of 2^63 prints as
+   * 9223372036854776000, which overflows the status's int64.
+   */
+  readonly availableIPv4: number;
+  /** As `availableIPv4`; any IPv6 prefix of /75 or shorter reads as the cap. */
+  readonly availableIPv6: number;
 }
 
 /** One address held by one or more Services. */
@@ -70,6 +103,20 @@ interface Holder {
 }
 
 type Plan = { ok: true; pool: PoolState; ips: IpAddress[] } | { ok: false; reason: string };
+
+/** What {@link Allocator} checks of an IP besides pool membership, avoid-buggy-ips, `namespaces` and sharing. */
+interface IpChecks {
+  /** That it is in the pool the Service names. */
+  readonly namedPool: boolean;
+  /** That its pool's serviceAllocation admits the Service (selectors included). */
+  readonly admission: boolean;
+}
+/** An IP the Service asks for now. */
+const REQUESTED: IpChecks = { namedPool: true, admission: true };
+/** An IP the Service holds: labels may have changed since, and that never takes it away. */
+const HELD: IpChecks = { namedPool: true, admission: false };
+/** An IP read back from the Service's status on start (`assign`). */
+const RESTORED: IpChecks = { namedPool: false, admission: false };
 
 /**
  * @example
@@ -155,8 +202,8 @@ export class Allocator {
 
   /**
    * Gives the Service IPs that satisfy `request`: its current ones when they still do (idempotent),
-   * else the requested IPs, else the first auto-assign pool (or the named pool) in config order
-   * that has room, taking its lowest free address — or, with a sharing key, the lowest address
+   * else the requested IPs, else the named pool, else the first auto-assign pool that admits the
+   * Service and has room, in preference order (priority, then config order), taking its lowest free address — or, with a sharing key, the lowest address
    * already shared under that key that the sharing rules allow. Dual-stack IPs come from one pool.
    * On failure nothing changes and the reason says why, pool by pool.
    *
@@ -190,7 +237,8 @@ export class Allocator {
   /**
    * Whether the Service's current IPs still satisfy `request`: right families for the policy, the
    * requested IPs exactly, the named pool, the pool's namespaces, and sharing with co-holders under
-   * the (possibly changed) key and ports. Returns true or the reason a new allocation is needed.
+   * the (possibly changed) key and ports. Not the pool's selectors or priority: a held IP survives
+   * label changes. Returns true or the reason a new allocation is needed.
    *
    * @example
    * allocator.satisfies("default/web", { ...request, pool: "other" });
@@ -208,7 +256,7 @@ export class Allocator {
       if (!wanted.includes(ip.family)) {
         return `holds ${formatIp(ip)} (${familyName(ip.family)}) but the Service is ${describeFamilies(request, wanted)}`;
       }
-      const refusal = this.#ipRefusal(service, request, ip, true);
+      const refusal = this.#ipRefusal(service, request, ip, HELD);
       if (refusal !== undefined) return refusal;
     }
     if (request.requestedIps.length > 0) {
@@ -240,12 +288,23 @@ export class Allocator {
     return this.#holders.get(service)?.pool.name;
   }
 
-  /** Per pool, in config order: usable addresses (capped at 2^63) and addresses in use. */
+  /**
+   * Per pool, in config order: usable addresses (capped at 2^63) and addresses in use, and per
+   * family the addresses assigned and still available (capped at `Number.MAX_SAFE_INTEGER`).
+   *
+   * @example
+   * allocator.stats(); // [{ pool: "lan", total: 16, inUse: 1, assignedIPv4: 1, assignedIPv6: 0, availableIPv4: 15, availableIPv6: 0 }]
+   */
   stats(): PoolStats[] {
+    const cap = (value: bigint, limit: bigint): number => Number(value > limit ? limit : value);
     return this.#pools.map((pool) => ({
       pool: pool.name,
-      total: Number(pool.total > METRIC_CAP ? METRIC_CAP : pool.total),
+      total: cap(pool.total, METRIC_CAP),
       inUse: pool.inUse,
+      assignedIPv4: pool.inUseOf(4),
+      assignedIPv6: pool.inUseOf(6),
+      availableIPv4: cap(pool.totalByFamily[4] - BigInt(pool.inUseOf(4)), STATUS_CAP),
+      availableIPv6: cap(pool.totalByFamily[6] - BigInt(pool.inUseOf(6)), STATUS_CAP),
     }));
   }
 
@@ -257,20 +316,18 @@ export class Allocator {
     if (request.pool) {
       const named = this.#pools.find((pool) => pool.name === request.pool);
       if (named === undefined) return { ok: false, reason: this.#missingPool(request.pool) };
-      const namespaces = named.pool.namespaces;
-      if (namespaces !== undefined && !namespaces.includes(request.namespace)) {
-        return { ok: false, reason: `pool "${named.name}" is restricted to namespaces [${namespaces.join(", ")}] and the Service is in "${request.namespace}"` };
-      }
+      const refusal = admissionRefusal(named.pool, request);
+      if (refusal !== undefined) return { ok: false, reason: refusal.full };
       candidates = [named];
     } else {
       if (this.#pools.length === 0) return { ok: false, reason: "no address pools are configured; add one to the config" };
       candidates = [];
-      for (const pool of this.#pools) {
-        const namespaces = pool.pool.namespaces;
+      for (const pool of inPreferenceOrder(this.#pools, (state) => state.pool)) {
+        const refusal = pool.pool.autoAssign ? admissionRefusal(pool.pool, request) : undefined;
         if (!pool.pool.autoAssign) {
           notes.push(`pool "${pool.name}" has auto-assign: false (name it in ${POOL_ANNOTATION} to use it)`);
-        } else if (namespaces !== undefined && !namespaces.includes(request.namespace)) {
-          notes.push(`pool "${pool.name}" is restricted to namespaces [${namespaces.join(", ")}]`);
+        } else if (refusal !== undefined) {
+          notes.push(refusal.short);
         } else {
           candidates.push(pool);
         }
@@ -278,7 +335,7 @@ export class Allocator {
     }
 
     // A Service that gained a family (e.g. became RequireDualStack) keeps its valid IP and adds the other.
-    if (previous && previous.holdings.every((h) => wanted.includes(h.ip.family) && this.#ipRefusal(service, request, h.ip, true) === undefined)) {
+    if (previous && previous.holdings.every((h) => wanted.includes(h.ip.family) && this.#ipRefusal(service, request, h.ip, HELD) === undefined)) {
       const ips = this.#topUp(service, request, wanted, previous.pool, previous.holdings.map((h) => h.ip));
       if (ips !== undefined) return { ok: true, pool: previous.pool, ips };
     }
@@ -311,7 +368,7 @@ export class Allocator {
     }
     let chosen: PoolState | undefined;
     for (const ip of ips) {
-      const refusal = this.#ipRefusal(service, request, ip, requested);
+      const refusal = this.#ipRefusal(service, request, ip, requested ? REQUESTED : RESTORED);
       if (refusal !== undefined) return { ok: false, reason: refusal };
       const pool = this.#poolContaining(ip) as PoolState;
       if (chosen !== undefined && chosen !== pool) {
@@ -350,16 +407,21 @@ export class Allocator {
     return pool.lowestFree(family);
   }
 
-  /** Why the Service may not hold `ip` (pool membership, namespaces, buggy IPs, sharing, and optionally the named pool). */
-  #ipRefusal(service: string, request: AllocationRequest, ip: IpAddress, checkNamedPool: boolean): string | undefined {
+  /**
+   * Why the Service may not hold `ip`: pool membership, namespaces, buggy IPs, sharing, and as
+   * `checks` says the named pool and the pool's serviceAllocation (only for a newly requested IP).
+   */
+  #ipRefusal(service: string, request: AllocationRequest, ip: IpAddress, checks: IpChecks): string | undefined {
     const text = formatIp(ip);
     const pool = this.#poolContaining(ip);
     if (pool === undefined) {
       return `${text} is not in any pool; request an address of a configured pool${this.#pools.length > 0 ? ` (${this.#pools.map((p) => p.name).join(", ")})` : ""}`;
     }
-    if (checkNamedPool && request.pool && pool.name !== request.pool) {
+    if (checks.namedPool && request.pool && pool.name !== request.pool) {
       return `${text} is in pool "${pool.name}", not in the requested pool "${request.pool}"; request an address of pool "${request.pool}" or change ${POOL_ANNOTATION}`;
     }
+    const admission = checks.admission ? admissionRefusal(pool.pool, request) : undefined;
+    if (admission !== undefined) return `${text}: ${admission.full}`;
     const refusal = pool.refusal(ip, request.namespace);
     if (refusal !== undefined) return `${text}: ${refusal}`;
     const holding = this.#holdings[ip.family].get(ip.value);

@@ -27,12 +27,17 @@ export class PoolState {
   readonly ranges: readonly RangeState[];
   /** Usable addresses (buggy ones excluded when avoid-buggy-ips), summed exactly. */
   readonly total: bigint;
-  #inUse = 0;
+  /** `total` split by family. */
+  readonly totalByFamily: Readonly<Record<IpFamily, bigint>>;
+  readonly #inUse: Record<IpFamily, number> = { 4: 0, 6: 0 };
 
   constructor(pool: Pool) {
     this.pool = pool;
     this.ranges = pool.ranges.map((range) => ({ range, slots: rangeSlots(range, pool.avoidBuggyIps), used: new IntervalSet() }));
-    this.total = this.ranges.reduce((sum, r) => sum + r.slots.size, 0n);
+    const byFamily: Record<IpFamily, bigint> = { 4: 0n, 6: 0n };
+    for (const r of this.ranges) byFamily[r.range.family] += r.slots.size;
+    this.totalByFamily = byFamily;
+    this.total = byFamily[4] + byFamily[6];
   }
 
   get name(): string {
@@ -41,7 +46,12 @@ export class PoolState {
 
   /** Addresses of this pool held by at least one Service. */
   get inUse(): number {
-    return this.#inUse;
+    return this.#inUse[4] + this.#inUse[6];
+  }
+
+  /** Addresses of `family` held by at least one Service. */
+  inUseOf(family: IpFamily): number {
+    return this.#inUse[family];
   }
 
   /** Whether the pool has any range of this family. */
@@ -55,12 +65,15 @@ export class PoolState {
   }
 
   /**
-   * Why a Service in `namespace` may not hold `ip` from this pool, or undefined when it may.
-   * Assumes `contains(ip)`.
+   * Why a Service in `namespace` may not hold `ip` from this pool, or undefined when it may: the
+   * pool's `namespaces` list (only when it has no `namespaceSelectors`: with them, which namespaces
+   * may use the pool depends on labels, and a label change never takes a held IP away) and
+   * avoid-buggy-ips. Label-based admission of new addresses is pool-choice.ts's. Assumes `contains(ip)`.
    */
   refusal(ip: IpAddress, namespace: string): string | undefined {
     const namespaces = this.pool.namespaces;
-    if (namespaces !== undefined && !namespaces.includes(namespace)) {
+    const byLabelsToo = (this.pool.serviceAllocation?.namespaceSelectors ?? []).length > 0;
+    if (namespaces !== undefined && namespaces.length > 0 && !byLabelsToo && !namespaces.includes(namespace)) {
       return `pool "${this.name}" is restricted to namespaces [${namespaces.join(", ")}] and the Service is in "${namespace}"`;
     }
     const range = this.#rangeOf(ip);
@@ -85,14 +98,14 @@ export class PoolState {
   markUsed(ip: IpAddress): void {
     const [state, slot] = this.#slotOf(ip);
     if (!state.used.add(slot)) throw new Error(`allocator bug: ${formatIp(ip)} marked used twice in pool "${this.name}"`);
-    this.#inUse++;
+    this.#inUse[ip.family]++;
   }
 
   /** Records `ip` as free again. */
   markFree(ip: IpAddress): void {
     const [state, slot] = this.#slotOf(ip);
     if (!state.used.delete(slot)) throw new Error(`allocator bug: ${formatIp(ip)} freed twice in pool "${this.name}"`);
-    this.#inUse--;
+    this.#inUse[ip.family]--;
   }
 
   /** Why the pool cannot give a `family` address right now: `has no free IPv4 address`, `has no IPv6 addresses`. */

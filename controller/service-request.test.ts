@@ -36,7 +36,24 @@ describe("buildAllocationRequest", () => {
       ports: [{ protocol: "TCP", port: 80 }],
       externalTrafficPolicy: "Cluster",
       selector: { app: "web" },
+      serviceLabels: {},
+      namespaceLabels: undefined,
     });
+  });
+
+  it("carries the Service's labels and, when given, its Namespace's labels", () => {
+    const svc: ServiceObject = { ...service(), metadata: { namespace: "shop", name: "web", labels: { app: "web", tier: "fe" } } };
+    expect(requestOf(svc)).toMatchObject({ serviceLabels: { app: "web", tier: "fe" }, namespaceLabels: undefined });
+    const result = buildAllocationRequest(svc, { team: "a", "kubernetes.io/metadata.name": "shop" });
+    expect(result.ok && result.request).toMatchObject({
+      namespace: "shop",
+      serviceLabels: { app: "web", tier: "fe" },
+      namespaceLabels: { team: "a", "kubernetes.io/metadata.name": "shop" },
+    });
+  });
+
+  it("reads null labels as none", () => {
+    expect(requestOf({ ...service(), metadata: { namespace: "default", name: "web", labels: null } }).serviceLabels).toEqual({});
   });
 
   it("reads every field and annotation", () => {
@@ -70,6 +87,8 @@ describe("buildAllocationRequest", () => {
       ],
       externalTrafficPolicy: "Local",
       selector: { app: "dns" },
+      serviceLabels: {},
+      namespaceLabels: undefined,
     });
   });
 

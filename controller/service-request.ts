@@ -19,6 +19,7 @@ export interface ServiceObject {
   readonly metadata?: {
     readonly name?: string;
     readonly namespace?: string;
+    readonly labels?: Readonly<Record<string, string>> | null;
     readonly annotations?: Readonly<Record<string, string>> | null;
   } | null;
   readonly spec?: {
@@ -48,6 +49,8 @@ export function serviceKey(service: ServiceObject): string {
 /**
  * Builds the allocation request of a Service. Missing `spec.ipFamilies` defaults to the families
  * of the requested IPs, else IPv4; missing policy to SingleStack; missing traffic policy to Cluster.
+ * `namespaceLabels` are the labels of the Service's Namespace, for pools with
+ * `serviceAllocation.namespaceSelectors`; leave it out when the Namespace is not known.
  *
  * @example
  * buildAllocationRequest({
@@ -56,7 +59,10 @@ export function serviceKey(service: ServiceObject): string {
  * });
  * // { ok: true, request: { namespace: "default", pool: "lan", ipFamilies: [4], ... } }
  */
-export function buildAllocationRequest(service: ServiceObject): ServiceRequestResult {
+export function buildAllocationRequest(
+  service: ServiceObject,
+  namespaceLabels?: Readonly<Record<string, string>>,
+): ServiceRequestResult {
   const name = service.metadata?.name;
   if (!name) return { ok: false, error: "service without metadata.name; give it a name" };
   const where = `service ${serviceKey(service)}`;
@@ -117,6 +123,8 @@ export function buildAllocationRequest(service: ServiceObject): ServiceRequestRe
     ok: true,
     request: {
       namespace: service.metadata?.namespace || "default",
+      namespaceLabels: namespaceLabels === undefined ? undefined : { ...namespaceLabels },
+      serviceLabels: { ...(service.metadata?.labels ?? {}) },
       ipFamilies,
       ipFamilyPolicy: policy as IpFamilyPolicy,
       requestedIps,
