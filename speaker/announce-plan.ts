@@ -1,4 +1,7 @@
-import { electOwner, type ElectionOptions, type EndpointInfo, type NodeInfo } from "./election.ts";
+import { advertisementsFor } from "../shared/config/advertisements-for.ts";
+import type { Advertisement, Pool } from "../shared/config/config-types.ts";
+import { nodePlacement } from "./advertisement-policy.ts";
+import { electOwner, type ElectionOptions, type EndpointInfo, type NodeInfo, type NodePlacement } from "./election.ts";
 
 /** A LoadBalancer Service as the speaker sees it: ours, with the IPs the controller assigned. */
 export interface AnnouncedService {
@@ -8,6 +11,28 @@ export interface AnnouncedService {
   /** Canonical IP text, from status.loadBalancer.ingress, already filtered to our pools. */
   ips: readonly string[];
   endpoints: readonly EndpointInfo[];
+  /** The Service's labels, matched by L2Advertisement `serviceSelectors`. */
+  labels?: Readonly<Record<string, string>>;
+  /** The pool in force each IP lies in, by IP (matched by L2Advertisement `ipAddressPools`/`ipAddressPoolSelectors`). */
+  poolOf?: Readonly<Record<string, string>>;
+}
+
+/** The config's pools and advertisements, which decide whether and where each IP is announced. */
+export interface Advertising {
+  pools: readonly Pool[];
+  advertisements: readonly Advertisement[];
+}
+
+/** One Service's outcome for one IP. */
+export interface ServiceOutcome {
+  key: string;
+  owner: string | undefined;
+  reason: string | undefined;
+  /**
+   * The L2Advertisements that apply to this IP of this Service; empty when none does (never announced);
+   * absent without an advertisement policy.
+   */
+  advertisements?: readonly Advertisement[];
 }
 
 /** Who announces one IP, and for which Services. */
@@ -16,14 +41,28 @@ export interface IpPlan {
   /** The announcing node, or undefined with the reason nobody does. */
   owner: string | undefined;
   reason: string | undefined;
-  /** Services using this IP (more than one when shared), each with its own election outcome. */
-  services: { key: string; owner: string | undefined; reason: string | undefined }[];
+  /** No L2Advertisement applies to any Service of this IP: it is assigned and never announced (MetalLB's rule). Always set by planAnnouncements. */
+  unadvertised?: boolean;
+  /** Services using this IP (more than one when shared), by key, each with its own election outcome. */
+  services: ServiceOutcome[];
+}
+
+/** What the plan needs besides the election's flags. */
+export interface PlanOptions extends ElectionOptions {
+  /** Absent: every IP is announced from any node on every interface (no advertisement policy). */
+  advertising?: Advertising;
 }
 
 /**
- * Runs the election for every Service IP. A shared IP is announced when any of its Services has
- * an owner; the rules make them agree (ranking is per IP, and Services sharing an IP with
- * `externalTrafficPolicy: Local` have identical selectors, hence the same endpoints).
+ * Runs the election for every Service IP. An IP is announced only through the L2Advertisements that
+ * apply to it (shared/config/advertisements-for.ts): with none, nobody announces it and its reason says
+ * `not announced: …`. Their `nodeSelectors` and `preferredNodeSelectors` shape each election
+ * (advertisement-policy.ts).
+ *
+ * A shared IP is announced when any of its Services has an owner: the owner of the first such Service
+ * by key, so every speaker picks the same one whatever order its informers list Services in. The rules
+ * make them agree anyway when the Services share advertisements (ranking is per IP, and Services
+ * sharing an IP with `externalTrafficPolicy: Local` have identical selectors, hence the same endpoints).
  *
  * @example
  * planAnnouncements([{ key: "default/web", ips: ["192.168.126.40"], endpoints: [{ nodeName: "n1", ready: true }] }],
@@ -34,25 +73,58 @@ export function planAnnouncements(
   services: readonly AnnouncedService[],
   nodes: readonly NodeInfo[],
   liveSpeakers: ReadonlySet<string>,
-  options: ElectionOptions = {},
+  options: PlanOptions = {},
 ): Map<string, IpPlan> {
+  const { advertising, ...election } = options;
+  const placementOf = placements(advertising, nodes);
+  const poolsByName = new Map(advertising?.pools.map((p) => [p.name, p]));
   const plans = new Map<string, IpPlan>();
   for (const svc of services) {
     for (const ip of svc.ips) {
-      const result = electOwner(ip, { externalTrafficPolicy: svc.externalTrafficPolicy, endpoints: svc.endpoints }, nodes, liveSpeakers, options);
-      const owner = "owner" in result ? result.owner : undefined;
-      const reason = "reason" in result ? result.reason : undefined;
       let plan = plans.get(ip);
       if (!plan) {
-        plan = { ip, owner: undefined, reason, services: [] };
+        plan = { ip, owner: undefined, reason: undefined, unadvertised: false, services: [] };
         plans.set(ip, plan);
       }
-      plan.services.push({ key: svc.key, owner, reason });
-      if (owner !== undefined && plan.owner === undefined) {
-        plan.owner = owner;
-        plan.reason = undefined;
+      let advertisements: readonly Advertisement[] | undefined;
+      if (advertising) {
+        const poolName = svc.poolOf?.[ip];
+        const pool = poolName === undefined ? undefined : poolsByName.get(poolName);
+        const match = pool ? advertisementsFor(pool, svc.labels, advertising.advertisements) : { ok: false as const, reason: `${ip} is in no pool in force` };
+        if (!match.ok) {
+          plan.services.push({ key: svc.key, owner: undefined, reason: `not announced: ${match.reason}`, advertisements: [] });
+          continue;
+        }
+        advertisements = match.advertisements;
       }
+      const placement = advertisements && placementOf(advertisements);
+      const result = electOwner(ip, { externalTrafficPolicy: svc.externalTrafficPolicy, endpoints: svc.endpoints, placement }, nodes, liveSpeakers, election);
+      const owner = "owner" in result ? result.owner : undefined;
+      const reason = "reason" in result ? result.reason : undefined;
+      plan.services.push({ key: svc.key, owner, reason, advertisements });
     }
   }
+  for (const plan of plans.values()) {
+    plan.services.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const advertised = plan.services.filter((s) => s.advertisements === undefined || s.advertisements.length > 0);
+    plan.unadvertised = advertised.length === 0;
+    const owned = advertised.find((s) => s.owner !== undefined);
+    plan.owner = owned?.owner;
+    plan.reason = owned ? undefined : (advertised[0] ?? plan.services[0]).reason;
+  }
   return plans;
+}
+
+/**
+ * The placement of each distinct set of advertisements, computed once per set: at 10k Services the
+ * election must not match every node against every selector for every IP.
+ */
+function placements(advertising: Advertising | undefined, nodes: readonly NodeInfo[]): (ads: readonly Advertisement[]) => NodePlacement | undefined {
+  const index = new Map(advertising?.advertisements.map((ad, i) => [ad, i]));
+  const memo = new Map<string, NodePlacement | undefined>();
+  return (ads) => {
+    const key = ads.map((ad) => index.get(ad)).join(",");
+    if (!memo.has(key)) memo.set(key, nodePlacement(ads, nodes));
+    return memo.get(key);
+  };
 }

@@ -40,8 +40,13 @@ interface Link {
 interface Owned {
   bytes: Uint8Array;
   ifaces: string[];
+  /** The interfaces its L2Advertisements list for this node; undefined: every eligible interface. */
+  only: readonly string[] | undefined;
   gainedAt: number;
 }
+
+/** The VIPs to own, each with the interfaces it may be announced on (undefined: every eligible interface). */
+export type OwnedIps = ReadonlySet<string> | ReadonlyMap<string, readonly string[] | undefined>;
 
 const probesPerTick = 20;
 const probeTickMs = 100;
@@ -57,6 +62,7 @@ const probeTickMs = 100;
  * const announcer = new Announcer(opts);
  * await announcer.rescan();
  * announcer.setOwned(new Set(["192.168.126.40"]));
+ * announcer.setOwned(new Map([["192.168.126.40", ["eth1"]]])); // only on eth1 (an L2Advertisement's interfaces)
  */
 export class Announcer {
   private readonly opts: AnnouncerOptions;
@@ -140,14 +146,20 @@ export class Announcer {
     if (layout !== this.placedLayout) {
       this.placedLayout = layout;
       for (const ip of this.owned.keys()) this.place(ip, false);
+      this.countWithoutInterface();
     }
     this.flushTables();
   }
 
-  /** Makes `ips` exactly the owned set: gains start a GARP burst, losses stop answering at once. */
-  setOwned(ips: ReadonlySet<string>): { gained: string[]; lost: string[] } {
+  /**
+   * Makes `ips` exactly the owned set: gains start a GARP burst, losses stop answering at once. A Map
+   * also restricts each VIP to the interfaces named (an L2Advertisement's `interfaces`); a VIP whose
+   * restriction changes is moved (announced afresh on the interfaces it gains).
+   */
+  setOwned(ips: OwnedIps): { gained: string[]; lost: string[] } {
     const gained: string[] = [];
     const lost: string[] = [];
+    const only = (ip: string) => (ips instanceof Map ? ips.get(ip) : undefined);
     for (const ip of [...this.owned.keys()]) {
       if (ips.has(ip)) continue;
       this.unplace(ip);
@@ -157,14 +169,23 @@ export class Announcer {
       this.opts.metrics.announceInterfaces.remove({ ip });
       lost.push(ip);
     }
-    for (const ip of ips) {
-      if (this.owned.has(ip)) continue;
+    for (const ip of ips.keys()) {
+      const owned = this.owned.get(ip);
+      if (owned) {
+        const now = only(ip);
+        if (now !== owned.only && now?.join(",") !== owned.only?.join(",")) {
+          owned.only = now;
+          this.place(ip, false, true);
+        }
+        continue;
+      }
       const bytes = parseIp(ip);
       if (!bytes) continue;
-      this.owned.set(ip, { bytes, ifaces: [], gainedAt: performance.now() });
+      this.owned.set(ip, { bytes, ifaces: [], only: only(ip), gainedAt: performance.now() });
       this.place(ip, true);
       gained.push(ip);
     }
+    this.countWithoutInterface();
     this.flushTables();
     if (gained.length > 0) this.armGarp(true);
     return { gained, lost };
@@ -188,11 +209,23 @@ export class Announcer {
     this.links.clear();
   }
 
-  private place(ip: string, gained: boolean): void {
+  /**
+   * Puts `ip` on its interfaces: among the eligible ones (restricted to those its advertisements list),
+   * those whose subnet holds it, else all of them (interfacesForVip). When the advertisements list only
+   * interfaces this node lacks or excludes, the VIP is on none and we say so.
+   */
+  private place(ip: string, gained: boolean, restrictionChanged = false): void {
     const owned = this.owned.get(ip)!;
-    const eligible = [...this.links.values()].map((l) => l.iface);
+    const links = [...this.links.values()].map((l) => l.iface);
+    const eligible = owned.only === undefined ? links : links.filter((i) => owned.only!.includes(i.name));
     const ifaces = eligible.length > 0 ? interfacesForVip(eligible, ip).names : [];
     const changed = ifaces.join(",") !== owned.ifaces.join(",");
+    if (owned.only !== undefined && eligible.length === 0 && (changed || gained || restrictionChanged)) {
+      this.opts.log.error(
+        { ip, listed: owned.only, available: links.map((i) => i.name) },
+        "won the election for an ip but none of the interfaces its L2Advertisements list is usable on this node, so it is not announced; fix the interfaces list or the nodeSelectors",
+      );
+    }
     if (!changed && !gained) return;
     this.unplace(ip);
     owned.ifaces = ifaces;
@@ -205,6 +238,13 @@ export class Announcer {
     }
     this.opts.log.info({ ip, interfaces: ifaces }, gained ? "announcing ip" : "announcing ip on new interfaces");
     this.schedule.gain(ip, performance.now());
+  }
+
+  /** `baremetal_lb_owned_ips_without_interface`: owned VIPs restricted to interfaces this node lacks. */
+  private countWithoutInterface(): void {
+    let count = 0;
+    for (const owned of this.owned.values()) if (owned.only !== undefined && owned.ifaces.length === 0) count++;
+    this.opts.metrics.ownedWithoutInterface.set(count);
   }
 
   private unplace(ip: string): void {

@@ -1,4 +1,5 @@
-import { planAnnouncements, type AnnouncedService, type IpPlan } from "./announce-plan.ts";
+import { announceInterfaces, unionInterfaces } from "./advertisement-policy.ts";
+import { planAnnouncements, type Advertising, type AnnouncedService, type IpPlan } from "./announce-plan.ts";
 import type { NodeInfo } from "./election.ts";
 import type { MembershipView } from "./membership-view.ts";
 
@@ -9,6 +10,11 @@ export interface SpeakerSnapshot {
   nodes: readonly NodeInfo[];
   /** Nodes refused by the strictARP check (`--strict-arp=refuse`), from their Leases and our own check. */
   strictArpRefused: ReadonlySet<string>;
+  /**
+   * The pools and L2Advertisements in force (the legacy ConfigMap's implicit one included). Absent: no
+   * advertisement policy, every IP is announced from any node on every interface.
+   */
+  advertising?: Advertising;
 }
 
 /** What this node should announce, and why for every IP. */
@@ -18,8 +24,18 @@ export interface DesiredAnnouncements {
   /** The election's owner of every IP in our view (whether or not we may announce). */
   owners: ReadonlyMap<string, string | undefined>;
   plans: ReadonlyMap<string, IpPlan>;
-  /** One line per IP: "owner node-2", "nobody: no ready endpoints", "not announcing: hearing 1 of 3 …". */
+  /**
+   * One line per IP: "owner node-2", "nobody: no ready endpoints", "not announcing: hearing 1 of 3 …",
+   * "not announced: no L2Advertisement selects pool \"lan\"".
+   */
   reasons: ReadonlyMap<string, string>;
+  /**
+   * For each IP this node owns, the interfaces its L2Advertisements list for this node (sorted), or
+   * undefined for every eligible interface.
+   */
+  interfaces: ReadonlyMap<string, readonly string[] | undefined>;
+  /** IPs assigned to Services that no L2Advertisement applies to: nobody announces them. */
+  unadvertised: readonly string[];
 }
 
 /**
@@ -39,21 +55,41 @@ export function desiredAnnouncements(
   const plans = planAnnouncements(snapshot.services, snapshot.nodes, view.live, {
     ignoreExcludeLb: flags.ignoreExcludeLb,
     strictArpRefusedNodes: snapshot.strictArpRefused,
+    advertising: snapshot.advertising,
   });
   const owned = new Set<string>();
   const owners = new Map<string, string | undefined>();
   const reasons = new Map<string, string>();
+  const interfaces = new Map<string, readonly string[] | undefined>();
+  const unadvertised: string[] = [];
   const selfLive = view.live.has(self);
+  const selfNode = snapshot.nodes.find((n) => n.name === self);
   for (const plan of plans.values()) {
     owners.set(plan.ip, plan.owner);
-    if (plan.owner === undefined) reasons.set(plan.ip, `nobody: ${plan.reason}`);
+    if (plan.unadvertised) {
+      unadvertised.push(plan.ip);
+      reasons.set(plan.ip, plan.reason ?? "not announced");
+    } else if (plan.owner === undefined) reasons.set(plan.ip, `nobody: ${plan.reason}`);
     else if (plan.owner !== self) reasons.set(plan.ip, `owner ${plan.owner}`);
     else if (!view.quorum) reasons.set(plan.ip, `not announcing: ${view.quorumReason}`);
     else if (!selfLive) reasons.set(plan.ip, "not announcing: this speaker is not a candidate yet");
     else {
       owned.add(plan.ip);
+      interfaces.set(plan.ip, selfNode ? interfacesOn(plan, selfNode) : undefined);
       reasons.set(plan.ip, `owner ${self}`);
     }
   }
-  return { owned, owners, plans, reasons };
+  return { owned, owners, plans, reasons, interfaces, unadvertised };
+}
+
+/** The interfaces `node` announces a plan's IP on: the union over its Services' advertisements. */
+function interfacesOn(plan: IpPlan, node: NodeInfo): readonly string[] | undefined {
+  let chosen: readonly string[] | undefined = [];
+  for (const svc of plan.services) {
+    if (svc.advertisements === undefined) return undefined;
+    if (svc.advertisements.length === 0) continue;
+    chosen = unionInterfaces(chosen, announceInterfaces(svc.advertisements, node));
+    if (chosen === undefined) return undefined;
+  }
+  return chosen;
 }

@@ -9,13 +9,17 @@
  *    `node.kubernetes.io/exclude-from-external-load-balancers` label (any value), unless `ignoreExcludeLb`;
  *    and it is not in `strictArpRefusedNodes` (`--strict-arp=refuse`). A live speaker without a Node object
  *    is not eligible. Unlike MetalLB, `Ready=False` excludes a node.
- * 3. With `externalTrafficPolicy: Local`, only eligible nodes with a serving endpoint of their own remain.
- * 4. The owner is the first node when ranked by `sha256(nodeName + "#" + ip)`, the digests compared byte by byte
+ * 3. With a {@link NodePlacement} (from the L2Advertisements that apply to the IP, see advertisement-policy.ts),
+ *    only eligible nodes that an advertisement's `nodeSelectors` select remain.
+ * 4. With `externalTrafficPolicy: Local`, only eligible nodes with a serving endpoint of their own remain.
+ * 5. The owner is the first node when ranked by preference score (`preferredNodeSelectors` weights, highest
+ *    first; 0 without a placement), then by `sha256(nodeName + "#" + ip)`, the digests compared byte by byte
  *    as unsigned values (MetalLB: `bytes.Compare` in `ShouldAnnounce`). `ip` is hashed in Go's `net.IP.String()`
  *    form (see address-bytes.ts), so "2001:DB8::1" ranks as "2001:db8::1" does in MetalLB.
  *
- * The rank depends only on the IP and the eligible set, so Services sharing an IP (with the same eligible set,
- * which MetalLB's sharing rules guarantee) are announced from the same node, and IPs spread over the nodes.
+ * The rank depends only on the IP, the eligible set and the scores, so Services sharing an IP (with the same
+ * eligible set and advertisements, which MetalLB's sharing rules guarantee) are announced from the same node,
+ * and IPs spread over the nodes.
  */
 import { createHash } from "node:crypto";
 import { canonicalIp } from "./address-bytes.ts";
@@ -43,10 +47,23 @@ export interface EndpointInfo {
   serving?: boolean;
 }
 
-/** What the election needs of a Service: its traffic policy ("Cluster" when unset) and its endpoints. */
+/**
+ * Where the L2Advertisements that apply to an IP let it be announced from, as plain data computed from the
+ * snapshot (advertisement-policy.ts), so every speaker ranks alike.
+ */
+export interface NodePlacement {
+  /** Nodes at least one applicable advertisement's `nodeSelectors` selects; no other node may win. */
+  selected: ReadonlySet<string>;
+  /** Summed `preferredNodeSelectors` weights of the selected nodes; a node not in the map scores 0. */
+  scores: ReadonlyMap<string, number>;
+}
+
+/** What the election needs of a Service: its traffic policy ("Cluster" when unset), its endpoints and its placement. */
 export interface ServiceInfo {
   externalTrafficPolicy?: string;
   endpoints: readonly EndpointInfo[];
+  /** Absent: every node may win and none is preferred (the legacy ConfigMap's implicit advertisement). */
+  placement?: NodePlacement;
 }
 
 /** Flags that change eligibility. */
@@ -71,6 +88,8 @@ export type NoOwnerReason =
   | "no ready endpoints"
   | "all nodes excluded by node.kubernetes.io/exclude-from-external-load-balancers"
   | "no live speaker on an eligible node"
+  | "no node matches the nodeSelectors of the L2Advertisements for this IP"
+  | "no live speaker on a node the L2Advertisements for this IP select (nodeSelectors)"
   | "no ready endpoint on an eligible node (externalTrafficPolicy: Local)";
 
 /** The election's answer: the owner and the eligible nodes in rank order, or the reason there is no owner. */
@@ -97,14 +116,22 @@ export function electOwner(
   if (!options.ignoreExcludeLb && everyNodeExcludedByLabel(nodes)) {
     return { reason: "all nodes excluded by node.kubernetes.io/exclude-from-external-load-balancers" };
   }
+  const placement = service.placement;
+  if (placement && !nodes.some((n) => placement.selected.has(n.name))) {
+    return { reason: "no node matches the nodeSelectors of the L2Advertisements for this IP" };
+  }
   let eligible = nodes.filter((n) => nodeEligibility(n, liveSpeakers, options) === true).map((n) => n.name);
   if (eligible.length === 0) return { reason: "no live speaker on an eligible node" };
+  if (placement) {
+    eligible = eligible.filter((name) => placement.selected.has(name));
+    if (eligible.length === 0) return { reason: "no live speaker on a node the L2Advertisements for this IP select (nodeSelectors)" };
+  }
   if (service.externalTrafficPolicy === "Local") {
     const withEndpoint = new Set(service.endpoints.filter(canServe).map((e) => e.nodeName));
     eligible = eligible.filter((name) => withEndpoint.has(name));
     if (eligible.length === 0) return { reason: "no ready endpoint on an eligible node (externalTrafficPolicy: Local)" };
   }
-  const ranked = rankNodes(eligible, key);
+  const ranked = rankByPreference(rankNodes(eligible, key), placement?.scores);
   return { owner: ranked[0], ranked };
 }
 
@@ -148,6 +175,18 @@ export function rankNodes(names: readonly string[], ip: string): string[] {
   const keyed = names.map((name) => ({ name, digest: createHash("sha256").update(`${name}#${ip}`).digest() }));
   keyed.sort((a, b) => Buffer.compare(a.digest, b.digest) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return keyed.map((k) => k.name);
+}
+
+/**
+ * Nodes in hash order, reordered by preference score, highest first; equal scores keep their hash order
+ * (MetalLB's preferred-node election: score descending, then the hash).
+ *
+ * @example rankByPreference(["n2", "n1", "n3"], new Map([["n3", 100]])) // ["n3", "n2", "n1"]
+ */
+export function rankByPreference(hashRanked: readonly string[], scores: ReadonlyMap<string, number> | undefined): string[] {
+  if (!scores || scores.size === 0) return [...hashRanked];
+  // Array.prototype.sort is stable: ties stay in hash order.
+  return [...hashRanked].sort((a, b) => (scores.get(b) ?? 0) - (scores.get(a) ?? 0));
 }
 
 function canServe(e: EndpointInfo): boolean {

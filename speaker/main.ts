@@ -2,7 +2,7 @@
  * The speaker binary: `npm run speaker -- --node-name NAME [flags]` (see README for the flags).
  * Wires the Kubernetes client, metrics, health probes and the packet sockets around Speaker.
  */
-import { CoordinationV1Api, CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import { createLogger } from "../shared/log.ts";
 import { loadKubeConfig } from "../shared/kube/kubeconfig.ts";
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     core,
     coordination: kc.makeApiClient(CoordinationV1Api),
     discovery: kc.makeApiClient(DiscoveryV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
     log,
     metrics,
     events: new EventRecorder(core, "metallb-speaker", log, flags.nodeName),

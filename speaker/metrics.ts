@@ -43,6 +43,16 @@ export function createSpeakerMetrics(registry: Registry = new Registry()) {
       labelNames: ["ip", "interface"],
       registers,
     }),
+    ownedWithoutInterface: new Gauge({
+      name: "baremetal_lb_owned_ips_without_interface",
+      help: "IPs this node won whose L2Advertisements list only interfaces this node lacks or excludes: announced nowhere",
+      registers,
+    }),
+    unadvertisedIps: new Gauge({
+      name: "baremetal_lb_unadvertised_ips",
+      help: "Assigned IPs that no L2Advertisement applies to (pool not selected, or the Service not matched by serviceSelectors): never announced",
+      registers,
+    }),
     framesDropped: new Counter({
       name: "baremetal_lb_frames_dropped_total",
       help: "Malformed frames dropped, by reason",

@@ -1,7 +1,9 @@
 import type { V1ConfigMap, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { nothingLoaded, type ConfigState } from "../shared/config/config-source.ts";
-import { buildSnapshot, strictArpRefusedAnnotation, type InformerLists } from "./speaker-snapshot.ts";
+import { desiredAnnouncements } from "./desired-announcements.ts";
+import type { MembershipView } from "./membership-view.ts";
+import { buildSnapshot, strictArpRefusedAnnotation, type InformerLists, type MetallbObject } from "./speaker-snapshot.ts";
 
 const pool = "address-pools:\n- name: default\n  protocol: layer2\n  addresses: [192.168.126.40-192.168.126.45]\n";
 const opts = { namespace: "metallb-system", configMapName: "config", lbClass: undefined, selfRefused: false, self: "node-1" };
@@ -59,5 +61,67 @@ describe("buildSnapshot", () => {
     ];
     const built = buildSnapshot({ ...l, leases }, nothingLoaded, { ...opts, selfRefused: true });
     expect([...built.snapshot.strictArpRefused].sort()).toEqual(["node-1", "node-2"]);
+  });
+
+  it("gives each IP its pool and each Service its labels, and the snapshot the advertisements in force", () => {
+    const web = { ...service("web", "192.168.126.40"), metadata: { name: "web", namespace: "default", labels: { app: "web" } } };
+    const { snapshot } = buildSnapshot(lists(configMap({ config: pool }), [web]), nothingLoaded, opts);
+    expect(snapshot.services[0]).toMatchObject({ poolOf: { "192.168.126.40": "default" }, labels: { app: "web" } });
+    expect(snapshot.advertising?.pools.map((p) => p.name)).toEqual(["default"]);
+    // The legacy ConfigMap's implicit advertisement: its pools, every node, every interface.
+    expect(snapshot.advertising?.advertisements).toMatchObject([{ ipAddressPools: ["default"], nodeSelectors: [], interfaces: [] }]);
+  });
+
+  describe("with MetalLB's CRs", () => {
+    const crPool = (name: string, addresses: string[]): MetallbObject => ({ metadata: { name, namespace: "metallb-system", uid: `pool-${name}` }, spec: { addresses } });
+    const crAd = (name: string, spec: Record<string, unknown>): MetallbObject => ({ metadata: { name, namespace: "metallb-system", uid: `ad-${name}` }, spec });
+    const nodes = [
+      { metadata: { name: "node-1", labels: { edge: "false" } } },
+      { metadata: { name: "node-2", labels: { edge: "true" } } },
+    ];
+    const view = { live: new Set(["node-1", "node-2"]), quorum: true, quorumReason: "2 of 2" } as unknown as MembershipView;
+    const webSlice = { metadata: { name: "web-1", namespace: "default", labels: { "kubernetes.io/service-name": "web" } }, addressType: "IPv4", endpoints: [{ addresses: ["10.1.0.1"], nodeName: "node-1", conditions: { ready: true } }] };
+    const withCrs = (pools: MetallbObject[], ads: MetallbObject[], services = [service("web", "10.9.0.5")]): InformerLists => ({
+      ...lists(undefined, services),
+      slices: [webSlice],
+      nodes,
+      ipAddressPools: pools,
+      l2Advertisements: ads,
+    });
+
+    it("announces an IP from an IPAddressPool from the node its L2Advertisement selects, on its interfaces", () => {
+      const l = withCrs([crPool("lan", ["10.9.0.0/24"])], [crAd("edge", { ipAddressPools: ["lan"], nodeSelectors: [{ matchLabels: { edge: "true" } }], interfaces: ["eth1"] })]);
+      const { snapshot } = buildSnapshot(l, nothingLoaded, opts);
+      expect(snapshot.services[0]).toMatchObject({ ips: ["10.9.0.5"], poolOf: { "10.9.0.5": "lan" } });
+      for (const self of ["node-1", "node-2"]) {
+        const d = desiredAnnouncements(snapshot, view, self, { ignoreExcludeLb: false });
+        expect(d.owners.get("10.9.0.5")).toBe("node-2");
+        if (self === "node-2") expect(d.interfaces.get("10.9.0.5")).toEqual(["eth1"]);
+      }
+    });
+
+    it("assigns but does not announce an IP from a pool that no L2Advertisement selects", () => {
+      const l = withCrs([crPool("lan", ["10.9.0.0/24"]), crPool("dmz", ["10.8.0.0/24"])], [crAd("lan-only", { ipAddressPools: ["dmz"] })]);
+      const { snapshot } = buildSnapshot(l, nothingLoaded, opts);
+      const d = desiredAnnouncements(snapshot, view, "node-1", { ignoreExcludeLb: false });
+      expect(d.unadvertised).toEqual(["10.9.0.5"]);
+      expect(d.reasons.get("10.9.0.5")).toBe('not announced: no L2Advertisement selects pool "lan"');
+    });
+
+    it("decides the same config whatever order the informers list the CRs in", () => {
+      const pools = [crPool("a", ["10.9.0.0/25"]), crPool("b", ["10.9.0.128/25"])];
+      const ads = [crAd("x", { ipAddressPools: ["a"] }), crAd("y", { ipAddressPools: ["b"], interfaces: ["eth1"] })];
+      const forward = buildSnapshot(withCrs(pools, ads), nothingLoaded, opts).snapshot.advertising;
+      const backward = buildSnapshot(withCrs([...pools].reverse(), [...ads].reverse()), nothingLoaded, opts).snapshot.advertising;
+      expect(backward).toEqual(forward);
+    });
+
+    it("with the CRDs not installed (empty lists) the ConfigMap alone counts, as before", () => {
+      const l = { ...lists(configMap({ config: pool })), ipAddressPools: [], l2Advertisements: [] };
+      const { snapshot, config } = buildSnapshot(l, nothingLoaded, opts);
+      expect(config.verdict.kind).toBe("loaded");
+      expect(snapshot.services.flatMap((s) => s.ips)).toEqual(["192.168.126.40"]);
+      expect(snapshot.advertising?.advertisements).toMatchObject([{ ipAddressPools: ["default"] }]);
+    });
   });
 });

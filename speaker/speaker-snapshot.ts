@@ -1,5 +1,5 @@
-import type { V1ConfigMap, V1EndpointSlice, V1Lease, V1Node, V1Service } from "@kubernetes/client-node";
-import { configMapInput, decideConfig, heldIpsOf, type ConfigState } from "../shared/config/config-source.ts";
+import type { KubernetesObject, V1ConfigMap, V1EndpointSlice, V1Lease, V1Node, V1Service } from "@kubernetes/client-node";
+import { configMapInput, customResourceInput, decideConfig, heldIpsOf, type ConfigInputs, type ConfigState } from "../shared/config/config-source.ts";
 import { parseIp } from "../shared/ip/address.ts";
 import { rangeContains } from "../shared/ip/range.ts";
 import { isOurService } from "../shared/kube/service-class.ts";
@@ -13,6 +13,11 @@ const serviceNameLabel = "kubernetes.io/service-name";
 /** Annotation on a speaker's Lease: "true" when its node fails the strictARP check under `--strict-arp=refuse`. */
 export const strictArpRefusedAnnotation = "baremetal-lb.io/strict-arp-refused";
 
+/** A `metallb.io/v1beta1` custom resource as an informer lists it (IPAddressPool, L2Advertisement). */
+export interface MetallbObject extends KubernetesObject {
+  spec?: unknown;
+}
+
 /** What the informers hold, as plain lists. */
 export interface InformerLists {
   services: readonly V1Service[];
@@ -21,6 +26,12 @@ export interface InformerLists {
   leases: readonly V1Lease[];
   /** The pool ConfigMap, or undefined when it does not exist. */
   configMap: V1ConfigMap | undefined;
+  /**
+   * MetalLB's IPAddressPools and L2Advertisements in our namespace (empty while their CRDs are not
+   * installed). Both undefined: the CRs are not watched and only the ConfigMap counts.
+   */
+  ipAddressPools?: readonly MetallbObject[];
+  l2Advertisements?: readonly MetallbObject[];
 }
 
 export interface SnapshotOptions {
@@ -34,10 +45,12 @@ export interface SnapshotOptions {
 
 /**
  * Projects the informers' objects into the immutable snapshot the election reads, after deciding
- * which config is in force with the one module the controller uses too
- * (shared/config/config-source.ts): a missing key, an empty value, an invalid config, a deleted
- * ConfigMap or a config the controller would refuse for holding Services keeps the last good one,
- * so no VIP the controller still assigns is dropped for a config reason.
+ * which config is in force (the ConfigMap and, when watched, MetalLB's IPAddressPools and
+ * L2Advertisements) with the one module the controller uses too (shared/config/config-source.ts): a
+ * missing key, an empty value, an invalid config, a deleted ConfigMap or a config the controller would
+ * refuse for holding Services keeps the last good one, so no VIP the controller still assigns is
+ * dropped for a config reason. Each Service IP carries its pool and the Service its labels, and the
+ * snapshot the pools and advertisements in force, for the advertisement policy.
  *
  * @example
  * const { snapshot, config } = buildSnapshot(lists, previousConfig, { namespace, configMapName: "config", lbClass: undefined, selfRefused: false, self: "node-1" });
@@ -45,11 +58,18 @@ export interface SnapshotOptions {
 export function buildSnapshot(lists: InformerLists, previousConfig: ConfigState, opts: SnapshotOptions): { snapshot: SpeakerSnapshot; config: ConfigState } {
   const ours = lists.services.filter((s) => isOurService(s, opts.lbClass));
   const holders = ours.map(heldIpsOf).filter((h) => h !== undefined);
-  const config = decideConfig(previousConfig, { configMap: configMapInput(lists.configMap, opts.namespace, opts.configMapName) }, holders);
+  const inputs: ConfigInputs = { configMap: configMapInput(lists.configMap, opts.namespace, opts.configMapName) };
+  const config = decideConfig(
+    previousConfig,
+    lists.ipAddressPools && lists.l2Advertisements
+      ? { ...inputs, crds: { pools: lists.ipAddressPools.map(customResourceInput), advertisements: lists.l2Advertisements.map(customResourceInput) } }
+      : inputs,
+    holders,
+  );
   const pools = config.inForce?.pools ?? [];
-  const inPools = (ip: string) => {
+  const poolOfIp = (ip: string): string | undefined => {
     const parsed = parseIp(ip);
-    return parsed.ok && pools.some((p) => p.ranges.some((r) => rangeContains(r, parsed.ip)));
+    return parsed.ok ? pools.find((p) => p.ranges.some((r) => rangeContains(r, parsed.ip)))?.name : undefined;
   };
 
   const endpoints = new Map<string, EndpointInfo[]>();
@@ -63,12 +83,25 @@ export function buildSnapshot(lists: InformerLists, previousConfig: ConfigState,
   }
   const services: AnnouncedService[] = [];
   for (const svc of ours) {
-    const ips = (svc.status?.loadBalancer?.ingress ?? [])
-      .map((i) => (i.ip ? canonicalIp(i.ip) : undefined))
-      .filter((ip): ip is string => ip !== undefined && inPools(ip));
+    const ips: string[] = [];
+    const poolOf: Record<string, string> = {};
+    for (const ingress of svc.status?.loadBalancer?.ingress ?? []) {
+      const ip = ingress.ip ? canonicalIp(ingress.ip) : undefined;
+      const pool = ip === undefined ? undefined : poolOfIp(ip);
+      if (ip === undefined || pool === undefined) continue;
+      ips.push(ip);
+      poolOf[ip] = pool;
+    }
     if (ips.length === 0) continue;
     const key = `${svc.metadata?.namespace}/${svc.metadata?.name}`;
-    services.push({ key, externalTrafficPolicy: svc.spec?.externalTrafficPolicy, ips, endpoints: endpoints.get(key) ?? [] });
+    services.push({
+      key,
+      externalTrafficPolicy: svc.spec?.externalTrafficPolicy,
+      ips,
+      endpoints: endpoints.get(key) ?? [],
+      labels: svc.metadata?.labels,
+      poolOf,
+    });
   }
   const nodes: NodeInfo[] = lists.nodes.map((n) => ({
     name: n.metadata?.name ?? "",
@@ -81,5 +114,7 @@ export function buildSnapshot(lists: InformerLists, previousConfig: ConfigState,
     if (node && node !== opts.self && lease.metadata?.annotations?.[strictArpRefusedAnnotation] === "true") strictArpRefused.add(node);
   }
   if (opts.selfRefused) strictArpRefused.add(opts.self);
-  return { snapshot: { services, nodes, strictArpRefused }, config };
+  const advertising = config.inForce ? { pools, advertisements: config.inForce.advertisements } : undefined;
+  return { snapshot: { services, nodes, strictArpRefused, advertising }, config };
 }
+

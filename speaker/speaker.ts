@@ -1,4 +1,15 @@
-import type { CoordinationV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, V1ConfigMap, V1EndpointSlice, V1Lease, V1Node, V1Service } from "@kubernetes/client-node";
+import type {
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  KubeConfig,
+  V1ConfigMap,
+  V1EndpointSlice,
+  V1Lease,
+  V1Node,
+  V1Service,
+} from "@kubernetes/client-node";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "../shared/log.ts";
 import { isKept, nothingLoaded, type ConfigState } from "../shared/config/config-source.ts";
@@ -17,7 +28,7 @@ import { viewMembership, type MembershipView } from "./membership-view.ts";
 import type { SpeakerMetrics } from "./metrics.ts";
 import { nodeOfLease, speakerLeaseSelector, startOwnLease, type OwnLease } from "./own-lease.ts";
 import type { PacketSocket, PacketSocketOptions } from "./packet-socket.ts";
-import { buildSnapshot, strictArpRefusedAnnotation } from "./speaker-snapshot.ts";
+import { buildSnapshot, strictArpRefusedAnnotation, type MetallbObject } from "./speaker-snapshot.ts";
 import { StrictArpCheck } from "./strict-arp-check.ts";
 import { emptyGate, gateTakeovers, type GateState } from "./takeover-gate.ts";
 
@@ -29,12 +40,18 @@ const maxQueuedServiceEvents = 1000;
 const droppedEventWarnEveryMs = 60_000;
 const outageLogEveryMs = 30_000;
 const dropLogEveryMs = 10_000;
+/** How often to look again for MetalLB's CRDs while they are not installed. */
+const missingCrdRetryMs = 30_000;
+/** IPs named in the "not announced" log line; the metric has the count. */
+const unadvertisedLogSample = 10;
 
 export interface SpeakerDeps {
   kc: KubeConfig;
   core: CoreV1Api;
   coordination: CoordinationV1Api;
   discovery: DiscoveryV1Api;
+  /** Lists MetalLB's IPAddressPools and L2Advertisements. */
+  custom: CustomObjectsApi;
   log: Logger;
   metrics: SpeakerMetrics;
   events: EventRecorder;
@@ -72,6 +89,8 @@ export class Speaker {
   private nodes!: ResilientInformer<V1Node>;
   private leases!: ResilientInformer<V1Lease>;
   private configMaps!: ResilientInformer<V1ConfigMap>;
+  private ipAddressPools!: ResilientInformer<MetallbObject>;
+  private l2Advertisements!: ResilientInformer<MetallbObject>;
   private keyWatch: HeartbeatKeyWatch | undefined;
   private ownLease: OwnLease | undefined;
   private heartbeat: HeartbeatChannel | undefined;
@@ -97,6 +116,7 @@ export class Speaker {
   private rescanTimer: NodeJS.Timeout | undefined;
   private rescanInFlight: Promise<void> | undefined;
   private previousReasons = new Map<string, string>();
+  private previousUnadvertised = "";
   private readonly serviceEvents = new BoundedQueue({ concurrency: serviceEventConcurrency, maxQueued: maxQueuedServiceEvents });
   private droppedServiceEvents = 0;
   private lastDropWarning = -Infinity;
@@ -139,7 +159,7 @@ export class Speaker {
   }
 
   async start(): Promise<void> {
-    const { kc, core, discovery, coordination, flags, log, metrics } = this.d;
+    const { kc, core, discovery, coordination, custom, flags, log, metrics } = this.d;
     const inputChanged = () => {
       this.snapshotDirty = true;
       this.queueDecide();
@@ -169,6 +189,20 @@ export class Speaker {
       log,
       onChange: inputChanged,
     });
+    // MetalLB's CRs. Without their CRDs the lists are empty and synced (the ConfigMap alone counts),
+    // and looked for again every 30 s, so CRs are picked up once the CRDs are installed.
+    const metallbInformer = (plural: string) =>
+      startInformer<MetallbObject>({
+        kc,
+        path: `/apis/metallb.io/v1beta1/namespaces/${flags.namespace}/${plural}`,
+        list: () => custom.listNamespacedCustomObject({ group: "metallb.io", version: "v1beta1", namespace: flags.namespace, plural }),
+        log,
+        onChange: inputChanged,
+        missingIsEmpty: true,
+        missingRetryMs: missingCrdRetryMs,
+      });
+    this.ipAddressPools = metallbInformer("ipaddresspools");
+    this.l2Advertisements = metallbInformer("l2advertisements");
     this.keyWatch = watchHeartbeatKeys({ kc, core, namespace: flags.namespace, log });
 
     await this.announcer.rescan();
@@ -229,7 +263,16 @@ export class Speaker {
       onError: (err) => log.warn({ err: err.message }, "heartbeat channel error"),
     });
 
-    await Promise.all([this.services.synced, this.slices.synced, this.nodes.synced, this.leases.synced, this.configMaps.synced, this.keyWatch.synced]);
+    await Promise.all([
+      this.services.synced,
+      this.slices.synced,
+      this.nodes.synced,
+      this.leases.synced,
+      this.configMaps.synced,
+      this.ipAddressPools.synced,
+      this.l2Advertisements.synced,
+      this.keyWatch.synced,
+    ]);
     await this.strictArp.run().catch((err: unknown) => log.warn({ err: String(err) }, "strictARP check failed to run"));
     this.synced = true;
     this.snapshotDirty = true;
@@ -262,7 +305,7 @@ export class Speaker {
     await this.ownLease?.release();
     await this.heartbeat?.close();
     this.announcer.close();
-    await Promise.all([this.services, this.slices, this.nodes, this.leases, this.configMaps].map((i) => i?.stop()));
+    await Promise.all([this.services, this.slices, this.nodes, this.leases, this.configMaps, this.ipAddressPools, this.l2Advertisements].map((i) => i?.stop()));
     await this.keyWatch?.stop();
     this.d.log.info({ node: this.d.flags.nodeName }, "speaker stopped");
   }
@@ -374,6 +417,7 @@ export class Speaker {
       this.desiredKey = key;
       this.desired = desiredAnnouncements(this.snapshot!, view, flags.nodeName, { ignoreExcludeLb: flags.ignoreExcludeLb });
       this.logReasons(this.desired.reasons);
+      this.reportUnadvertised(this.desired);
     }
     const gated = gateTakeovers(this.gate, {
       desired: this.desired.owned,
@@ -384,7 +428,8 @@ export class Speaker {
       nextSeq: this.nextSeq,
     });
     this.gate = gated.state;
-    const { gained, lost } = this.announcer.setOwned(gated.announce);
+    const desired = this.desired;
+    const { gained, lost } = this.announcer.setOwned(new Map([...gated.announce].map((ip) => [ip, desired.interfaces.get(ip)])));
     this.reportMembership(previous, view, now);
     const liveChanged = previous !== undefined && [...previous.live].sort().join(",") !== liveKey;
     if (liveChanged) this.d.log.info({ live: [...view.live].sort(), quorum: view.quorum }, "live speakers changed");
@@ -434,6 +479,8 @@ export class Speaker {
         nodes: this.nodes.list(),
         leases: this.leases.list(),
         configMap: this.configMaps.get(flags.configMap, flags.namespace),
+        ipAddressPools: this.ipAddressPools.list(),
+        l2Advertisements: this.l2Advertisements.list(),
       },
       this.config,
       { namespace: flags.namespace, configMapName: flags.configMap, lbClass: flags.lbClass, selfRefused: flags.strictArp === "refuse" && this.strictArp.failing(), self: flags.nodeName },
@@ -468,6 +515,27 @@ export class Speaker {
       if (this.previousReasons.get(ip) !== why) this.d.log.debug({ ip, election: why }, "election result");
     }
     this.previousReasons = new Map(reasons);
+  }
+
+  /**
+   * IPs assigned from a pool that no L2Advertisement selects (or whose Service no advertisement's
+   * serviceSelectors match) are never announced, as in MetalLB: a metric, and a log line when the set
+   * changes. The controller puts the Warning Event on the Service.
+   */
+  private reportUnadvertised(desired: DesiredAnnouncements): void {
+    this.d.metrics.unadvertisedIps.set(desired.unadvertised.length);
+    const key = desired.unadvertised.join(",");
+    if (key === this.previousUnadvertised) return;
+    this.previousUnadvertised = key;
+    if (desired.unadvertised.length === 0) {
+      this.d.log.info({}, "every assigned ip has an L2Advertisement");
+      return;
+    }
+    const sample = desired.unadvertised.slice(0, unadvertisedLogSample).map((ip) => ({ ip, reason: desired.reasons.get(ip) }));
+    this.d.log.warn(
+      { count: desired.unadvertised.length, ips: sample },
+      "assigned ips that no L2Advertisement applies to are not announced; add an L2Advertisement selecting their pool (and Service)",
+    );
   }
 
   /** Logs, metrics and Events for membership: quorum changes and announcing through an API outage. */
