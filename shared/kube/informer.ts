@@ -26,9 +26,10 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** First and maximum restart delay after an error. */
   backoffMs?: { initial: number; max: number };
   /**
-   * For an optional resource (a CRD the user may not have installed): a 404 counts as an empty,
-   * synced list, logged once, and the list is retried every `missingRetryMs` (default 10 s), so the
-   * objects appear once the CRD does. Without it a 404 is an error like any other.
+   * For an optional resource (a CRD the user may not have installed, or RBAC from before it): a 404
+   * or 403 counts as an empty, synced list (a cache already filled keeps its objects), logged once,
+   * and the list is retried every `missingRetryMs` (default 10 s), so the objects appear once the CRD
+   * or the grant does. Without it a 404 or 403 is an error like any other.
    */
   missingIsEmpty?: boolean;
   missingRetryMs?: number;
@@ -55,12 +56,18 @@ export function startInformer<T extends KubernetesObject>(opts: InformerOptions<
   informer.on("add", (o) => opts.onChange(o, "add"));
   informer.on("update", (o) => opts.onChange(o, "update"));
   informer.on("delete", (o) => opts.onChange(o, "delete"));
-  let reportedMissing = false;
+  let reportedMissing: number | undefined;
   informer.on("error", (err: unknown) => {
     if (stopped) return;
-    if (opts.missingIsEmpty && statusOf(err) === 404) {
-      if (!reportedMissing) opts.log.info({ path: opts.path, retryInMs: opts.missingRetryMs ?? 10_000 }, "resource not served (its CRD is not installed?); treating it as empty until it is");
-      reportedMissing = true;
+    const status = statusOf(err);
+    if (opts.missingIsEmpty && (status === 404 || status === 403)) {
+      const retryInMs = opts.missingRetryMs ?? 10_000;
+      if (reportedMissing !== status && status === 404) {
+        opts.log.info({ path: opts.path, retryInMs }, "resource not served (its CRD is not installed?); treating it as empty until it is");
+      } else if (reportedMissing !== status) {
+        opts.log.warn({ path: opts.path, retryInMs, err: describeError(err) }, "not allowed to list this resource; treating it as empty until RBAC allows it (apply manifests/20-rbac.yaml)");
+      }
+      reportedMissing = status;
       if (!synced) {
         synced = true;
         markSynced();
