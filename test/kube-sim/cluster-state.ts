@@ -1,7 +1,8 @@
 /**
  * Kubernetes write semantics over the versioned store: create, update (main and status subresources), patch,
  * delete with finalizers, delete-collection and reads, each with the checks and errors kube-apiserver applies
- * (AlreadyExists, NotFound, Conflict on a stale resourceVersion, Invalid with field causes, namespace lifecycle).
+ * (AlreadyExists, NotFound, Conflict on a stale resourceVersion, Invalid with field causes, namespace lifecycle,
+ * unknown fields under fieldValidation Strict/Warn/Ignore).
  * Both the HTTP layer and the simulated controllers write through this class.
  *
  * @example
@@ -21,17 +22,28 @@ import {
   type StatusCause,
 } from "./api-error.ts";
 import { forbiddenField, invalidValue, metadataProblems, nameProblems, required } from "./field-errors.ts";
-import { isPlainObject, jsonEqual } from "./json-value.ts";
+import { goJson, isPlainObject, jsonEqual } from "./json-value.ts";
 import type { KindStrategy } from "./kind-strategy.ts";
 import { applyPatch, parseApplyBody, type PatchType } from "./patch.ts";
 import type { ResourceRegistry } from "./resource-registry.ts";
 import { apiVersionOf, type KubeObject, type ResourceType } from "./resources.ts";
 import { resourceKey, type Store, StoredObject } from "./store.ts";
 
+/** kube-apiserver's `fieldValidation` directive: what a write does with fields its kind does not declare. */
+export type FieldValidation = "Strict" | "Warn" | "Ignore";
+
 /** Options every write accepts. */
 export interface WriteOptions {
   /** dryRun=All: run every check and return the result without storing it. */
   dryRun?: boolean;
+  /**
+   * Unknown fields (of kinds whose strategy reports them: custom resources): `Strict` refuses the write with
+   * apiserver's strict decoding error, `Warn` adds one warning per field to `warnings`, `Ignore` (the default for
+   * in-process writers) drops them silently. Server-side apply refuses them whatever this says.
+   */
+  fieldValidation?: FieldValidation;
+  /** Receives this write's warnings (the HTTP layer sends them as `Warning` headers). */
+  warnings?: string[];
 }
 
 /** Delete options (body of DELETE and query parameters). */
@@ -63,6 +75,11 @@ function randomSuffix(): string {
 
 function decodeFailure(type: ResourceType, why: string): ApiError {
   return badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${why}`);
+}
+
+/** apiserver's GroupVersionKind.String(): "metallb.io/v1beta1, Kind=IPAddressPool", "/v1, Kind=Pod". */
+function gvkString(type: ResourceType): string {
+  return `${type.group}/${type.version}, Kind=${type.kind}`;
 }
 
 /** Fields other than metadata (and status when the type has a status subresource) differ. */
@@ -167,6 +184,40 @@ export class ClusterState {
     return body as KubeObject;
   }
 
+  /**
+   * Applies the fieldValidation directive to a decoded body (`from: "body"`, POST/PUT: 400 "<Kind> in version ...
+   * cannot be handled as a <Kind>: strict decoding error: ...") or to a patched object (`from: "patch"`: 422 on the
+   * field "patch", whose value is the patched object, as apiserver's patch handler words it).
+   */
+  #checkUnknownFields(type: ResourceType, obj: KubeObject, opts: WriteOptions, from: "body" | "patch"): void {
+    const mode = opts.fieldValidation ?? "Ignore";
+    if (mode === "Ignore") return;
+    const paths = this.#strategy(type).unknownFields?.(obj) ?? [];
+    if (paths.length === 0) return;
+    const problems = paths.map((p) => `unknown field "${p}"`);
+    if (mode === "Warn") {
+      opts.warnings?.push(...problems);
+      return;
+    }
+    const strict = `strict decoding error: ${problems.join(", ")}`;
+    if (from === "body") throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${strict}`);
+    const cause = { reason: "FieldValueInvalid", message: `Invalid value: ${JSON.stringify(goJson(obj))}: ${strict}`, field: "patch" };
+    throw new ApiError(failureStatus(422, "Invalid", ` "" is invalid: patch: ${cause.message}`, { causes: [cause] }));
+  }
+
+  /**
+   * Server-side apply refuses fields the schema does not declare, whatever the fieldValidation, with
+   * structured-merge-diff's message (500, as apiserver answers errors that are not API statuses).
+   */
+  #checkApplyFields(type: ResourceType, applied: KubeObject, namespace: string, name: string): void {
+    const paths = this.#strategy(type).undeclaredApplyFields?.(applied) ?? [];
+    if (paths.length === 0) return;
+    const errors = paths.map((p) => `${p}: field not declared in schema`);
+    const detail = errors.length === 1 ? errors[0] : ["errors:", ...errors.map((e) => `  ${e}`)].join("\n");
+    const ns = type.namespaced ? (applied.metadata.namespace ?? namespace) : "";
+    throw new ApiError(failureStatus(500, "", `failed to create typed patch object (${ns}/${applied.metadata.name ?? name}; ${gvkString(type)}): ${detail}`));
+  }
+
   /** 404 when the namespace is missing, 403 when it is terminating. */
   #checkNamespaceWritable(type: ResourceType, namespace: string, name: string): void {
     if (!type.namespaced) return;
@@ -213,6 +264,7 @@ export class ClusterState {
   create(type: ResourceType, namespace: string, body: unknown, opts: WriteOptions = {}): StoredObject {
     const obj = this.#checkBodyShape(type, body);
     this.#checkTypeMeta(type, obj);
+    this.#checkUnknownFields(type, obj, opts, "body");
     const meta = obj.metadata;
     if (type.namespaced) {
       if (meta.namespace !== undefined && meta.namespace !== "" && meta.namespace !== namespace) {
@@ -282,6 +334,7 @@ export class ClusterState {
   ): WriteResult {
     const incoming = this.#checkBodyShape(type, body);
     this.#checkTypeMeta(type, incoming);
+    this.#checkUnknownFields(type, incoming, opts, "body");
     const existing = this.find(type, namespace, name);
     if (!existing) {
       if (subresource === undefined && this.#strategy(type).allowCreateOnUpdate) {
@@ -289,7 +342,7 @@ export class ClusterState {
           throw badRequest(`the name of the object (${incoming.metadata.name ?? ""}) does not match the name on the URL (${name})`);
         }
         delete incoming.metadata.resourceVersion;
-        return { object: this.create(type, namespace, incoming, opts), created: true };
+        return { object: this.create(type, namespace, incoming, { ...opts, fieldValidation: "Ignore" }), created: true };
       }
       throw notFound(type, name);
     }
@@ -310,6 +363,7 @@ export class ClusterState {
     opts: WriteOptions = {},
   ): WriteResult {
     const existing = this.find(type, namespace, name);
+    if (patchType === "application/apply-patch+yaml") this.#checkApplyFields(type, parseApplyBody(body, type), namespace, name);
     if (!existing) {
       if (patchType === "application/apply-patch+yaml" && subresource === undefined) {
         const applied = parseApplyBody(body, type);
@@ -318,11 +372,12 @@ export class ClusterState {
         }
         applied.metadata.name = name;
         delete applied.metadata.resourceVersion;
-        return { object: this.create(type, namespace, applied, opts), created: true };
+        return { object: this.create(type, namespace, applied, { ...opts, fieldValidation: "Ignore" }), created: true };
       }
       throw notFound(type, name);
     }
     const patched = this.#checkBodyShape(type, applyPatch(existing.object, patchType, body, type));
+    if (patchType !== "application/apply-patch+yaml") this.#checkUnknownFields(type, patched, opts, "patch");
     // A patch that leaves resourceVersion untouched carries the stored one; one that sets it is a precondition.
     return { object: this.#replace(type, existing, patched, subresource, opts), created: false };
   }

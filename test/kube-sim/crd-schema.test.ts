@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiError } from "./api-error.ts";
-import { applySchema, type SchemaNode } from "./crd-schema.ts";
+import { applySchema, undeclaredApplyFields, unknownFieldPaths, type SchemaNode } from "./crd-schema.ts";
 import type { KubeObject, ResourceType } from "./resources.ts";
 import { createSimulatedCluster, type SimulatedCluster } from "./simulated-cluster.ts";
 
@@ -100,5 +100,40 @@ describe("custom resource schemas", () => {
       object: { metadata: { name: "p" }, spec: { addresses: ["10.0.0.1/32"], autoAssign: true, avoidBuggyIPs: false } },
       causes: [],
     });
+  });
+
+  it("reports the fields it prunes, sorted, in the decoder's spelling", () => {
+    const obj: KubeObject = {
+      apiVersion: "metallb.io/v1beta1",
+      kind: "IPAddressPool",
+      metadata: { name: "p", clusterName: "old", labels: { a: "b" } },
+      spec: { addresses: ["10.0.0.1/32"], adresses: [], extra: { free: { form: 1 } }, labels: { any: "key" } },
+      status: { assignedIPv4: 1, assigned: 2 },
+      specc: {},
+    };
+    expect(unknownFieldPaths(obj, poolSchema)).toEqual(["metadata.clusterName", "spec.adresses", "specc", "status.assigned"]);
+    expect(unknownFieldPaths({ metadata: { name: "p" }, spec: { addresses: ["10.0.0.1/32"] } }, poolSchema)).toEqual([]);
+  });
+
+  it("names list items by index for decoding, and by their map keys for server-side apply", () => {
+    const schema: SchemaNode = {
+      type: "object",
+      properties: {
+        status: {
+          type: "object",
+          properties: {
+            conditions: {
+              type: "array",
+              "x-kubernetes-list-type": "map",
+              "x-kubernetes-list-map-keys": ["type"],
+              items: { type: "object", properties: { type: { type: "string" }, status: { type: "string" } } },
+            },
+          },
+        },
+      },
+    };
+    const obj: KubeObject = { metadata: { name: "p" }, status: { conditions: [{ type: "Ready", status: "True", stauts: "x" }] } };
+    expect(unknownFieldPaths(obj, schema)).toEqual(["status.conditions[0].stauts"]);
+    expect(undeclaredApplyFields(obj, schema)).toEqual(['.status.conditions[type="Ready"].stauts']);
   });
 });

@@ -3,7 +3,8 @@
  * apiextensions-apiserver does on every write: unknown fields are pruned (unless
  * `x-kubernetes-preserve-unknown-fields`), `null` in non-nullable fields is dropped, `default`s are filled in, then
  * the object is validated (type, required, enum, pattern, bounds, lengths, item counts) with apiserver-worded
- * field errors. CEL rules (`x-kubernetes-validations`) and `format` checks are not evaluated.
+ * field errors. The fields it prunes are also reported (`unknownFieldPaths`), for `fieldValidation=Strict` and
+ * `Warn`. CEL rules (`x-kubernetes-validations`) and `format` checks are not evaluated.
  *
  * @example
  * const { object, causes } = applySchema(widget, crd.spec.versions[0].schema.openAPIV3Schema);
@@ -159,6 +160,89 @@ function validate(value: unknown, schema: SchemaNode, path: string, causes: Stat
   }
 }
 
+/** ObjectMeta's JSON fields: any other key under a custom resource's `metadata` is unknown. */
+const objectMetaFields = new Set([
+  "name",
+  "generateName",
+  "namespace",
+  "selfLink",
+  "uid",
+  "resourceVersion",
+  "generation",
+  "creationTimestamp",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+  "labels",
+  "annotations",
+  "ownerReferences",
+  "finalizers",
+  "managedFields",
+]);
+
+/** How a path to an unknown field is spelt: by decoding (`spec.a[0].b`) or by server-side apply (`.spec.a[0].b`). */
+type PathStyle = "decode" | "apply";
+
+function listKey(item: unknown, schema: SchemaNode, index: number, style: PathStyle): string {
+  const keys = schema["x-kubernetes-list-map-keys"];
+  if (style === "apply" && schema["x-kubernetes-list-type"] === "map" && Array.isArray(keys) && isPlainObject(item)) {
+    return `[${(keys as string[]).map((k) => `${k}=${JSON.stringify(item[k])}`).join(",")}]`;
+  }
+  return `[${index}]`;
+}
+
+function collectUnknown(value: unknown, schema: SchemaNode, path: string, root: boolean, style: PathStyle, out: string[]): void {
+  const join = (k: string) => (path === "" && style === "decode" ? k : `${path}.${k}`);
+  if (isPlainObject(value) && (schema.type === "object" || schema.properties !== undefined)) {
+    const preserve = schema["x-kubernetes-preserve-unknown-fields"] === true;
+    const extra = schema.additionalProperties;
+    for (const [k, v] of Object.entries(value)) {
+      if (root && (k === "apiVersion" || k === "kind")) continue;
+      if (root && k === "metadata") {
+        if (isPlainObject(v)) for (const m of Object.keys(v)) if (!objectMetaFields.has(m)) out.push(`${join("metadata")}.${m}`);
+        continue;
+      }
+      const child = schema.properties?.[k] ?? (isPlainObject(extra) ? (extra as SchemaNode) : undefined);
+      if (child === undefined) {
+        const embedded = schema["x-kubernetes-embedded-resource"] && (k === "apiVersion" || k === "kind" || k === "metadata");
+        if (!(preserve || extra === true || embedded)) out.push(join(k));
+        continue;
+      }
+      collectUnknown(v, child, join(k), false, style, out);
+    }
+    return;
+  }
+  if (Array.isArray(value) && schema.items) {
+    value.forEach((item, i) => collectUnknown(item, schema.items!, `${path}${listKey(item, schema, i, style)}`, false, style, out));
+  }
+}
+
+/**
+ * The fields of `obj` that `schema` does not declare (and that no `x-kubernetes-preserve-unknown-fields` keeps),
+ * plus unknown keys of `metadata`, sorted, in the decoder's spelling (`spec.adresses`, `spec.items[0].foo`):
+ * what `fieldValidation=Strict` refuses and `Warn` reports.
+ *
+ * @example
+ * unknownFieldPaths({ metadata: { name: "p" }, spec: { adresses: [] } }, poolSchema); // ["spec.adresses"]
+ */
+export function unknownFieldPaths(obj: KubeObject, schema: SchemaNode): string[] {
+  const out: string[] = [];
+  collectUnknown(obj, schema, "", true, "decode", out);
+  return out.sort();
+}
+
+/**
+ * The same fields in server-side apply's spelling (`.spec.adresses`, `.status.conditions[type="Ready"].foo`), in
+ * document order: what apply refuses with "field not declared in schema" whatever the fieldValidation.
+ *
+ * @example
+ * undeclaredApplyFields({ metadata: { name: "p" }, spec: { adresses: [] } }, poolSchema); // [".spec.adresses"]
+ */
+export function undeclaredApplyFields(obj: KubeObject, schema: SchemaNode): string[] {
+  const out: string[] = [];
+  collectUnknown(obj, schema, "", true, "apply", out);
+  return out;
+}
+
 /** Prunes, defaults and validates a custom resource against its version's schema. */
 export function applySchema(obj: KubeObject, schema: SchemaNode): { object: KubeObject; causes: StatusCause[] } {
   const object = normalize(obj, schema, true) as KubeObject;
@@ -180,7 +264,7 @@ function replaceContents(target: KubeObject, source: KubeObject): void {
   Object.assign(target, source);
 }
 
-/** Strategy of a custom resource kind: schema pruning/defaulting on writes, then schema validation. */
+/** Strategy of a custom resource kind: unknown-field reports, schema pruning/defaulting on writes, then schema validation. */
 export function customResourceStrategy(schemas: VersionSchemas): KindStrategy {
   const normalizeInPlace = (obj: KubeObject) => {
     const schema = schemaFor(obj, schemas);
@@ -195,6 +279,14 @@ export function customResourceStrategy(schemas: VersionSchemas): KindStrategy {
   };
   return {
     nameRule: "dns1123-subdomain",
+    unknownFields: (obj) => {
+      const schema = schemaFor(obj, schemas);
+      return schema ? unknownFieldPaths(obj, schema) : [];
+    },
+    undeclaredApplyFields: (obj) => {
+      const schema = schemaFor(obj, schemas);
+      return schema ? undeclaredApplyFields(obj, schema) : [];
+    },
     prepareForCreate: normalizeInPlace,
     prepareForUpdate: normalizeInPlace,
     prepareForStatusUpdate: normalizeInPlace,

@@ -9,6 +9,7 @@
 import type { StatusCause } from "./api-error.ts";
 import type { ClusterState } from "./cluster-state.ts";
 import { customResourceStrategy, type SchemaNode, type VersionSchemas } from "./crd-schema.ts";
+import type { PrinterColumn } from "./custom-resource-printer.ts";
 import { invalidValue, notSupported, required } from "./field-errors.ts";
 import { isPlainObject } from "./json-value.ts";
 import type { KindStrategy } from "./kind-strategy.ts";
@@ -22,7 +23,13 @@ interface CrdSpec {
   group?: string;
   scope?: string;
   names?: { plural?: string; singular?: string; kind?: string; listKind?: string; shortNames?: string[]; categories?: string[] };
-  versions?: { name?: string; served?: boolean; storage?: boolean; subresources?: { status?: unknown; scale?: unknown } }[];
+  versions?: {
+    name?: string;
+    served?: boolean;
+    storage?: boolean;
+    subresources?: { status?: unknown; scale?: unknown };
+    additionalPrinterColumns?: { name?: string; type?: string; format?: string; description?: string; priority?: number; jsonPath?: string }[];
+  }[];
 }
 
 const crdType = { group: "apiextensions.k8s.io", plural: "customresourcedefinitions" };
@@ -41,7 +48,21 @@ function versionSchemas(crd: KubeObject): VersionSchemas {
   return out;
 }
 
-/** The resource types a CRD serves: one per served version. */
+/** A version's `additionalPrinterColumns` that name a column, a type and a path. */
+function printerColumns(declared: NonNullable<CrdSpec["versions"]>[number]["additionalPrinterColumns"]): PrinterColumn[] {
+  const out: PrinterColumn[] = [];
+  for (const c of declared ?? []) {
+    if (typeof c.name !== "string" || typeof c.type !== "string" || typeof c.jsonPath !== "string") continue;
+    const column: PrinterColumn = { name: c.name, type: c.type, jsonPath: c.jsonPath };
+    if (typeof c.format === "string") column.format = c.format;
+    if (typeof c.description === "string") column.description = c.description;
+    if (typeof c.priority === "number") column.priority = c.priority;
+    out.push(column);
+  }
+  return out;
+}
+
+/** The resource types a CRD serves: one per served version, with its printer columns and schema. */
 export function crdResourceTypes(crd: KubeObject): ResourceType[] {
   const spec = specOf(crd);
   const names = spec.names ?? {};
@@ -64,6 +85,10 @@ export function crdResourceTypes(crd: KubeObject): ResourceType[] {
       if (names.shortNames?.length) type.shortNames = [...names.shortNames];
       if (names.categories?.length) type.categories = [...names.categories];
       if (subresources.length > 0) type.subresources = subresources;
+      const columns = printerColumns(v.additionalPrinterColumns);
+      if (columns.length > 0) type.printerColumns = columns;
+      const schema = (v as { schema?: { openAPIV3Schema?: unknown } }).schema?.openAPIV3Schema;
+      if (isPlainObject(schema)) type.openAPIV3Schema = schema as SchemaNode;
       return type;
     });
 }
@@ -90,6 +115,9 @@ function crdStatus(crd: KubeObject, old: KubeObject | undefined): unknown {
   };
 }
 
+/** The column types apiextensions accepts, as its error lists them. */
+const printerColumnTypes = ["boolean", "date", "integer", "number", "string"];
+
 function validateCrd(crd: KubeObject, old: KubeObject | undefined): StatusCause[] {
   const causes: StatusCause[] = [];
   const spec = specOf(crd);
@@ -104,6 +132,16 @@ function validateCrd(crd: KubeObject, old: KubeObject | undefined): StatusCause[
   const versions = spec.versions ?? [];
   if (versions.length === 0) causes.push(required("spec.versions", "must have exactly one version marked as storage version"));
   else if (versions.filter((v) => v.storage).length !== 1) causes.push(invalidValue("spec.versions", versions.map((v) => v.name), "must have exactly one version marked as storage version"));
+  versions.forEach((v, i) => {
+    (v.additionalPrinterColumns ?? []).forEach((c, j) => {
+      const path = `spec.versions[${i}].additionalPrinterColumns[${j}]`;
+      if (!c.name) causes.push(required(`${path}.name`));
+      if (!c.type) causes.push(required(`${path}.type`));
+      else if (!printerColumnTypes.includes(c.type)) causes.push(notSupported(`${path}.type`, c.type, printerColumnTypes));
+      if (!c.jsonPath) causes.push(required(`${path}.JSONPath`));
+      else if (!c.jsonPath.startsWith(".")) causes.push(invalidValue(`${path}.JSONPath`, c.jsonPath, "must be a simple json path starting with ."));
+    });
+  });
   if (old !== undefined) {
     const oldSpec = specOf(old);
     if (oldSpec.group !== spec.group) causes.push(invalidValue("spec.group", spec.group, "field is immutable"));

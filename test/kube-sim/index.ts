@@ -22,6 +22,10 @@
  * - Simulated controllers: namespace lifecycle (Terminating → contents deleted → namespace gone), CRD
  *   registration, schema pruning/defaulting/validation of custom resources and cleanup, EndpointSlice +
  *   Endpoints for Services with selectors, Service defaulting (clusterIP, nodePorts, policies) and validation.
+ * - Custom resources as kube-apiserver serves them: unknown fields per `fieldValidation` (Strict: the strict
+ *   decoding error; Warn, the default: Warning headers; Ignore: pruned), the status subresource, Tables from the
+ *   CRD's `additionalPrinterColumns` (JSONPath, filters included), label and field selectors, and the schema in
+ *   OpenAPI v3 (`kubectl explain`). CEL rules (`x-kubernetes-validations`) are not evaluated.
  * - Authorization: `opts.authorize(user, attributes)` is called for every request (default: allow all).
  * - CLI: `npm run kube-sim -- --port PORT --kubeconfig PATH [--host ADDR] [--tls]` (see main.ts).
  *

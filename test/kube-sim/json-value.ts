@@ -1,5 +1,6 @@
 /**
- * Small helpers for plain JSON values: structural equality (key order ignored) and a deep copy.
+ * Small helpers for plain JSON values: structural equality (key order ignored), a deep copy, and JSON text as Go's
+ * encoding/json writes it.
  *
  * @example
  * jsonEqual({ a: 1, b: [2] }, { b: [2], a: 1 }); // true
@@ -36,4 +37,24 @@ export function jsonClone<T>(value: T): T {
 /** True for a plain (non-array, non-null) object. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * JSON the way Go's encoding/json writes it: object keys sorted, no spaces, and `<`, `>`, `&`, U+2028, U+2029
+ * escaped as \u003c, \u003e, \u0026, \u2028, \u2029.
+ *
+ * @example
+ * goJson({ b: 1, a: "<x>" }); // '{"a":"\u003cx\u003e","b":1}'
+ */
+export function goJson(value: unknown): string {
+  const write = (v: unknown): string => {
+    if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? "null" : write(x))).join(",")}]`;
+    if (typeof v === "object" && v !== null) {
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${write(o[k])}`).join(",")}}`;
+    }
+    return JSON.stringify(v) ?? "null";
+  };
+  return write(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

@@ -22,6 +22,13 @@ export interface KindStrategy {
    * answered with 400 "<Kind> in version ... cannot be handled as a <Kind>: <problem>".
    */
   decodeProblem?: (obj: KubeObject) => string | undefined;
+  /**
+   * Paths of the fields this kind does not declare, sorted and spelt as the decoder reports them
+   * (`spec.adresses`): refused under `fieldValidation=Strict`, warned about under `Warn`, dropped under `Ignore`.
+   */
+  unknownFields?: (obj: KubeObject) => string[];
+  /** The same for a server-side apply body, spelt as apply reports them (`.spec.adresses`); always refused. */
+  undeclaredApplyFields?: (obj: KubeObject) => string[];
   /** Defaulting on create (main resource). */
   prepareForCreate?: (obj: KubeObject) => void;
   /** Defaulting on update of the main resource; `old` is the stored object. */

@@ -48,4 +48,12 @@ describe("openapiGroupVersion", () => {
     expect(openapiGroupVersion(builtinResources, "apis/apps/v2")).toBeUndefined();
     expect(openapiGroupVersion(builtinResources, "apis/nope/v1")).toBeUndefined();
   });
+
+  it("carries custom resources' schemas in components.schemas, named and tagged as apiserver does", () => {
+    const schema = { type: "object", properties: { spec: { type: "object" } } };
+    const doc = openapiGroupVersion([{ ...widget, openAPIV3Schema: schema }], "apis/example.com/v1") as Document;
+    expect(doc.components).toEqual({
+      schemas: { "com.example.v1.Widget": { ...schema, "x-kubernetes-group-version-kind": [{ group: "example.com", version: "v1", kind: "Widget" }] } },
+    });
+  });
 });

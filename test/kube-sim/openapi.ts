@@ -4,7 +4,9 @@
  * parameter and `x-kubernetes-group-version-kind`. kubectl then leaves field validation to the server.
  *
  * No `requestBody` is advertised: kubectl would then want `components.schemas` and print
- * "error calculating patch from openapi v3 spec" on every apply.
+ * "error calculating patch from openapi v3 spec" on every apply. Custom resources' group-versions also carry
+ * their CRD schemas in `components.schemas` (named as apiserver does, `io.metallb.v1beta1.IPAddressPool`), which
+ * is what `kubectl explain` reads.
  *
  * @example
  * openapiRoot(builtinResources).paths["apis/apps/v1"]; // { serverRelativeURL: "/openapi/v3/apis/apps/v1" }
@@ -64,5 +66,13 @@ export function openapiGroupVersion(resources: readonly ResourceType[], gvPath: 
     };
   }
   if (Object.keys(paths).length === 0) return undefined;
-  return { openapi: "3.0.0", info: { title: "Kubernetes", version: "v1.32.4" }, paths };
+  const schemas: Record<string, object> = {};
+  for (const r of resources) {
+    if (gvPathOf(r) !== wanted || r.openAPIV3Schema === undefined) continue;
+    const name = `${r.group.split(".").reverse().join(".")}.${r.version}.${r.kind}`;
+    schemas[name] = { ...r.openAPIV3Schema, "x-kubernetes-group-version-kind": [{ group: r.group, version: r.version, kind: r.kind }] };
+  }
+  const doc: Record<string, unknown> = { openapi: "3.0.0", info: { title: "Kubernetes", version: "v1.32.4" }, paths };
+  if (Object.keys(schemas).length > 0) doc.components = { schemas };
+  return doc;
 }

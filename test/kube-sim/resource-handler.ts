@@ -1,7 +1,8 @@
 /**
  * Serves resource requests (/api/v1/..., /apis/<group>/<version>/...): maps the verb to a ClusterState
  * operation or a list/watch, decodes bodies (JSON, YAML, protobuf, patch types) and encodes answers (JSON
- * objects and lists, or meta.k8s.io Tables when the Accept header asks for them).
+ * objects and lists, or meta.k8s.io Tables when the Accept header asks for them). Writes follow the request's
+ * `fieldValidation` (default Warn, as apiserver); warnings leave as `Warning: 299 - "..."` headers.
  *
  * @example
  * await handleResourceRequest(ctx, info, req, res, url);
@@ -9,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseYaml } from "yaml";
 import { ApiError, badRequest, invalid, methodNotAllowed, pathNotFound, unsupportedMediaType, type StatusCause } from "./api-error.ts";
-import type { ClusterState, DeleteOptions } from "./cluster-state.ts";
+import type { ClusterState, DeleteOptions, FieldValidation, WriteOptions } from "./cluster-state.ts";
 import { forbiddenField } from "./field-errors.ts";
 import { isPlainObject } from "./json-value.ts";
 import { listObjects, type ListPage } from "./list.ts";
@@ -84,11 +85,24 @@ function dryRunOf(q: URLSearchParams): boolean {
   return values.length > 0;
 }
 
-function checkFieldValidation(q: URLSearchParams): void {
+/** The request's fieldValidation directive; apiserver's default when none is sent is Warn. */
+function fieldValidationOf(q: URLSearchParams): FieldValidation {
   const v = q.get("fieldValidation");
-  if (v !== null && v !== "" && v !== "Strict" && v !== "Warn" && v !== "Ignore") {
+  if (v === null || v === "") return "Warn";
+  if (v !== "Strict" && v !== "Warn" && v !== "Ignore") {
     throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
   }
+  return v;
+}
+
+/** The write options of a create, update or patch request; its warnings are collected in `warnings`. */
+function writeOptions(q: URLSearchParams, warnings: string[]): WriteOptions {
+  return { dryRun: dryRunOf(q), fieldValidation: fieldValidationOf(q), warnings };
+}
+
+/** A `Warning` header value as apiserver writes it: `299 - "<text with \" and \\ escaped>"`. */
+function warningHeader(text: string): string {
+  return `299 - "${text.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
 /** The ListOptions rules of a watch-list request (sendInitialEvents=true), worded as apiserver's validation. */
@@ -110,8 +124,10 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
   return Number(v);
 }
 
-function send(res: ServerResponse, code: number, body: string, contentType = "application/json"): void {
-  res.writeHead(code, { "Content-Type": contentType, "Content-Length": Buffer.byteLength(body), "Cache-Control": "no-cache, private" });
+function send(res: ServerResponse, code: number, body: string, contentType = "application/json", warnings: readonly string[] = []): void {
+  const headers: Record<string, string | number | string[]> = { "Content-Type": contentType, "Content-Length": Buffer.byteLength(body), "Cache-Control": "no-cache, private" };
+  if (warnings.length > 0) headers.Warning = warnings.map(warningHeader);
+  res.writeHead(code, headers);
   res.end(body);
 }
 
@@ -119,11 +135,11 @@ function objectJson(type: ResourceType, o: StoredObject): string {
   return o.object.apiVersion === apiVersionOf(type) ? o.json : JSON.stringify({ ...o.object, apiVersion: apiVersionOf(type) });
 }
 
-function sendObject(res: ServerResponse, code: number, type: ResourceType, o: StoredObject, accept: string | undefined): void {
+function sendObject(res: ServerResponse, code: number, type: ResourceType, o: StoredObject, accept: string | undefined, warnings: readonly string[] = []): void {
   if (wantsTable(accept)) {
-    send(res, code, JSON.stringify(toTable(type, [o.object], String(o.resourceVersion))), TABLE_CONTENT_TYPE);
+    send(res, code, JSON.stringify(toTable(type, [o.object], String(o.resourceVersion))), TABLE_CONTENT_TYPE, warnings);
   } else {
-    send(res, code, objectJson(type, o));
+    send(res, code, objectJson(type, o), "application/json", warnings);
   }
 }
 
@@ -169,6 +185,11 @@ function deleteOptions(body: Buffer, q: URLSearchParams): DeleteOptions {
   return opts;
 }
 
+/** Whether field selectors may name metadata.namespace: not for custom resources of a cluster-scoped CRD. */
+function namespaceField(type: ResourceType): boolean {
+  return type.namespaced || !type.custom;
+}
+
 /** Serves one resource request. Throws ApiError for the caller to answer. */
 export async function handleResourceRequest(
   ctx: ResourceContext,
@@ -200,7 +221,7 @@ export async function handleResourceRequest(
       const labelSelector = q.get("labelSelector");
       const page = listObjects(state.store, type, type.namespaced && info.namespace !== "" ? info.namespace : undefined, {
         labels: parseLabelSelector(labelSelector),
-        fields: parseFieldSelector(fieldSelector, type.group, type.kind),
+        fields: parseFieldSelector(fieldSelector, type.group, type.kind, namespaceField(type)),
         pinnedName: nameFromFieldSelector(fieldSelector),
         filtered: Boolean(fieldSelector) || Boolean(labelSelector),
         limit: info.verb === "list" ? intParam(q, "limit") : undefined,
@@ -219,7 +240,7 @@ export async function handleResourceRequest(
     }
     case "watch": {
       const fieldSelector = q.get("fieldSelector");
-      let fields = parseFieldSelector(fieldSelector, type.group, type.kind);
+      let fields = parseFieldSelector(fieldSelector, type.group, type.kind, namespaceField(type));
       if (info.name !== "") {
         const name = info.name;
         const base = fields;
@@ -255,32 +276,35 @@ export async function handleResourceRequest(
     case "create": {
       if (sub !== "" || info.name !== "") throw methodNotAllowed(`POST is not supported on ${url.pathname}`);
       if (type.namespaced && info.namespace === "") throw pathNotFound();
-      checkFieldValidation(q);
+      const warnings: string[] = [];
+      const opts = writeOptions(q, warnings);
       const body = decodeObjectBody(await readBody(req), req.headers["content-type"]);
-      const created = state.create(type, ns, body, { dryRun: dryRunOf(q) });
-      sendObject(res, 201, type, created, accept);
+      const created = state.create(type, ns, body, opts);
+      sendObject(res, 201, type, created, accept, warnings);
       return;
     }
     case "update": {
       if (info.name === "") throw methodNotAllowed(`PUT is not supported on a collection (${url.pathname})`);
       if (sub === "finalize" && !(type.group === "" && type.plural === "namespaces")) throw pathNotFound();
-      checkFieldValidation(q);
+      const warnings: string[] = [];
+      const opts = writeOptions(q, warnings);
       const body = decodeObjectBody(await readBody(req), req.headers["content-type"]);
-      const result = state.update(type, ns, info.name, body, sub === "" ? undefined : (sub as "status" | "finalize"), { dryRun: dryRunOf(q) });
-      sendObject(res, result.created ? 201 : 200, type, result.object, accept);
+      const result = state.update(type, ns, info.name, body, sub === "" ? undefined : (sub as "status" | "finalize"), opts);
+      sendObject(res, result.created ? 201 : 200, type, result.object, accept, warnings);
       return;
     }
     case "patch": {
       if (info.name === "") throw methodNotAllowed(`PATCH is not supported on a collection (${url.pathname})`);
       if (sub !== "" && sub !== "status") throw methodNotAllowed(`PATCH is not supported on ${info.resource}/${sub}`);
-      checkFieldValidation(q);
+      const warnings: string[] = [];
+      const opts = writeOptions(q, warnings);
       const patchType = patchTypeOf(req.headers["content-type"], type);
       if (patchType === "application/apply-patch+yaml" && !q.get("fieldManager")) {
         throw badRequest("fieldManager: Required value: is required for apply patch");
       }
       const body = (await readBody(req)).toString("utf8");
-      const result = state.patch(type, ns, info.name, patchType, body, sub === "" ? undefined : "status", { dryRun: dryRunOf(q) });
-      sendObject(res, result.created ? 201 : 200, type, result.object, accept);
+      const result = state.patch(type, ns, info.name, patchType, body, sub === "" ? undefined : "status", opts);
+      sendObject(res, result.created ? 201 : 200, type, result.object, accept, warnings);
       return;
     }
     case "delete": {

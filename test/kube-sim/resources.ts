@@ -5,6 +5,9 @@
  * @example
  * const svc = findResource("", "v1", "services"); // { kind: "Service", namespaced: true, ... }
  */
+import type { SchemaNode } from "./crd-schema.ts";
+import type { PrinterColumn } from "./custom-resource-printer.ts";
+
 export interface ResourceType {
   /** API group; "" for core. */
   group: string;
@@ -22,6 +25,10 @@ export interface ResourceType {
   hasStatus?: boolean;
   /** Custom resources (from CRDs) accept only merge-patch and json-patch, not strategic merge. */
   custom?: boolean;
+  /** A custom resource version's `additionalPrinterColumns` (its Table columns after Name). */
+  printerColumns?: PrinterColumn[];
+  /** A custom resource version's `openAPIV3Schema` (served in OpenAPI v3 for `kubectl explain`). */
+  openAPIV3Schema?: SchemaNode;
 }
 
 const core = (kind: string, plural: string, namespaced: boolean, extra: Partial<ResourceType> = {}): ResourceType => ({

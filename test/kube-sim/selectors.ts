@@ -269,11 +269,12 @@ function unescapeValue(v: string, selector: string): string {
 
 /**
  * Compiles a field selector for objects of `group`/`kind`. Unsupported field labels are 400
- * `field label not supported: <field>` as on a real apiserver.
+ * `field label not supported: <field>` as on a real apiserver. Custom resources of a cluster-scoped CRD support
+ * only `metadata.name` (`namespaceField: false`), as apiextensions' field label conversion.
  */
-export function parseFieldSelector(selector: string | undefined | null, group: string, kind: string): FieldMatcher {
+export function parseFieldSelector(selector: string | undefined | null, group: string, kind: string, namespaceField = true): FieldMatcher {
   if (!selector || selector.trim() === "") return () => true;
-  const allowed = new Set(["metadata.name", "metadata.namespace", ...(selectableFields[`${group}/${kind}`] ?? [])]);
+  const allowed = new Set(["metadata.name", ...(namespaceField ? ["metadata.namespace"] : []), ...(selectableFields[`${group}/${kind}`] ?? [])]);
   const terms: { field: string; neg: boolean; value: string }[] = [];
   for (const raw of splitUnescaped(selector, ",")) {
     const term = raw.trim();

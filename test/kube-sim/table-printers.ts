@@ -502,11 +502,12 @@ const printers: Record<string, Printer> = {
 };
 
 /**
- * The printer for a built-in kind; NAME and AGE for any other kind (custom resources included).
+ * The printer for a built-in kind; NAME and AGE for any other built-in kind. Custom resources are printed from
+ * their CRD's columns instead (custom-resource-printer.ts).
  *
  * @example
- * printerFor("Widget").columns.map((c) => c.name); // ["Name", "Age"]
+ * printerFor("Role").columns.map((c) => c.name); // ["Name", "Age"]
  */
-export function printerFor(kind: string, custom = false): Printer {
-  return (!custom && Object.hasOwn(printers, kind) ? printers[kind] : undefined) ?? defaultPrinter;
+export function printerFor(kind: string): Printer {
+  return (Object.hasOwn(printers, kind) ? printers[kind] : undefined) ?? defaultPrinter;
 }

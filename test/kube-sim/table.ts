@@ -8,6 +8,7 @@
  *   res.end(JSON.stringify(toTable(servicesType, services, "42")));
  * }
  */
+import { customResourcePrinter } from "./custom-resource-printer.ts";
 import type { KubeObject, ResourceType } from "./resources.ts";
 import { printerFor } from "./table-printers.ts";
 
@@ -36,13 +37,14 @@ export function wantsTable(accept: string | undefined): boolean {
 /**
  * A meta.k8s.io/v1 Table of `objects` (all of kind `resource.kind`): columnDefinitions, and per object the cells
  * and a PartialObjectMetadata with the full metadata (kubectl needs it for NAMESPACE with -A and --show-labels).
+ * Custom resources get their CRD's printer columns.
  * `now` (ms since the epoch) is when ages are measured.
  *
  * @example
  * toTable(servicesType, [svc], "17").rows[0].cells; // ["web", "LoadBalancer", "10.96.0.10", "<pending>", "80:31234/TCP", "3s", "app=web"]
  */
 export function toTable(resource: ResourceType, objects: KubeObject[], resourceVersion: string, now: number = Date.now()): object {
-  const printer = printerFor(resource.kind, resource.custom === true);
+  const printer = resource.custom ? customResourcePrinter(resource.printerColumns) : printerFor(resource.kind);
   return {
     kind: "Table",
     apiVersion: "meta.k8s.io/v1",

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { ConfigMap, Namespace, ServiceAccount } from "kubernetes-models/v1";
 import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
+import { CustomResourceDefinition } from "kubernetes-models/apiextensions.k8s.io/v1";
 import type { V1Container, V1DaemonSet, V1Deployment, V1PodSpec, V1Probe } from "@kubernetes/client-node";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +22,7 @@ const validators: Record<string, (obj: ManifestObject) => void> = {
   "rbac.authorization.k8s.io/v1/ClusterRoleBinding": (o) => new ClusterRoleBinding(o as never).validate(),
   "rbac.authorization.k8s.io/v1/Role": (o) => new Role(o as never).validate(),
   "rbac.authorization.k8s.io/v1/RoleBinding": (o) => new RoleBinding(o as never).validate(),
+  "apiextensions.k8s.io/v1/CustomResourceDefinition": (o) => new CustomResourceDefinition(o as never).validate(),
 };
 
 const examplePath = join(manifestsDir, "examples/config.yaml");
@@ -73,6 +75,9 @@ describe("install manifests", () => {
   it("installs the namespace, service accounts, RBAC, the controller Deployment and the speaker DaemonSet", () => {
     expect(objects.map((o) => `${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`)).toEqual([
       "Namespace /metallb-system",
+      "CustomResourceDefinition /ipaddresspools.metallb.io",
+      "CustomResourceDefinition /l2advertisements.metallb.io",
+      "CustomResourceDefinition /servicel2statuses.metallb.io",
       "ServiceAccount metallb-system/controller",
       "ServiceAccount metallb-system/speaker",
       "ClusterRole /baremetal-lb:controller",

@@ -2,13 +2,14 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CoreV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1Service } from "@kubernetes/client-node";
+import { CoreV1Api, KubernetesObjectApi, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type KubernetesObject, type V1Service } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enforceManifestRbac, installNamespace, manifestIdentityObjects } from "../e2e/rbac-identities.ts";
 import { ControllerProcess, killAll } from "../integration/controller-process.ts";
 import { startKubeSim, type Authorizer, type KubeSim, type RequestAttributes } from "../kube-sim/index.ts";
 import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
 import { unusedGrants, type RoleObject } from "../kube-sim/rbac-coverage.ts";
+import { loadManifests, manifestsDir } from "./load-manifests.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const node24 = join(repo, "node_modules/.bin/node");
@@ -100,6 +101,9 @@ describe("the manifests' RBAC against what the binaries really call", () => {
     sim = await startKubeSim({ authorize });
     const identities = { controller: join(dir, "controller.kubeconfig"), speaker: join(dir, "speaker.kubeconfig") };
     await enforceManifestRbac(sim, rbac, identities);
+    // MetalLB's CRDs, as `kubectl apply -f manifests/` installs them, so the binaries' informers on them run.
+    const objects = KubernetesObjectApi.makeApiClient(sim.client);
+    for (const crd of await loadManifests([join(manifestsDir, "01-crds.yaml")])) await objects.create(crd as KubernetesObject);
     core = sim.client.makeApiClient(CoreV1Api);
     const created = await core.createNode({ body: { metadata: { name: "node-a", labels: { "kubernetes.io/hostname": "node-a" } } } });
     await core.replaceNodeStatus({
