@@ -3,17 +3,26 @@
  * speaker run on the same inputs, so they cannot disagree about it (they once did: a deleted
  * ConfigMap made the speakers drop VIPs that the controller kept).
  *
- * Each step takes the previous state, the config inputs (today the legacy ConfigMap; MetalLB's
- * IPAddressPool/L2Advertisement CRDs would be a second field of {@link ConfigInputs}) and the IPs
- * Services hold, and returns the next state: the config in force and a verdict.
+ * Each step takes the previous state, the config inputs (the legacy ConfigMap and, when watched,
+ * MetalLB's IPAddressPool and L2Advertisement objects) and the IPs Services hold, and returns the
+ * next state: the config in force, a verdict, and the readiness of every config object.
  *
- * - `loaded`: the inputs parse and take no IP away from a Service that holds it; they are in force now.
+ * - `loaded`: the inputs are valid and take no IP away from a Service that holds it; they are in force now.
  * - `unchanged`: the inputs are those of the previous step; nothing new to report.
  * - `kept-because-…`: the config in force stays, and the verdict's message says what is wrong,
- *   where, how to fix it and what is kept. Causes: the config is invalid, the ConfigMap lacks the
+ *   where, how to fix it and what is kept. Causes: the config is invalid (the ConfigMap's text, or
+ *   any IPAddressPool or L2Advertisement, or a conflict between them), the ConfigMap lacks the
  *   `config` key, the key is empty (blank or comments only — a config without pools is written
- *   `address-pools: []`), the ConfigMap is deleted, or the config would take IPs away from Services
- *   (every Service and IP listed, under the same rule as the controller's `Allocator.setPools`).
+ *   `address-pools: []`), the ConfigMap is deleted (and no IPAddressPool exists), or the config would
+ *   take IPs away from Services (every Service and IP listed, under the same rule as the
+ *   controller's `Allocator.setPools`).
+ *
+ * Both sources at once (see merge-sources.ts for the merge order and conflicts): they are merged
+ * into one config, and the step is atomic: any problem in any object keeps the whole last good
+ * config. Only objects in the ConfigMap's namespace count. Without a ConfigMap, the IPAddressPools
+ * alone are the config (so a user migrates by creating the CRs, then deleting the ConfigMap: the
+ * IPs Services hold are protected by the take-away rule); without either, nothing changes. A
+ * ConfigMap that exists but lacks its key, is empty or is invalid keeps the config even with CRs.
  *
  * First load: while no config has ever been in force, a missing ConfigMap or key, an empty key or an
  * invalid config leaves nothing in force (the controller hands out and learns nothing, speakers
@@ -26,18 +35,28 @@
  *
  * @example
  * let state = nothingLoaded;
- * state = decideConfig(state, { configMap: configMapInput(cm, "metallb-system", "config") }, holders);
+ * state = decideConfig(state, { configMap: configMapInput(cm, "metallb-system", "config"), crds: { pools, advertisements } }, holders);
  * if (isKept(state.verdict)) log.error({ cause: state.verdict.cause, reason: state.verdict.message }, "...");
  * const pools = state.inForce?.pools ?? [];
+ * for (const o of state.objects) writeReadyCondition(o);
  */
-import { formatIp, parseIp } from "../ip/address.ts";
-import type { IpAddress } from "../ip/address.ts";
-import { rangeContains } from "../ip/range.ts";
-import type { Pool } from "./config-types.ts";
+import type { ConfigInForce, LbConfig } from "./config-types.ts";
+import { ipsTakenAway, poolHolding, POOL_ANNOTATIONS } from "./ips-taken-away.ts";
+import type { HeldIps, TakenIp } from "./ips-taken-away.ts";
+import { mergeSources } from "./merge-sources.ts";
+import type { LegacyPart } from "./merge-sources.ts";
+import { ignoredReadiness, readinessOf, withIdentity } from "./object-readiness.ts";
+import type { ConfigObject, Fault, ObjectReadiness } from "./object-readiness.ts";
 import { parseConfig } from "./parse-config.ts";
+import { canonicalJson, readIPAddressPool, readL2Advertisement } from "./parse-crds.ts";
+import type { CustomResourceInput } from "./parse-crds.ts";
+
+export type { ConfigInForce } from "./config-types.ts";
+export type { HeldIps, TakenIp } from "./ips-taken-away.ts";
+export type { ConfigObjectKind, ObjectReadiness, ReadinessReason } from "./object-readiness.ts";
+export type { CustomResourceInput } from "./parse-crds.ts";
 
 const CONFIG_KEY = "config";
-const POOL_ANNOTATIONS = ["metallb.universe.tf/address-pool", "metallb.io/address-pool"];
 
 /** A namespaced object, with its uid once seen. */
 export interface ObjectRef {
@@ -57,31 +76,20 @@ export type ConfigMapInput =
       readonly data: Readonly<Record<string, string>> | undefined;
     };
 
-/** Every source of address-pool config. Only the legacy ConfigMap today. */
+/** MetalLB's custom resources, as informers' caches hold them. Build each with {@link customResourceInput}. */
+export interface CustomResourceInputs {
+  readonly pools: readonly CustomResourceInput[];
+  readonly advertisements: readonly CustomResourceInput[];
+}
+
+/** Every source of address-pool config. */
 export interface ConfigInputs {
   readonly configMap: ConfigMapInput;
-}
-
-/** The IPs one Service holds (its status). Build it with {@link heldIpsOf}. */
-export interface HeldIps {
-  /** `namespace/name`. */
-  readonly service: string;
-  readonly ips: readonly string[];
-  /** The pool the Service names (`metallb.universe.tf/address-pool`), if any. */
-  readonly pool?: string;
-}
-
-/** An IP a config would take away from the Service holding it, and why. */
-export interface TakenIp {
-  readonly service: string;
-  readonly ip: string;
-  readonly reason: string;
-}
-
-/** The config in force: its pools and where they came from (`ConfigMap metallb-system/config`). */
-export interface ConfigInForce {
-  readonly pools: readonly Pool[];
-  readonly source: string;
+  /**
+   * The IPAddressPools and L2Advertisements, when they are watched; absent, they are not (the
+   * ConfigMap alone, exactly as before the CRDs). Only those in the ConfigMap's namespace count.
+   */
+  readonly crds?: CustomResourceInputs;
 }
 
 /** Why the latest inputs were not put in force; the label of `baremetal_lb_config_rejections_total{cause}`. */
@@ -104,7 +112,10 @@ export interface KeptVerdict {
   readonly cause: KeptCause;
   /** What is wrong, where, how to fix it and what stays in force: for an Event, a log field. */
   readonly message: string;
-  /** The parse errors, or one `service holds ip (reason)` per IP taken away; else empty. */
+  /**
+   * The ConfigMap's parse errors and one `Kind namespace/name: problem` per object problem, or one
+   * `service holds ip (reason)` per IP taken away; else empty.
+   */
   readonly problems: readonly string[];
   /** For `kept-because-it-would-orphan`: every Service and IP; else empty. */
   readonly takenAway: readonly TakenIp[];
@@ -115,10 +126,13 @@ export type ConfigVerdict = { readonly kind: "loaded"; readonly message: string 
 
 /** What the previous step saw, so the same inputs are not decided twice. */
 export interface LatestInputs {
-  /** Identifies the inputs: `absent`, `key-missing` or `text:` and the config text. */
+  /**
+   * Identifies the inputs: `absent`, `key-missing` or `text:` and the config text; when CRs are
+   * watched, with each in-namespace object's name and content (IPAddressPools' labels included).
+   */
   readonly key: string;
-  /** The pools of a config refused because it would take IPs away: re-checked on every step. */
-  readonly refusedPools: readonly Pool[] | undefined;
+  /** A config refused because it would take IPs away: re-checked on every step. */
+  readonly refused: ConfigInForce | undefined;
 }
 
 export interface ConfigState {
@@ -128,9 +142,14 @@ export interface ConfigState {
   readonly verdict: ConfigVerdict;
   /** Why the latest inputs are not in force, carried across `unchanged` steps: the config is stale while set. */
   readonly refusal: KeptVerdict | undefined;
-  /** The ConfigMap, with the uid last seen (kept after it is deleted, to name it in Events). */
+  /** The ConfigMap, with the uid last seen (kept after it is deleted, to name it in Events); undefined until first seen. */
   readonly configMap: ObjectRef | undefined;
   readonly latest: LatestInputs | undefined;
+  /**
+   * The readiness of every config object in the inputs: the ConfigMap when it exists, then the
+   * IPAddressPools and L2Advertisements by name, then those outside the namespace (`WrongNamespace`).
+   */
+  readonly objects: readonly ObjectReadiness[];
 }
 
 /** The state before the first step: nothing in force, nothing seen. */
@@ -140,6 +159,7 @@ export const nothingLoaded: ConfigState = {
   refusal: undefined,
   configMap: undefined,
   latest: undefined,
+  objects: [],
 };
 
 /** Whether a verdict keeps the config in force instead of the latest inputs. */
@@ -156,29 +176,36 @@ export function isKept(verdict: ConfigVerdict): verdict is KeptVerdict {
  */
 export function decideConfig(previous: ConfigState, inputs: ConfigInputs, holders: readonly HeldIps[]): ConfigState {
   const input = inputs.configMap;
-  const configMap: ObjectRef =
+  const configMap: ObjectRef | undefined =
     input.state === "present"
       ? { namespace: input.namespace, name: input.name, uid: input.uid }
-      : { namespace: input.namespace, name: input.name, uid: previous.configMap?.uid };
-  const key = keyOf(input);
+      : previous.configMap && { namespace: input.namespace, name: input.name, uid: previous.configMap.uid };
+  const scope = scopeOf(inputs);
+  const key = keyOf(input, scope);
   if (previous.latest?.key === key) {
-    const refusedPools = previous.latest.refusedPools;
-    if (refusedPools === undefined) return { ...previous, configMap, verdict: { kind: "unchanged" } };
-    return tryLoad(previous, configMap, key, refusedPools, holders);
+    const refused = previous.latest.refused;
+    if (refused === undefined) {
+      const objects = [...withIdentity(previous.objects, scope.objects, "not applied"), ...scope.ignored];
+      return { ...previous, configMap, verdict: { kind: "unchanged" }, objects };
+    }
+    return tryLoad(previous, configMap, key, refused, scope, holders);
   }
-  const source = `ConfigMap ${input.namespace}/${input.name}`;
-  const read = readConfigMap(input, source, previous.configMap !== undefined);
-  if (!read.ok) {
-    const refusal = kept(read.cause, `${read.problem}; ${keptClause(previous.inForce)}`, read.errors, []);
-    return { inForce: previous.inForce, verdict: refusal, refusal, configMap, latest: { key, refusedPools: undefined } };
+  const evaluation = evaluate(previous, input, scope);
+  if (!evaluation.ok) {
+    const clause = keptClause(previous.inForce);
+    const refusal = kept(evaluation.cause, `${evaluation.problem}; ${clause}`, evaluation.errors, []);
+    const notApplied = notAppliedMessage(evaluation.faults, evaluation.blocker, clause);
+    const objects = [...readinessOf(scope.objects, previous.inForce, evaluation.faults, notApplied), ...scope.ignored];
+    return { inForce: previous.inForce, verdict: refusal, refusal, configMap, latest: { key, refused: undefined }, objects };
   }
-  return tryLoad(previous, configMap, key, read.pools, holders);
+  return tryLoad(previous, configMap, key, evaluation.candidate, scope, holders);
 }
 
 /**
  * Overrules a `loaded` step when the caller's own check refuses its pools (the controller's
- * allocator knows a holder that `holders` did not show yet): the previous config stays in force and
- * the refused config is retried on later steps, as if `decideConfig` had refused it itself.
+ * allocator knows a holder that `holders` did not show yet, or a label a selector excludes): the
+ * previous config stays in force and the refused config is retried on later steps, as if
+ * `decideConfig` had refused it itself.
  *
  * @example
  * const applied = allocator.setPools(next.inForce!.pools);
@@ -188,7 +215,21 @@ export function refuseLoad(previous: ConfigState, loaded: ConfigState, takenAway
   if (loaded.verdict.kind !== "loaded" || loaded.inForce === undefined || loaded.latest === undefined || takenAway.length === 0) {
     throw new Error(`refuseLoad needs a "loaded" step and at least one IP taken away; got verdict "${loaded.verdict.kind}" and ${takenAway.length} IP(s)`);
   }
-  return refuse(previous, loaded.configMap!, loaded.latest.key, loaded.inForce.pools, takenAway);
+  const fingerprints = loaded.inForce.fingerprints;
+  const scope: Scope = {
+    watched: true,
+    namespace: "",
+    objects: loaded.objects
+      .filter((o) => o.reason !== "WrongNamespace")
+      .map((o) => {
+        const source = `${o.kind} ${o.namespace}/${o.name}`;
+        return { kind: o.kind, namespace: o.namespace, name: o.name, uid: o.uid, generation: o.generation, source, fingerprint: fingerprints[source] ?? "" };
+      }),
+    ignored: loaded.objects.filter((o) => o.reason === "WrongNamespace"),
+    pools: [],
+    advertisements: [],
+  };
+  return refuse(previous, loaded.configMap, loaded.latest.key, loaded.inForce, scope, takenAway);
 }
 
 /**
@@ -205,6 +246,27 @@ export function configMapInput(
 ): ConfigMapInput {
   if (cm === undefined) return { state: "absent", namespace, name };
   return { state: "present", namespace, name, uid: cm.metadata?.uid, data: cm.data ?? undefined };
+}
+
+/**
+ * The {@link CustomResourceInput} of an IPAddressPool or L2Advertisement as an informer returns it.
+ *
+ * @example
+ * customResourceInput({ metadata: { name: "lan", namespace: "metallb-system", uid: "u", generation: 2 }, spec: { addresses: ["10.0.0.0/24"] } });
+ * // { name: "lan", namespace: "metallb-system", uid: "u", generation: 2, labels: undefined, spec: { addresses: ["10.0.0.0/24"] } }
+ */
+export function customResourceInput(object: {
+  readonly metadata?: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly uid?: string;
+    readonly generation?: number;
+    readonly labels?: Readonly<Record<string, string>> | null;
+  } | null;
+  readonly spec?: unknown;
+}): CustomResourceInput {
+  const m = object.metadata;
+  return { name: m?.name ?? "", namespace: m?.namespace ?? "", uid: m?.uid, generation: m?.generation, labels: m?.labels ?? undefined, spec: object.spec };
 }
 
 /**
@@ -225,21 +287,116 @@ export function heldIpsOf(svc: {
   return { service: `${svc.metadata?.namespace || "default"}/${svc.metadata?.name ?? ""}`, ips, pool: named.length === 1 ? named[0] : undefined };
 }
 
-// ---- reading the inputs ----------------------------------------------------------------------
+// ---- the inputs ------------------------------------------------------------------------------
 
-type Reading = { ok: true; pools: readonly Pool[] } | { ok: false; cause: KeptCause; problem: string; errors: readonly string[] };
+/** The inputs that count, as config objects, and those outside the namespace. */
+interface Scope {
+  readonly watched: boolean;
+  readonly namespace: string;
+  /** The ConfigMap when present, then the IPAddressPools and L2Advertisements by name. */
+  readonly objects: readonly ConfigObject[];
+  readonly ignored: readonly ObjectReadiness[];
+  readonly pools: readonly CustomResourceInput[];
+  readonly advertisements: readonly CustomResourceInput[];
+}
 
-function keyOf(input: ConfigMapInput): string {
+function scopeOf(inputs: ConfigInputs): Scope {
+  const input = inputs.configMap;
+  const namespace = input.namespace;
+  const byName = (a: CustomResourceInput, b: CustomResourceInput) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const pools = (inputs.crds?.pools ?? []).filter((o) => o.namespace === namespace).sort(byName);
+  const advertisements = (inputs.crds?.advertisements ?? []).filter((o) => o.namespace === namespace).sort(byName);
+  const object = (kind: ConfigObject["kind"], o: CustomResourceInput, fingerprint: string): ConfigObject => ({
+    kind,
+    namespace: o.namespace,
+    name: o.name,
+    uid: o.uid,
+    generation: o.generation,
+    source: `${kind} ${o.namespace}/${o.name}`,
+    fingerprint,
+  });
+  const objects: ConfigObject[] = [
+    ...(input.state === "present"
+      ? [{ kind: "ConfigMap" as const, namespace, name: input.name, uid: input.uid, source: `ConfigMap ${namespace}/${input.name}`, fingerprint: configMapKey(input) }]
+      : []),
+    ...pools.map((o) => object("IPAddressPool", o, canonicalJson({ labels: o.labels ?? {}, spec: o.spec ?? null }))),
+    ...advertisements.map((o) => object("L2Advertisement", o, canonicalJson({ spec: o.spec ?? null }))),
+  ];
+  const ignored = [
+    ...(inputs.crds?.pools ?? []).filter((o) => o.namespace !== namespace).map((o) => ({ ...o, kind: "IPAddressPool" as const })),
+    ...(inputs.crds?.advertisements ?? []).filter((o) => o.namespace !== namespace).map((o) => ({ ...o, kind: "L2Advertisement" as const })),
+  ].map((o) => ignoredReadiness(o, namespace));
+  return { watched: inputs.crds !== undefined, namespace, objects, ignored, pools, advertisements };
+}
+
+/** Today's ConfigMap key when CRs are not watched; with them, every in-namespace object's content too. */
+function keyOf(input: ConfigMapInput, scope: Scope): string {
+  if (!scope.watched) return configMapKey(input);
+  return JSON.stringify([configMapKey(input), ...scope.objects.filter((o) => o.kind !== "ConfigMap").map((o) => `${o.source} ${o.fingerprint}`)]);
+}
+
+function configMapKey(input: ConfigMapInput): string {
   if (input.state === "absent") return "absent";
   const text = input.data?.[CONFIG_KEY];
   return text === undefined ? "key-missing" : `text:${text}`;
 }
 
-function readConfigMap(input: ConfigMapInput, source: string, seenBefore: boolean): Reading {
+// ---- reading and merging the inputs ----------------------------------------------------------
+
+type Evaluation =
+  | { ok: true; candidate: ConfigInForce }
+  | {
+      ok: false;
+      cause: KeptCause;
+      problem: string;
+      errors: readonly string[];
+      faults: ReadonlyMap<string, readonly Fault[]>;
+      /** Why objects without faults are not applied, when no object is at fault (no source at all). */
+      blocker?: string;
+    };
+
+type Reading = { ok: true; config: LbConfig } | { ok: false; cause: KeptCause; problem: string; errors: readonly string[] };
+
+function evaluate(previous: ConfigState, input: ConfigMapInput, scope: Scope): Evaluation {
+  const cmSource = `ConfigMap ${input.namespace}/${input.name}`;
+  // A missing ConfigMap is no problem when IPAddressPools exist: they are the config then.
+  const cm = input.state === "absent" && scope.pools.length > 0 ? undefined : readConfigMap(input, cmSource, previous.configMap !== undefined, scope);
+  const legacy: LegacyPart | undefined =
+    cm === undefined || (!cm.ok && input.state === "absent") ? undefined : cm.ok ? { source: cmSource, config: cm.config } : { source: cmSource, unreadable: true };
+  const inForce = new Set(scope.objects.filter((o) => previous.inForce?.fingerprints[o.source] === o.fingerprint).map((o) => o.source));
+  const merged = mergeSources({ legacy, pools: scope.pools.map(readIPAddressPool), advertisements: scope.advertisements.map(readL2Advertisement), inForce });
+
+  const faults = new Map<string, Fault[]>();
+  const fault = (source: string, f: Fault) => faults.set(source, [...(faults.get(source) ?? []), f]);
+  if (cm !== undefined && !cm.ok && input.state === "present") fault(cmSource, { reason: "InvalidSpec", message: cm.problem });
+  for (const p of merged.problems) fault(p.source, { reason: p.reason, message: p.message });
+  const grouped = [...new Set(merged.problems.map((p) => p.source))].map(
+    (source) => `${source}: ${merged.problems.filter((p) => p.source === source).map((p) => p.message).join("; ")}`,
+  );
+  const errors = merged.problems.map((p) => `${p.source}: ${p.message}`);
+
+  if (cm !== undefined && !cm.ok) {
+    const blocker = input.state === "absent" ? cm.problem : undefined;
+    return { ok: false, cause: cm.cause, problem: [cm.problem, ...grouped].join("; "), errors: [...cm.errors, ...errors], faults, blocker };
+  }
+  if (merged.problems.length > 0) return { ok: false, cause: "invalid", problem: grouped.join("; "), errors, faults };
+  const fingerprints = Object.fromEntries(scope.objects.map((o) => [o.source, o.fingerprint]));
+  return { ok: true, candidate: { ...merged.config, source: describeSources(legacy !== undefined ? cmSource : undefined, scope), fingerprints } };
+}
+
+function readConfigMap(input: ConfigMapInput, source: string, seenBefore: boolean, scope: Scope): Reading {
   if (input.state === "absent") {
-    const problem = seenBefore
-      ? `${source} was deleted; recreate it with the address-pools YAML under data.${CONFIG_KEY}`
-      : `${source} does not exist; create it with the address-pools YAML under data.${CONFIG_KEY} (example: manifests/examples/config.yaml)`;
+    const cr = `an IPAddressPool and an L2Advertisement in ${input.namespace}`;
+    let problem: string;
+    if (!scope.watched) {
+      problem = seenBefore
+        ? `${source} was deleted; recreate it with the address-pools YAML under data.${CONFIG_KEY}`
+        : `${source} does not exist; create it with the address-pools YAML under data.${CONFIG_KEY} (example: manifests/examples/config.yaml)`;
+    } else {
+      problem = seenBefore
+        ? `${source} was deleted and no IPAddressPool exists in ${input.namespace}; create ${cr}, or recreate the ConfigMap with the address-pools YAML under data.${CONFIG_KEY}`
+        : `no IPAddressPool exists in ${input.namespace} and ${source} does not exist; create ${cr}, or the ConfigMap with the address-pools YAML under data.${CONFIG_KEY} (example: manifests/examples/config.yaml)`;
+    }
     return { ok: false, cause: "deleted", problem, errors: [] };
   }
   const text = input.data?.[CONFIG_KEY];
@@ -256,40 +413,108 @@ function readConfigMap(input: ConfigMapInput, source: string, seenBefore: boolea
       errors: [],
     };
   }
-  const parsed = parseConfig(text);
+  const parsed = parseConfig(text, source);
   if (!parsed.ok) return { ok: false, cause: "invalid", problem: `${source}, key "${CONFIG_KEY}": ${parsed.errors.join("; ")}`, errors: parsed.errors };
-  return { ok: true, pools: parsed.config.pools };
+  return { ok: true, config: parsed.config };
+}
+
+/** `ConfigMap metallb-system/config`, `ConfigMap metallb-system/config + 2 IPAddressPools, 1 L2Advertisement`, or `2 IPAddressPools, 0 L2Advertisements in metallb-system`. */
+function describeSources(configMap: string | undefined, scope: Scope): string {
+  const count = (n: number, kind: string) => `${n} ${kind}${n === 1 ? "" : "s"}`;
+  const crs = scope.pools.length + scope.advertisements.length > 0 ? `${count(scope.pools.length, "IPAddressPool")}, ${count(scope.advertisements.length, "L2Advertisement")}` : "";
+  if (configMap === undefined) return `${crs} in ${scope.namespace}`;
+  return crs === "" ? configMap : `${configMap} + ${crs}`;
 }
 
 // ---- deciding --------------------------------------------------------------------------------
 
-function tryLoad(previous: ConfigState, configMap: ObjectRef, key: string, pools: readonly Pool[], holders: readonly HeldIps[]): ConfigState {
-  const takenAway = previous.inForce ? ipsTakenAway(previous.inForce.pools, pools, holders) : [];
-  if (takenAway.length > 0) return refuse(previous, configMap, key, pools, takenAway);
+function tryLoad(previous: ConfigState, configMap: ObjectRef | undefined, key: string, candidate: ConfigInForce, scope: Scope, holders: readonly HeldIps[]): ConfigState {
+  const takenAway = previous.inForce ? ipsTakenAway(previous.inForce.pools, candidate.pools, holders) : [];
+  if (takenAway.length > 0) return refuse(previous, configMap, key, candidate, scope, takenAway);
   const wasRefusedForHolders = previous.refusal?.cause === "would-orphan-ips" && previous.latest?.key === key;
-  const summary = `${pools.length} pool(s) (${pools.map((p) => p.name).join(", ") || "none"})`;
+  const fromCrs = scope.objects.some((o) => o.kind !== "ConfigMap");
+  const summary = `${candidate.pools.length} pool(s) (${candidate.pools.map((p) => p.name).join(", ") || "none"})${fromCrs ? ` from ${candidate.source}` : ""}`;
   const message = wasRefusedForHolders ? `Config applied now that no Service holds an IP it removes: ${summary}` : `Config loaded: ${summary}`;
   return {
-    inForce: { pools, source: `ConfigMap ${configMap.namespace}/${configMap.name}` },
+    inForce: candidate,
     verdict: { kind: "loaded", message },
     refusal: undefined,
     configMap,
-    latest: { key, refusedPools: undefined },
+    latest: { key, refused: undefined },
+    objects: [...readinessOf(scope.objects, candidate, new Map(), "not applied"), ...scope.ignored],
   };
 }
 
-function refuse(previous: ConfigState, configMap: ObjectRef, key: string, pools: readonly Pool[], takenAway: readonly TakenIp[]): ConfigState {
-  const latest = { key, refusedPools: pools };
+function refuse(
+  previous: ConfigState,
+  configMap: ObjectRef | undefined,
+  key: string,
+  candidate: ConfigInForce,
+  scope: Scope,
+  takenAway: readonly TakenIp[],
+): ConfigState {
+  const latest = { key, refused: candidate };
   const standing = previous.refusal;
   if (standing?.cause === "would-orphan-ips" && previous.latest?.key === key && sameTaken(standing.takenAway, takenAway)) {
-    return { ...previous, configMap, verdict: { kind: "unchanged" }, latest };
+    return { ...previous, configMap, verdict: { kind: "unchanged" }, latest, objects: [...withIdentity(previous.objects, scope.objects, "not applied"), ...scope.ignored] };
   }
+  const clause = keptClause(previous.inForce);
   const problems = takenAway.map((t) => `${t.service} holds ${t.ip} (${t.reason})`);
   const message =
-    `ConfigMap ${configMap.namespace}/${configMap.name}: the new config would take IPs away from Services: ${problems.join("; ")}. ` +
-    `Delete those Services or give them other IPs first; the new config is applied as soon as they are gone; ${keptClause(previous.inForce)}`;
+    `${candidate.source}: the new config would take IPs away from Services: ${problems.join("; ")}. ` +
+    `Delete those Services or give them other IPs first; the new config is applied as soon as they are gone; ${clause}`;
   const refusal = kept("would-orphan-ips", message, problems, takenAway);
-  return { inForce: previous.inForce, verdict: refusal, refusal, configMap, latest };
+  const objects = readinessOf(scope.objects, previous.inForce, takersOf(previous.inForce, candidate, scope.objects, takenAway, clause), `not applied: ${message}`);
+  return { inForce: previous.inForce, verdict: refusal, refusal, configMap, latest, objects: [...objects, ...scope.ignored] };
+}
+
+/**
+ * The objects whose change takes each IP away, among those whose content changed: the pool object
+ * that holds the IP in the config in force, the one that would hold it in the new config, and the
+ * new config's pool of the same name as the holding one (its replacement, e.g. an IPAddressPool
+ * replacing a ConfigMap pool).
+ */
+function takersOf(
+  inForce: ConfigInForce | undefined,
+  candidate: ConfigInForce,
+  objects: readonly ConfigObject[],
+  takenAway: readonly TakenIp[],
+  clause: string,
+): Map<string, Fault[]> {
+  const changed = new Set(objects.filter((o) => inForce?.fingerprints[o.source] !== o.fingerprint).map((o) => o.source));
+  const byObject = new Map<string, string[]>();
+  for (const t of takenAway) {
+    const holding = poolHolding(inForce?.pools ?? [], t.ip);
+    const replacement = holding && candidate.pools.find((p) => p.name === holding.name);
+    const sources = new Set([holding?.source, poolHolding(candidate.pools, t.ip)?.source, replacement?.source]);
+    for (const source of sources) {
+      if (source === undefined || !changed.has(source)) continue;
+      byObject.set(source, [...(byObject.get(source) ?? []), `${t.service} holds ${t.ip} (${t.reason})`]);
+    }
+  }
+  const faults = new Map<string, Fault[]>();
+  for (const [source, held] of byObject) {
+    const keep = source.startsWith("IPAddressPool ") ? "keep those addresses in spec.addresses" : "keep those addresses in their pool";
+    faults.set(source, [
+      {
+        reason: "WouldTakeIPs",
+        message:
+          `this change would take IPs away from Services: ${held.join("; ")}. ` +
+          `Delete those Services or give them other IPs first, or ${keep}; the change is applied as soon as they are gone; ${clause}`,
+      },
+    ]);
+  }
+  return faults;
+}
+
+/**
+ * The message of an object that is fine but not in force: the objects at fault and their reasons,
+ * or, when none is (no ConfigMap and no IPAddressPool), what is missing.
+ */
+function notAppliedMessage(faults: ReadonlyMap<string, readonly Fault[]>, blocker: string | undefined, clause: string): string {
+  if (blocker !== undefined) return `not applied: ${blocker}; ${clause}`;
+  const named = [...faults].map(([source, f]) => `${source} (${[...new Set(f.map((x) => x.reason))].join(", ")})`);
+  return `not applied because other config objects have problems: ${named.join(", ")}; fix them; ${clause}`;
 }
 
 function kept(cause: KeptCause, message: string, problems: readonly string[], takenAway: readonly TakenIp[]): KeptVerdict {
@@ -304,64 +529,4 @@ function keptClause(inForce: ConfigInForce | undefined): string {
 
 function sameTaken(a: readonly TakenIp[], b: readonly TakenIp[]): boolean {
   return a.length === b.length && a.every((t, i) => t.service === b[i].service && t.ip === b[i].ip && t.reason === b[i].reason);
-}
-
-// ---- what a config would take away -------------------------------------------------------------
-
-/** Where an IP may be held under some pools: its pool, or why it may not be held there. */
-type Placement = { pool: Pool } | { reason: string };
-
-/**
- * Every IP that is validly held under `current` and would not be under `next`, in Service order.
- * The same rule as the controller's `Allocator.setPools`: the IP must lie in a pool that the
- * Service's namespace may use and that does not exclude it by avoid-buggy-ips, stay in the pool
- * the Service names, and all of a Service's IPs must stay in one pool. An IP that is not valid
- * under `current` (a Service the controller leaves alone) is not taken away by any config.
- */
-function ipsTakenAway(current: readonly Pool[], next: readonly Pool[], holders: readonly HeldIps[]): TakenIp[] {
-  const taken: TakenIp[] = [];
-  const sorted = [...holders].sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
-  for (const holder of sorted) {
-    const namespace = holder.service.slice(0, holder.service.indexOf("/"));
-    const ips = holder.ips.map((text) => parseIp(text)).flatMap((r) => (r.ok ? [r.ip] : []));
-    const now = ips.map((ip) => place(current, ip, namespace));
-    const later = ips.map((ip) => place(next, ip, namespace));
-    const before = taken.length;
-    ips.forEach((ip, i) => {
-      const held = now[i];
-      const placed = later[i];
-      if (!("pool" in held)) return;
-      const text = formatIp(ip);
-      if (!("pool" in placed)) taken.push({ service: holder.service, ip: text, reason: placed.reason });
-      else if (holder.pool && holder.pool === held.pool.name && placed.pool.name !== holder.pool) {
-        taken.push({
-          service: holder.service,
-          ip: text,
-          reason: `the Service requests pool "${holder.pool}" (${POOL_ANNOTATIONS[0]}) and the new config puts ${text} in pool "${placed.pool.name}"`,
-        });
-      }
-    });
-    if (taken.length > before || ips.length < 2) continue;
-    const poolsNow = new Set(now.map((p) => ("pool" in p ? p.pool.name : undefined)));
-    const poolsLater = new Set(later.map((p) => ("pool" in p ? p.pool.name : undefined)));
-    if (poolsNow.size === 1 && !poolsNow.has(undefined) && poolsLater.size > 1) {
-      const where = ips.map((ip, i) => `${formatIp(ip)} in pool "${(later[i] as { pool: Pool }).pool.name}"`).join(", ");
-      for (const ip of ips) taken.push({ service: holder.service, ip: formatIp(ip), reason: `the new config splits the Service's IPs across pools (${where})` });
-    }
-  }
-  return taken;
-}
-
-function place(pools: readonly Pool[], ip: IpAddress, namespace: string): Placement {
-  const pool = pools.find((p) => p.ranges.some((r) => rangeContains(r, ip)));
-  const text = formatIp(ip);
-  if (pool === undefined) return { reason: `${text} is in no pool of the new config` };
-  if (pool.namespaces !== undefined && !pool.namespaces.includes(namespace)) {
-    return { reason: `under the new config pool "${pool.name}" is restricted to namespaces [${pool.namespaces.join(", ")}] and the Service is in "${namespace}"` };
-  }
-  const last = ip.value & 255n;
-  if (pool.avoidBuggyIps && ip.family === 4 && (last === 0n || last === 255n)) {
-    return { reason: `under the new config ${text} ends in .${last} and pool "${pool.name}" has avoid-buggy-ips: true; use another address or set avoid-buggy-ips: false` };
-  }
-  return { pool };
 }

@@ -1,5 +1,6 @@
 /**
- * The typed form of the MetalLB legacy ConfigMap (`config` key), as produced by `parseConfig`.
+ * The typed config: pools and advertisements, from the MetalLB legacy ConfigMap (`config` key, read
+ * by `parseConfig`) and from MetalLB's IPAddressPool/L2Advertisement objects (read by `parse-crds`).
  */
 import type { IpRange } from "../ip/range.ts";
 
@@ -102,3 +103,14 @@ export interface LbConfig {
 
 /** Result of `parseConfig`: the config, or every problem found (each says what, where and how to fix). */
 export type ConfigParseResult = { ok: true; config: LbConfig } | { ok: false; errors: string[] };
+
+/**
+ * The config in force: its pools and advertisements, where they came from, and a fingerprint of
+ * each object whose content it holds (to tell whether an object's current content is in force).
+ */
+export interface ConfigInForce extends LbConfig {
+  /** All its sources: `ConfigMap metallb-system/config + 2 IPAddressPools, 1 L2Advertisement`. */
+  readonly source: string;
+  /** By object (`IPAddressPool metallb-system/lan`, `ConfigMap metallb-system/config`): its content's fingerprint. */
+  readonly fingerprints: Readonly<Record<string, string>>;
+}

@@ -59,7 +59,7 @@ address-pools:
     ["a null list", "address-pools:\n"],
     ["empty BGP sections", "peers: []\nbgp-communities: {}\nbfd-profiles:\naddress-pools: []\n"],
   ])("%s as a config without pools", (_name, text) => {
-    expect(parseConfig(text)).toEqual({ ok: true, config: { pools: [] } });
+    expect(parseConfig(text)).toEqual({ ok: true, config: { pools: [], advertisements: [] } });
   });
 
   it("defaults auto-assign to true and avoid-buggy-ips to false", () => {
@@ -114,6 +114,48 @@ address-pools:
   });
 });
 
+describe("parseConfig: a layer2 pool's empty bgp-advertisements, as MetalLB v0.12 accepts it", () => {
+  it.each([
+    ["an empty list", "bgp-advertisements: []"],
+    ["a null value", "bgp-advertisements:"],
+    ["an explicit null", "bgp-advertisements: ~"],
+    ["the word null", "bgp-advertisements: null"],
+  ])("%s", (_name, line) => {
+    const [pool] = pools(onePool(`name: p\nprotocol: layer2\naddresses: [10.0.0.0/30]\n${line}`));
+    expect(summary(pool)).toEqual({ name: "p", ranges: ["0:10.0.0.0/30=10.0.0.0-10.0.0.3"], autoAssign: true, avoidBuggyIps: false, namespaces: undefined });
+  });
+});
+
+describe("parseConfig: where pools come from and how they are announced", () => {
+  const two = "address-pools:\n- name: a\n  protocol: layer2\n  addresses: [10.0.0.0/30]\n- name: b\n  protocol: layer2\n  addresses: [10.0.1.0/30]\n";
+
+  it("marks every pool with the source it came from (default ConfigMap metallb-system/config)", () => {
+    expect(pools(two).map((p) => p.source)).toEqual(["ConfigMap metallb-system/config", "ConfigMap metallb-system/config"]);
+    const result = parseConfig(two, "ConfigMap lb/pools");
+    expect(result.ok && result.config.pools.map((p) => p.source)).toEqual(["ConfigMap lb/pools", "ConfigMap lb/pools"]);
+  });
+
+  it("gives the pools one implicit advertisement: every node, every interface, naming its pools", () => {
+    const result = parseConfig(two, "ConfigMap lb/pools");
+    expect(result.ok && result.config.advertisements).toEqual([
+      {
+        source: "ConfigMap lb/pools",
+        name: "pools",
+        ipAddressPools: ["a", "b"],
+        ipAddressPoolSelectors: [],
+        nodeSelectors: [],
+        interfaces: [],
+        serviceSelectors: [],
+        preferredNodeSelectors: [],
+      },
+    ]);
+  });
+
+  it("gives no advertisement to a config without pools (one naming none would cover every pool, the IPAddressPools' too)", () => {
+    expect(parseConfig("address-pools: []\n")).toEqual({ ok: true, config: { pools: [], advertisements: [] } });
+  });
+});
+
 const P = 'pool "p"';
 const BGP = "BGP mode is not supported; baremetal-lb implements layer2 only";
 const HEAD = "name: p\nprotocol: layer2";
@@ -145,6 +187,8 @@ describe("parseConfig rejects", () => {
     ["protocol bgp", onePool("name: p\nprotocol: bgp\naddresses: [10.0.0.1]"), [`${P}: protocol bgp is not supported (${BGP}); set protocol: layer2`]],
     ["an unknown protocol", onePool("name: p\nprotocol: Layer2\naddresses: [10.0.0.1]"), [`${P}: unknown protocol "Layer2"; set protocol: layer2`]],
     ["bgp-advertisements on a layer2 pool", onePool(`${HEAD}\naddresses: [10.0.0.1]\nbgp-advertisements:\n- aggregation-length: 32`), [`${P}: bgp-advertisements belongs to BGP mode; ${BGP}; remove it`]],
+    ["bgp-advertisements as a mapping", onePool(`${HEAD}\naddresses: [10.0.0.1]\nbgp-advertisements: {}`), [`${P}: bgp-advertisements must be a list, and empty on a layer2 pool; got a mapping; remove it`]],
+    ["bgp-advertisements as text", onePool(`${HEAD}\naddresses: [10.0.0.1]\nbgp-advertisements: none`), [`${P}: bgp-advertisements must be a list, and empty on a layer2 pool; got "none"; remove it`]],
     ["an unknown pool key", onePool(`${HEAD}\naddresses: [10.0.0.1]\nauto_assign: false`), [`${P}: unknown key "auto_assign"; allowed keys: name, protocol, addresses, auto-assign, avoid-buggy-ips, namespaces`]],
     ["missing addresses", onePool(HEAD), [`${P}: missing addresses; add a list of CIDRs, ranges or IPs, e.g. addresses: [192.168.1.240/28]`]],
     ["an empty address list", onePool(`${HEAD}\naddresses: []`), [`${P}: addresses is empty (the pool has no addresses); add at least one CIDR, range or IP`]],

@@ -14,15 +14,18 @@ const TOP_LEVEL_KEYS = ["address-pools", ...BGP_KEYS];
 
 /**
  * Parses and validates the config. Strict like MetalLB's: unknown keys, duplicate keys, BGP content,
- * invalid or overlapping addresses all reject the whole config. Every problem is reported, not just
- * the first. Empty text, or an empty `address-pools`, is a valid config without pools.
+ * invalid or overlapping addresses all reject the whole config (an empty or null
+ * `bgp-advertisements` on a pool is accepted, as MetalLB v0.12 does). Every problem is reported, not
+ * just the first. Empty text, or an empty `address-pools`, is a valid config without pools. Each pool
+ * carries `source`, and the pools get one implicit advertisement (every node, every interface).
  *
  * YAML 1.1 details are kept as Go's yaml.v2 reads them: `yes`/`no`/`on`/`off` are booleans, and
  * unquoted scalars such as `1:2:3:4:5:6:7:8` stay text.
  *
  * @example
  * parseConfig("address-pools:\n- name: default\n  protocol: layer2\n  addresses: [10.0.0.0/28]\n");
- * // { ok: true, config: { pools: [{ name: "default", protocol: "layer2", ranges: [...], autoAssign: true, avoidBuggyIps: false }] } }
+ * // { ok: true, config: { pools: [{ name: "default", protocol: "layer2", ranges: [...], autoAssign: true, avoidBuggyIps: false, source: "ConfigMap metallb-system/config" }],
+ * //                       advertisements: [{ source: "ConfigMap metallb-system/config", name: "config", ipAddressPools: ["default"], ... }] } }
  */
 export function parseConfig(text: string, source = "ConfigMap metallb-system/config"): ConfigParseResult {
   const lineCounter = new LineCounter();

@@ -1,6 +1,6 @@
 /**
  * Validation of one `address-pools[]` entry, already turned into plain values by the YAML reader.
- * Internal to `parseConfig`.
+ * Internal to `parseConfig`, except {@link readAddressEntry}, which IPAddressPools share.
  */
 import { parseIpRange } from "../ip/range.ts";
 import type { Pool, PoolRange } from "./config-types.ts";
@@ -44,7 +44,8 @@ export function readPool(raw: unknown, index: number): PoolReading {
 
   for (const key of Object.keys(raw)) {
     if (key === "bgp-advertisements") {
-      errors.push(`${label}: bgp-advertisements belongs to BGP mode; ${BGP_NOTE}; remove it`);
+      const problem = bgpAdvertisementsProblem(raw[key]);
+      if (problem) errors.push(`${label}: ${problem}`);
     } else if (!POOL_KEYS.includes(key)) {
       errors.push(`${label}: unknown key "${key}"; allowed keys: ${POOL_KEYS.join(", ")}`);
     }
@@ -75,6 +76,32 @@ export function readPool(raw: unknown, index: number): PoolReading {
   return { label, name, ranges, errors, pool };
 }
 
+/**
+ * Why a layer2 pool's `bgp-advertisements` is refused, or undefined when it is absent, null or an
+ * empty list (MetalLB v0.12 refuses only a non-empty one).
+ */
+function bgpAdvertisementsProblem(raw: unknown): string | undefined {
+  if (raw === undefined || raw === null || (Array.isArray(raw) && raw.length === 0)) return undefined;
+  if (!Array.isArray(raw)) return `bgp-advertisements must be a list, and empty on a layer2 pool; got ${describeValue(raw)}; remove it`;
+  return `bgp-advertisements belongs to BGP mode; ${BGP_NOTE}; remove it`;
+}
+
+/**
+ * Reads one address entry (`addresses[index]` of a ConfigMap pool, `spec.addresses[index]` of an
+ * IPAddressPool): a CIDR, an `A-B` range or a single IP, IPv4 or IPv6. The one rule both sources use.
+ * The problem starts with the entry as written and ends with how to fix it; callers prefix where.
+ *
+ * @example
+ * readAddressEntry("10.0.0.0/30", 0); // { ok: true, range: { family: 4, first: 167772160n, last: 167772163n, text: "10.0.0.0/30", index: 0 } }
+ * readAddressEntry(7, 1); // { ok: false, problem: "must be a CIDR, range or IP written as text; got 7" }
+ */
+export function readAddressEntry(entry: unknown, index: number): { ok: true; range: PoolRange } | { ok: false; problem: string } {
+  if (typeof entry !== "string") return { ok: false, problem: `must be a CIDR, range or IP written as text; got ${describeValue(entry)}` };
+  const parsed = parseIpRange(entry);
+  if (!parsed.ok) return { ok: false, problem: parsed.message };
+  return { ok: true, range: { ...parsed.range, text: entry.trim(), index } };
+}
+
 function readAddresses(raw: unknown, label: string, errors: string[]): PoolRange[] {
   if (raw === undefined || raw === null) {
     errors.push(`${label}: missing addresses; add a list of CIDRs, ranges or IPs, e.g. addresses: [192.168.1.240/28]`);
@@ -90,17 +117,9 @@ function readAddresses(raw: unknown, label: string, errors: string[]): PoolRange
   }
   const ranges: PoolRange[] = [];
   raw.forEach((entry: unknown, index) => {
-    const where = `${label}, addresses[${index}]`;
-    if (typeof entry !== "string") {
-      errors.push(`${where}: must be a CIDR, range or IP written as text; got ${describeValue(entry)}`);
-      return;
-    }
-    const parsed = parseIpRange(entry);
-    if (!parsed.ok) {
-      errors.push(`${where}: ${parsed.message}`);
-      return;
-    }
-    ranges.push({ ...parsed.range, text: entry.trim(), index });
+    const read = readAddressEntry(entry, index);
+    if (read.ok) ranges.push(read.range);
+    else errors.push(`${label}, addresses[${index}]: ${read.problem}`);
   });
   return ranges;
 }
@@ -129,16 +148,32 @@ function readNamespaces(raw: unknown, label: string, errors: string[]): string[]
     const where = `${label}, namespaces[${index}]`;
     if (typeof entry !== "string") {
       errors.push(`${where}: must be a namespace name; got ${describeValue(entry)}`);
-    } else if (entry.length > 63 || !DNS1123_LABEL.test(entry)) {
-      errors.push(
-        `${where}: "${entry}" is not a valid namespace name; use at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit`,
-      );
+    } else if (!isNamespaceName(entry)) {
+      errors.push(`${where}: ${namespaceNameProblem(entry)}`);
     } else if (seen.has(entry)) {
       errors.push(`${where}: "${entry}" is listed twice; remove one`);
     }
     if (typeof entry === "string") seen.add(entry);
   });
   return [...seen];
+}
+
+/**
+ * Whether `name` is a valid namespace name (a DNS-1123 label).
+ *
+ * @example isNamespaceName("team-a"); // true
+ */
+export function isNamespaceName(name: string): boolean {
+  return name.length <= 63 && DNS1123_LABEL.test(name);
+}
+
+/**
+ * Why `name` is not a namespace name, with the fix, for messages.
+ *
+ * @example namespaceNameProblem("Team_A"); // '"Team_A" is not a valid namespace name; use at most 63 lowercase letters, …'
+ */
+export function namespaceNameProblem(name: string): string {
+  return `"${name}" is not a valid namespace name; use at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit`;
 }
 
 /** Whether a value is a YAML mapping turned into a plain object. */
