@@ -1,7 +1,8 @@
-import type { CoreV1Api, KubeConfig, V1ConfigMap, V1Service } from "@kubernetes/client-node";
+import type { CoreV1Api, CustomObjectsApi, KubeConfig, V1ConfigMap, V1Namespace, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "../shared/log.ts";
 import {
   configMapInput,
+  customResourceInput,
   decideConfig,
   heldIpsOf,
   isKept,
@@ -16,16 +17,21 @@ import { rangeContains } from "../shared/ip/range.ts";
 import { describeError } from "../shared/kube/api-errors.ts";
 import type { EventRecorder, EventTarget } from "../shared/kube/event-recorder.ts";
 import { startInformer, type ResilientInformer } from "../shared/kube/informer.ts";
+import { startMetallbInformer, type MetallbObject } from "../shared/kube/metallb-resources.ts";
 import { WorkQueue } from "../shared/kube/work-queue.ts";
 import { Allocator } from "./allocator.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 import { isOurService } from "../shared/kube/service-class.ts";
 import { buildAllocationRequest, serviceKey } from "./service-request.ts";
 import { serviceShows, writeServiceState } from "./service-writer.ts";
+import { ConfigStatusSync, type PoolCounts, type ShownStatus } from "./config-status-sync.ts";
+import { unannouncedIps } from "./unannounced.ts";
 
 export interface ControllerOptions {
   kc: KubeConfig;
   core: CoreV1Api;
+  /** Reads MetalLB's IPAddressPools and L2Advertisements and writes their status. */
+  custom: CustomObjectsApi;
   log: Logger;
   metrics: ControllerMetrics;
   events: EventRecorder;
@@ -58,6 +64,16 @@ export class LbController {
   private readonly queue: WorkQueue;
   private readonly services: ResilientInformer<V1Service>;
   private readonly configMaps: ResilientInformer<V1ConfigMap>;
+  private readonly ipAddressPools: ResilientInformer<MetallbObject>;
+  private readonly l2Advertisements: ResilientInformer<MetallbObject>;
+  /** Namespace labels, for IPAddressPool serviceAllocation.namespaceSelectors. */
+  private readonly namespaces: ResilientInformer<V1Namespace>;
+  /** Ready conditions and usage counts on the CRs; written by the leader only. */
+  private readonly statusSync: ConfigStatusSync;
+  /** Per Service, the IPs assigned but announced by nobody (no L2Advertisement applies), as last reported. */
+  private readonly unannounced = new Map<string, string[]>();
+  private readonly unannouncedSaid = new Map<string, string>();
+  private unannouncedCount = 0;
   private leader = false;
   /** The config in force and why the latest one is not, if it is not. */
   private config: ConfigState = nothingLoaded;
@@ -91,15 +107,39 @@ export class LbController {
       log: opts.log,
       onChange: () => this.queue.add(configKey),
     });
+    const crInformer = (plural: "ipaddresspools" | "l2advertisements") =>
+      startMetallbInformer({ kc: opts.kc, custom: opts.custom, namespace: opts.namespace, plural, log: opts.log, onChange: () => this.queue.add(configKey) });
+    this.ipAddressPools = crInformer("ipaddresspools");
+    this.l2Advertisements = crInformer("l2advertisements");
+    this.namespaces = startInformer<V1Namespace>({
+      kc: opts.kc,
+      path: "/api/v1/namespaces",
+      list: () => opts.core.listNamespace(),
+      log: opts.log,
+      // New labels may let a waiting Service use a pool whose namespaceSelectors now match.
+      onChange: () => this.requeuePending(),
+    });
+    this.statusSync = new ConfigStatusSync({
+      custom: opts.custom,
+      log: opts.log,
+      events: opts.events,
+      readyGauge: opts.metrics.configObjectReady,
+      desired: () => ({ objects: this.config.objects, counts: this.poolCounts() }),
+      current: (kind, namespace, name) => (kind === "IPAddressPool" ? this.ipAddressPools : this.l2Advertisements).get(name, namespace) as { status?: ShownStatus } | undefined,
+    });
   }
 
   /** Resolves once both informers have listed. */
   async synced(): Promise<void> {
-    await Promise.all([this.services.synced, this.configMaps.synced]);
+    await Promise.all(this.informers().map((i) => i.synced));
   }
 
   isSynced(): boolean {
-    return this.services.isSynced() && this.configMaps.isSynced();
+    return this.informers().every((i) => i.isSynced());
+  }
+
+  private informers(): ResilientInformer<never>[] {
+    return [this.services, this.configMaps, this.ipAddressPools, this.l2Advertisements, this.namespaces] as ResilientInformer<never>[];
   }
 
   /** Starts writing: load config, learn existing assignments, then reconcile every Service. */
@@ -112,17 +152,20 @@ export class LbController {
   /** Stops writing at once (leadership lost or shutting down). */
   stopLeading(): void {
     this.leader = false;
+    this.statusSync.stop();
   }
 
   /** Resolves when no reconcile is queued or running. */
-  idle(): Promise<void> {
-    return this.queue.idle();
+  async idle(): Promise<void> {
+    await this.queue.idle();
+    await this.statusSync.idle();
   }
 
   async stop(): Promise<void> {
     this.leader = false;
     this.queue.stop();
-    await Promise.all([this.services.stop(), this.configMaps.stop()]);
+    this.statusSync.stop();
+    await Promise.all(this.informers().map((i) => i.stop()));
   }
 
   private async reconcileKey(key: string): Promise<void> {
@@ -137,7 +180,10 @@ export class LbController {
   private async reconcileConfig(): Promise<void> {
     const { log, metrics, events, namespace, configMapName } = this.opts;
     const previous = this.config;
-    const inputs = { configMap: configMapInput(this.configMaps.get(configMapName, namespace), namespace, configMapName) };
+    const inputs = {
+      configMap: configMapInput(this.configMaps.get(configMapName, namespace), namespace, configMapName),
+      crds: { pools: this.ipAddressPools.list().map(customResourceInput), advertisements: this.l2Advertisements.list().map(customResourceInput) },
+    };
     let next = decideConfig(previous, inputs, this.holders());
     if (next.verdict.kind === "loaded") {
       // The allocator has the last word: it may know a holder the Service cache does not show yet.
@@ -145,6 +191,7 @@ export class LbController {
       if (!applied.ok) next = refuseLoad(previous, next, applied.blocked);
     }
     this.config = next;
+    this.statusSync.markDirty();
     const verdict = next.verdict;
     if (verdict.kind === "unchanged") return;
     if (isKept(verdict)) return this.reportKept(verdict);
@@ -157,8 +204,8 @@ export class LbController {
     this.learned = true;
     this.updateStaleGauge();
     this.updatePoolMetrics();
-    log.info({ pools: pools.map((p) => p.name), configMap: `${namespace}/${configMapName}` }, "config loaded");
-    await events.record(this.configTarget(), "Normal", "ConfigLoaded", verdict.message);
+    log.info({ pools: pools.map((p) => p.name), source: next.inForce!.source }, "config loaded");
+    if (this.reportsOnConfigMap()) await events.record(this.configTarget(), "Normal", "ConfigLoaded", verdict.message);
     // New pools may satisfy Services that were waiting, or change what others should hold.
     for (const svc of this.services.list()) this.queue.add(serviceKey(svc));
   }
@@ -172,7 +219,25 @@ export class LbController {
       { configMap: `${namespace}/${configMapName}`, cause: verdict.cause, verdict: verdict.kind, reason: verdict.message, errors: verdict.problems },
       "config (re)load failed, config marked stale",
     );
-    await events.record(this.configTarget(), "Warning", "InvalidConfig", verdict.message);
+    // With CRs only, each offending object gets its own Warning and Ready=False (config-status-sync.ts).
+    if (this.reportsOnConfigMap()) await events.record(this.configTarget(), "Warning", "InvalidConfig", verdict.message);
+  }
+
+  /** Config-wide Events go to the ConfigMap when it exists or did, or when no CR exists to carry them. */
+  private reportsOnConfigMap(): boolean {
+    return this.config.configMap !== undefined || (this.ipAddressPools.list().length === 0 && this.l2Advertisements.list().length === 0);
+  }
+
+  /** MetalLB's IPAddressPool status counts, per pool in force. */
+  private poolCounts(): Map<string, PoolCounts> {
+    return new Map(this.allocator.stats().map((s) => [s.pool, s]));
+  }
+
+  /** Queues every Service waiting for an IP, oldest first. */
+  private requeuePending(): void {
+    if (!this.leader || !this.learned) return;
+    const waiting = [...this.pending.entries()].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[0] < b[0] ? -1 : 1));
+    for (const [key] of waiting) this.queue.add(key);
   }
 
   /** The ConfigMap as last seen, with its uid, so a deleted one is still named in `kubectl get events`. */
@@ -210,8 +275,8 @@ export class LbController {
       // A Service whose request is invalid now (a bad annotation) still holds its IPs: learn them
       // under its request without the MetalLB annotations, so no other Service gets them;
       // reconcile reports the invalid request and leaves the IPs alone.
-      let request = buildAllocationRequest(svc);
-      if (!request.ok) request = buildAllocationRequest(withoutLbRequest(svc));
+      let request = buildAllocationRequest(svc, this.namespaceLabels(svc));
+      if (!request.ok) request = buildAllocationRequest(withoutLbRequest(svc), this.namespaceLabels(svc));
       if (!request.ok) continue;
       this.orphans.delete(key);
       const result = this.allocator.assign(key, ips, request.request);
@@ -245,6 +310,7 @@ export class LbController {
 
     if (!svc || !isOurService(svc, this.opts.lbClass)) {
       this.pending.delete(key);
+      this.setUnannounced(key, []);
       if (this.orphans.delete(key)) this.afterRelease([]);
       const held = this.allocator.assignedTo(key);
       if (!held) return;
@@ -264,7 +330,7 @@ export class LbController {
       this.afterRelease([]);
     }
 
-    const request = buildAllocationRequest(svc);
+    const request = buildAllocationRequest(svc, this.namespaceLabels(svc));
     if (!request.ok) {
       this.pending.set(key, svc.metadata?.creationTimestamp?.toString() ?? "");
       metrics.allocationFailures.inc();
@@ -314,6 +380,43 @@ export class LbController {
       }
     }
     if (previous && !sameIps(previous, result.ips)) this.afterRelease(previous.filter((ip) => !result.ips.includes(ip)));
+    await this.reportUnannounced(svc, key, result.ips);
+  }
+
+  /** The Service's namespace labels, or undefined when the Namespace is not in the cache. */
+  private namespaceLabels(svc: V1Service): Readonly<Record<string, string>> | undefined {
+    const ns = this.namespaces.get(svc.metadata?.namespace || "default");
+    return ns ? (ns.metadata?.labels ?? {}) : undefined;
+  }
+
+  /**
+   * MetalLB assigns IPs from a pool no L2Advertisement selects and never announces them, silently;
+   * we say so: a Warning Event on the Service (once per change), a log line and the gauge.
+   */
+  private async reportUnannounced(svc: V1Service, key: string, ips: readonly string[]): Promise<void> {
+    const inForce = this.config.inForce;
+    const dark = inForce ? unannouncedIps(ips, inForce, svc.metadata?.labels ?? undefined) : [];
+    const messages = dark.map((d) => d.message);
+    const before = this.unannounced.get(key) ?? [];
+    this.setUnannounced(key, dark.map((d) => d.ip));
+    if (messages.length === 0) {
+      if (before.length > 0) this.opts.log.info({ service: key, ips }, "ips announced again: an L2Advertisement applies now");
+      return;
+    }
+    if (sameIps(before, dark.map((d) => d.ip)) && this.unannouncedSaid.get(key) === messages.join("\n")) return;
+    this.unannouncedSaid.set(key, messages.join("\n"));
+    this.opts.log.warn({ service: key, reasons: messages }, "ips assigned but not announced");
+    for (const message of messages) await this.opts.events.record(serviceTarget(svc), "Warning", "NotAnnounced", message);
+  }
+
+  private setUnannounced(key: string, ips: string[]): void {
+    this.unannouncedCount += ips.length - (this.unannounced.get(key)?.length ?? 0);
+    if (ips.length > 0) this.unannounced.set(key, ips);
+    else {
+      this.unannounced.delete(key);
+      this.unannouncedSaid.delete(key);
+    }
+    this.opts.metrics.unannouncedIps.set(this.unannouncedCount);
   }
 
   /** After IPs were freed: retry a config refused for its holders, then pending Services oldest first. */
@@ -329,6 +432,7 @@ export class LbController {
 
   private updatePoolMetrics(): void {
     const { metrics } = this.opts;
+    this.statusSync.markDirty();
     metrics.addressesTotal.reset();
     metrics.addressesInUse.reset();
     for (const s of this.allocator.stats()) {

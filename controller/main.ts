@@ -2,7 +2,7 @@
  * The controller binary: `npm run controller -- [flags]` (see README for the flags).
  * Wires the Kubernetes client, metrics, health probes and leader election around LbController.
  */
-import { CoordinationV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { hostname } from "node:os";
 import { createLogger } from "../shared/log.ts";
 import { loadKubeConfig } from "../shared/kube/kubeconfig.ts";
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   const controller = new LbController({
     kc,
     core,
+    custom: kc.makeApiClient(CustomObjectsApi),
     log,
     metrics,
     events,

@@ -65,6 +65,17 @@ export function createControllerMetrics(registry: Registry = new Registry()) {
       help: "LoadBalancer Services waiting for an IP",
       registers,
     }),
+    configObjectReady: new Gauge({
+      name: "baremetal_lb_config_object_ready",
+      help: "1 while an IPAddressPool or L2Advertisement is in force as written, 0 while it is not (its Ready condition says why)",
+      labelNames: ["kind", "name"],
+      registers,
+    }),
+    unannouncedIps: new Gauge({
+      name: "baremetal_lb_unannounced_ips",
+      help: "IPs assigned to Services that no L2Advertisement applies to, so no node announces them",
+      registers,
+    }),
     leader: new Gauge({
       name: "baremetal_lb_controller_leader_bool",
       help: "1 while this controller replica is the leader",

@@ -1,3 +1,4 @@
+import { METALLB_GROUP, METALLB_VERSION } from "../shared/kube/metallb-resources.ts";
 import type { IpPlan } from "./announce-plan.ts";
 
 /**
@@ -15,7 +16,7 @@ import type { IpPlan } from "./announce-plan.ts";
  */
 
 /** The API coordinates of ServiceL2Status. */
-export const serviceL2StatusResource = { group: "metallb.io", version: "v1beta1", plural: "servicel2statuses", kind: "ServiceL2Status" } as const;
+export const serviceL2StatusResource = { group: METALLB_GROUP, version: METALLB_VERSION, plural: "servicel2statuses", kind: "ServiceL2Status" } as const;
 
 /** The announcing node. */
 export const nodeLabel = "metallb.io/node";

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { nothingLoaded, type ConfigState } from "../shared/config/config-source.ts";
 import { desiredAnnouncements } from "./desired-announcements.ts";
 import type { MembershipView } from "./membership-view.ts";
-import { buildSnapshot, strictArpRefusedAnnotation, type InformerLists, type MetallbObject } from "./speaker-snapshot.ts";
+import type { MetallbObject } from "../shared/kube/metallb-resources.ts";
+import { buildSnapshot, strictArpRefusedAnnotation, type InformerLists } from "./speaker-snapshot.ts";
 
 const pool = "address-pools:\n- name: default\n  protocol: layer2\n  addresses: [192.168.126.40-192.168.126.45]\n";
 const opts = { namespace: "metallb-system", configMapName: "config", lbClass: undefined, selfRefused: false, self: "node-1" };

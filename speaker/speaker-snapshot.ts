@@ -1,4 +1,5 @@
-import type { KubernetesObject, V1ConfigMap, V1EndpointSlice, V1Lease, V1Node, V1Service } from "@kubernetes/client-node";
+import type { MetallbObject } from "../shared/kube/metallb-resources.ts";
+import type { V1ConfigMap, V1EndpointSlice, V1Lease, V1Node, V1Service } from "@kubernetes/client-node";
 import { configMapInput, customResourceInput, decideConfig, heldIpsOf, type ConfigInputs, type ConfigState } from "../shared/config/config-source.ts";
 import { parseIp } from "../shared/ip/address.ts";
 import { rangeContains } from "../shared/ip/range.ts";
@@ -14,10 +15,6 @@ const serviceNameLabel = "kubernetes.io/service-name";
 export const strictArpRefusedAnnotation = "baremetal-lb.io/strict-arp-refused";
 
 /** A `metallb.io/v1beta1` custom resource as an informer lists it (IPAddressPool, L2Advertisement). */
-export interface MetallbObject extends KubernetesObject {
-  spec?: unknown;
-}
-
 /** What the informers hold, as plain lists. */
 export interface InformerLists {
   services: readonly V1Service[];

@@ -28,7 +28,10 @@ import { viewMembership, type MembershipView } from "./membership-view.ts";
 import type { SpeakerMetrics } from "./metrics.ts";
 import { nodeOfLease, speakerLeaseSelector, startOwnLease, type OwnLease } from "./own-lease.ts";
 import type { PacketSocket, PacketSocketOptions } from "./packet-socket.ts";
-import { buildSnapshot, strictArpRefusedAnnotation, type MetallbObject } from "./speaker-snapshot.ts";
+import { buildSnapshot, strictArpRefusedAnnotation } from "./speaker-snapshot.ts";
+import { announcedL2Services } from "./service-l2-status.ts";
+import { startServiceL2StatusWriter, type ServiceL2StatusWriter } from "./service-l2-status-writer.ts";
+import { startMetallbInformer, type MetallbObject } from "../shared/kube/metallb-resources.ts";
 import { StrictArpCheck } from "./strict-arp-check.ts";
 import { emptyGate, gateTakeovers, type GateState } from "./takeover-gate.ts";
 
@@ -40,8 +43,6 @@ const maxQueuedServiceEvents = 1000;
 const droppedEventWarnEveryMs = 60_000;
 const outageLogEveryMs = 30_000;
 const dropLogEveryMs = 10_000;
-/** How often to look again for MetalLB's CRDs while they are not installed. */
-const missingCrdRetryMs = 30_000;
 /** IPs named in the "not announced" log line; the metric has the count. */
 const unadvertisedLogSample = 10;
 
@@ -92,6 +93,10 @@ export class Speaker {
   private ipAddressPools!: ResilientInformer<MetallbObject>;
   private l2Advertisements!: ResilientInformer<MetallbObject>;
   private keyWatch: HeartbeatKeyWatch | undefined;
+  /** Writes one ServiceL2Status per Service this node announces, at a bounded rate, never in the way. */
+  private l2Status: ServiceL2StatusWriter | undefined;
+  /** The announced set changed since the last ServiceL2Status sync. */
+  private l2StatusDirty = true;
   private ownLease: OwnLease | undefined;
   private heartbeat: HeartbeatChannel | undefined;
   private config: ConfigState = nothingLoaded;
@@ -189,21 +194,14 @@ export class Speaker {
       log,
       onChange: inputChanged,
     });
-    // MetalLB's CRs. Without their CRDs the lists are empty and synced (the ConfigMap alone counts),
-    // and looked for again every 30 s, so CRs are picked up once the CRDs are installed.
-    const metallbInformer = (plural: string) =>
-      startInformer<MetallbObject>({
-        kc,
-        path: `/apis/metallb.io/v1beta1/namespaces/${flags.namespace}/${plural}`,
-        list: () => custom.listNamespacedCustomObject({ group: "metallb.io", version: "v1beta1", namespace: flags.namespace, plural }),
-        log,
-        onChange: inputChanged,
-        missingIsEmpty: true,
-        missingRetryMs: missingCrdRetryMs,
-      });
+    // MetalLB's CRs; without their CRDs the lists are empty and synced (shared/kube/metallb-resources.ts).
+    const metallbInformer = (plural: "ipaddresspools" | "l2advertisements") =>
+      startMetallbInformer({ kc, custom, namespace: flags.namespace, plural, log, onChange: inputChanged });
     this.ipAddressPools = metallbInformer("ipaddresspools");
     this.l2Advertisements = metallbInformer("l2advertisements");
     this.keyWatch = watchHeartbeatKeys({ kc, core, namespace: flags.namespace, log });
+    const pod = process.env.POD_NAME && process.env.POD_UID ? { name: process.env.POD_NAME, uid: process.env.POD_UID } : undefined;
+    this.l2Status = startServiceL2StatusWriter({ kc, namespace: flags.namespace, node: flags.nodeName, pod, log, registry: metrics.registry });
 
     await this.announcer.rescan();
     this.ownLease = await startOwnLease({
@@ -307,6 +305,7 @@ export class Speaker {
     this.announcer.close();
     await Promise.all([this.services, this.slices, this.nodes, this.leases, this.configMaps, this.ipAddressPools, this.l2Advertisements].map((i) => i?.stop()));
     await this.keyWatch?.stop();
+    await this.l2Status?.stop();
     this.d.log.info({ node: this.d.flags.nodeName }, "speaker stopped");
   }
 
@@ -418,6 +417,7 @@ export class Speaker {
       this.desired = desiredAnnouncements(this.snapshot!, view, flags.nodeName, { ignoreExcludeLb: flags.ignoreExcludeLb });
       this.logReasons(this.desired.reasons);
       this.reportUnadvertised(this.desired);
+      this.l2StatusDirty = true;
     }
     const gated = gateTakeovers(this.gate, {
       desired: this.desired.owned,
@@ -430,6 +430,10 @@ export class Speaker {
     this.gate = gated.state;
     const desired = this.desired;
     const { gained, lost } = this.announcer.setOwned(new Map([...gated.announce].map((ip) => [ip, desired.interfaces.get(ip)])));
+    if (this.l2StatusDirty || gained.length > 0 || lost.length > 0) {
+      this.l2StatusDirty = false;
+      this.l2Status?.sync(announcedL2Services(flags.nodeName, gated.announce, desired.plans));
+    }
     this.reportMembership(previous, view, now);
     const liveChanged = previous !== undefined && [...previous.live].sort().join(",") !== liveKey;
     if (liveChanged) this.d.log.info({ live: [...view.live].sort(), quorum: view.quorum }, "live speakers changed");

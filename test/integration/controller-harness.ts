@@ -1,4 +1,4 @@
-import { CoreV1Api, type V1Service } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, type V1Service } from "@kubernetes/client-node";
 import { Writable } from "node:stream";
 import { LbController } from "../../controller/controller.ts";
 import { createControllerMetrics, type ControllerMetrics } from "../../controller/metrics.ts";
@@ -37,6 +37,7 @@ export async function startTestController(sim: KubeSim, opts: { lbClass?: string
   const controller = new LbController({
     kc: sim.client,
     core,
+    custom: sim.client.makeApiClient(CustomObjectsApi),
     log,
     metrics,
     events: new EventRecorder(core, "metallb-controller", log, "test"),

@@ -290,7 +290,7 @@ describe("controller against the API simulator", () => {
         "deleted",
         "after-delete",
         () => core.deleteNamespacedConfigMap({ name: "config", namespace }),
-        "ConfigMap metallb-system/config was deleted; recreate it with the address-pools YAML under data.config; the last good config stays in force (pools default)",
+        "ConfigMap metallb-system/config was deleted and no IPAddressPool exists in metallb-system; create an IPAddressPool and an L2Advertisement in metallb-system, or recreate the ConfigMap with the address-pools YAML under data.config; the last good config stays in force (pools default)",
       ],
     ];
     const expected = new Map([["holder", "192.168.126.40"]]);
@@ -328,8 +328,8 @@ describe("controller against the API simulator", () => {
       type: "Warning",
       uid: undefined,
       message:
-        "ConfigMap metallb-system/config does not exist; create it with the address-pools YAML under data.config (example: manifests/examples/config.yaml); " +
-        "no config is in force yet, so no Service gets an IP and none is announced",
+        "no IPAddressPool exists in metallb-system and ConfigMap metallb-system/config does not exist; create an IPAddressPool and an L2Advertisement in metallb-system, " +
+        "or the ConfigMap with the address-pools YAML under data.config (example: manifests/examples/config.yaml); no config is in force yet, so no Service gets an IP and none is announced",
     });
     expect(await sample(c.metrics.configRejections, { cause: "deleted" })).toBe(1);
     await settle(c);

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import type { Advertisement, Pool } from "../shared/config/config-types.ts";
+import { parseIpRange } from "../shared/ip/range.ts";
+import { unannouncedIps } from "./unannounced.ts";
+
+function pool(name: string, cidr: string, labels?: Record<string, string>): Pool {
+  const r = parseIpRange(cidr);
+  if (!r.ok) throw new Error(cidr);
+  return { name, protocol: "layer2", ranges: [{ ...r.range, text: cidr, index: 0 }], autoAssign: true, avoidBuggyIps: false, labels };
+}
+function ad(name: string, fields: Partial<Advertisement> = {}): Advertisement {
+  return {
+    source: `L2Advertisement metallb-system/${name}`,
+    name,
+    ipAddressPools: [],
+    ipAddressPoolSelectors: [],
+    nodeSelectors: [],
+    interfaces: [],
+    serviceSelectors: [],
+    preferredNodeSelectors: [],
+    ...fields,
+  };
+}
+
+const pools = [pool("lan", "192.0.2.0/28", { tier: "lan" }), pool("dmz", "198.51.100.0/28")];
+
+describe("unannouncedIps", () => {
+  it("names the IP, its pool and the fix when no advertisement selects the pool", () => {
+    expect(unannouncedIps(["198.51.100.3"], { pools, advertisements: [ad("l2", { ipAddressPools: ["lan"] })] }, {})).toEqual([
+      {
+        ip: "198.51.100.3",
+        pool: "dmz",
+        message: '198.51.100.3 from pool "dmz" is not announced: no L2Advertisement selects pool "dmz"; create one that does (spec.ipAddressPools: [dmz])',
+      },
+    ]);
+  });
+
+  it.each<[string, Advertisement[], Record<string, string>, string[]]>([
+    ["an advertisement naming no pool covers all", [ad("all")], {}, []],
+    ["a pool selector", [ad("sel", { ipAddressPoolSelectors: [{ matchLabels: { tier: "lan" } }] })], {}, ["198.51.100.3"]],
+    ["no advertisement at all", [], {}, ["192.0.2.3", "198.51.100.3"]],
+    ["a service selector the Service matches", [ad("web", { serviceSelectors: [{ matchLabels: { app: "web" } }] })], { app: "web" }, []],
+    ["a service selector it does not match", [ad("web", { serviceSelectors: [{ matchLabels: { app: "web" } }] })], { app: "db" }, ["192.0.2.3", "198.51.100.3"]],
+  ])("%s", (_name, advertisements, labels, dark) => {
+    expect(unannouncedIps(["192.0.2.3", "198.51.100.3"], { pools, advertisements }, labels).map((u) => u.ip)).toEqual(dark);
+  });
+
+  it("says which serviceSelectors left the Service out", () => {
+    const [u] = unannouncedIps(["192.0.2.3"], { pools, advertisements: [ad("web", { serviceSelectors: [{ matchLabels: { app: "web" } }] })] }, {});
+    expect(u.message).toBe(
+      '192.0.2.3 from pool "lan" is not announced: the L2Advertisements selecting pool "lan" do not select the Service: L2Advertisement metallb-system/web (serviceSelectors app=web); label the Service to match one of them, or add an L2Advertisement without serviceSelectors for the pool',
+    );
+  });
+
+  it("ignores IPs in no pool and text that is no IP", () => {
+    expect(unannouncedIps(["203.0.113.1", "nope"], { pools, advertisements: [] }, {})).toEqual([]);
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * IPs the controller assigns that no speaker will announce, because no L2Advertisement applies to
+ * them: MetalLB assigns these silently; we say so on the Service. Pure.
+ */
+import { advertisementsFor } from "../shared/config/advertisements-for.ts";
+import type { Advertisement, Pool } from "../shared/config/config-types.ts";
+import { parseIp } from "../shared/ip/address.ts";
+import { rangeContains } from "../shared/ip/range.ts";
+
+/** One assigned IP that stays dark, with the sentence for the Warning Event. */
+export interface UnannouncedIp {
+  readonly ip: string;
+  readonly pool: string;
+  readonly message: string;
+}
+
+/**
+ * The IPs of one Service that no advertisement applies to, with what to do about it.
+ *
+ * @example
+ * unannouncedIps(["192.0.2.10"], { pools, advertisements: [] }, {});
+ * // [{ ip: "192.0.2.10", pool: "x", message: '192.0.2.10 from pool "x" is not announced: no L2Advertisement selects pool "x"; create one that does (spec.ipAddressPools: [x])' }]
+ */
+export function unannouncedIps(
+  ips: readonly string[],
+  config: { readonly pools: readonly Pool[]; readonly advertisements: readonly Advertisement[] },
+  serviceLabels: Readonly<Record<string, string>> | undefined,
+): UnannouncedIp[] {
+  const dark: UnannouncedIp[] = [];
+  for (const ip of ips) {
+    const parsed = parseIp(ip);
+    if (!parsed.ok) continue;
+    const pool = config.pools.find((p) => p.ranges.some((r) => rangeContains(r, parsed.ip)));
+    if (pool === undefined) continue;
+    const match = advertisementsFor(pool, serviceLabels, config.advertisements);
+    if (match.ok) continue;
+    const fix = match.reason.startsWith("no L2Advertisement")
+      ? `create one that does (spec.ipAddressPools: [${pool.name}])`
+      : "label the Service to match one of them, or add an L2Advertisement without serviceSelectors for the pool";
+    dark.push({ ip, pool: pool.name, message: `${ip} from pool "${pool.name}" is not announced: ${match.reason}; ${fix}` });
+  }
+  return dark;
+}
