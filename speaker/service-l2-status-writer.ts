@@ -517,7 +517,7 @@ export interface StartServiceL2StatusWriterOptions extends Omit<ServiceL2StatusW
 /**
  * Starts a `ServiceL2StatusWriter` on the API server of `kc`: it looks for the CRD, then watches
  * servicel2statuses in `namespace` and writes. RBAC (a Role in `namespace` suffices):
- * servicel2statuses get, list, watch, create, delete; servicel2statuses/status patch.
+ * servicel2statuses list, watch, create, delete; servicel2statuses/status patch.
  *
  * @example
  * const writer = startServiceL2StatusWriter({ kc, namespace: "metallb-system", node: "node-1", pod: { name: env.POD_NAME, uid: env.POD_UID }, log });

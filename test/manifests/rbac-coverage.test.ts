@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CoreV1Api, KubernetesObjectApi, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type KubernetesObject, type V1Service } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type KubernetesObject, type V1Service } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enforceManifestRbac, installNamespace, manifestIdentityObjects } from "../e2e/rbac-identities.ts";
 import { ControllerProcess, killAll } from "../integration/controller-process.ts";
@@ -19,6 +19,16 @@ const excludeLabel = "node.kubernetes.io/exclude-from-external-load-balancers";
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 // TEST-NET-1: the speaker below opens no socket (every interface excluded), so nothing is ever sent for it.
 const config = "address-pools:\n- name: default\n  protocol: layer2\n  addresses: [192.0.2.0/29]\n";
+// MetalLB's CRs beside the ConfigMap: a pool only annotated Services take, and an advertisement of it.
+const crPool = { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata: { name: "crd-pool" }, spec: { addresses: ["192.0.2.8/29"], autoAssign: false } };
+const crAdvertisement = { apiVersion: "metallb.io/v1beta1", kind: "L2Advertisement", metadata: { name: "crd-l2" }, spec: { ipAddressPools: ["crd-pool"] } };
+const metallb = (plural: string) => ({ group: "metallb.io", version: "v1beta1", namespace: installNamespace, plural });
+
+/** A ServiceL2Status as `kubectl get servicel2statuses -o yaml` shows it (the fields read here). */
+interface L2Status {
+  metadata: { name: string; labels?: Record<string, string> };
+  status?: { node?: string; serviceName?: string; serviceNamespace?: string };
+}
 
 /** The speaker binary as a child process, output kept. */
 interface SpeakerProcess {
@@ -62,8 +72,20 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
   }
 }
 
-function lbService(name: string, annotations?: Record<string, string>): V1Service {
-  return { metadata: { name, annotations }, spec: { type: "LoadBalancer", selector: { app: name }, ports: [{ port: 80 }] } };
+function lbService(name: string, annotations?: Record<string, string>, app = name): V1Service {
+  return { metadata: { name, annotations }, spec: { type: "LoadBalancer", selector: { app }, ports: [{ port: 80 }] } };
+}
+
+/** The ServiceL2Status objects about Service default/`name`. */
+async function l2StatusesOf(custom: CustomObjectsApi, name: string): Promise<L2Status[]> {
+  const list = (await custom.listNamespacedCustomObject(metallb("servicel2statuses"))) as { items: L2Status[] };
+  return list.items.filter((o) => (o.metadata.labels?.["metallb.io/service-name"] ?? o.status?.serviceName) === name);
+}
+
+/** The `Ready` condition's status of a metallb.io object in metallb-system. */
+async function readyOf(custom: CustomObjectsApi, plural: string, name: string): Promise<string | undefined> {
+  const obj = (await custom.getNamespacedCustomObject({ ...metallb(plural), name })) as { status?: { conditions?: { type: string; status: string }[] } };
+  return obj.status?.conditions?.find((c) => c.type === "Ready")?.status;
 }
 
 /** The count of the Event with `reason` about `kind`/`name` (0 when there is none). */
@@ -77,6 +99,7 @@ describe("the manifests' RBAC against what the binaries really call", () => {
   let sim: KubeSim;
   let dir: string;
   let core: CoreV1Api;
+  let custom: CustomObjectsApi;
   let controller: ControllerProcess | undefined;
   let speaker: SpeakerProcess | undefined;
   const rbac = new RbacAuthorizer();
@@ -111,6 +134,19 @@ describe("the manifests' RBAC against what the binaries really call", () => {
       body: { ...created, status: { addresses: [{ type: "InternalIP", address: "127.0.0.1" }], conditions: [{ type: "Ready", status: "True" }] } },
     });
     await core.createNamespacedConfigMap({ namespace: installNamespace, body: { metadata: { name: "config" }, data: { config } } });
+    custom = sim.client.makeApiClient(CustomObjectsApi);
+    await custom.createNamespacedCustomObject({ ...metallb("ipaddresspools"), body: crPool });
+    await custom.createNamespacedCustomObject({ ...metallb("l2advertisements"), body: crAdvertisement });
+    // A leftover of node-b, which announced Service "from-crd" before: the speaker that announces it now deletes it.
+    await custom.createNamespacedCustomObject({
+      ...metallb("servicel2statuses"),
+      body: {
+        apiVersion: "metallb.io/v1beta1",
+        kind: "ServiceL2Status",
+        metadata: { name: "l2-node-b", labels: { "metallb.io/node": "node-b", "metallb.io/service-name": "from-crd", "metallb.io/service-namespace": "default" } },
+        spec: {},
+      },
+    });
     // A ready backend of Service "web" on node-a, so the speaker there may announce it.
     const pod = await core.createNamespacedPod({
       namespace: "default",
@@ -169,6 +205,32 @@ describe("the manifests' RBAC against what the binaries really call", () => {
       15_000,
       "a repeated nodeAssigned",
     );
+
+    // The CRs: a Service takes an IP from the IPAddressPool, node-a announces it and records so in a
+    // ServiceL2Status (replacing node-b's), the controller writes the pool's usage and both objects' Ready
+    // condition; deleting the Service deletes node-a's ServiceL2Status.
+    await core.createNamespacedService({ namespace: "default", body: lbService("from-crd", { "metallb.universe.tf/address-pool": "crd-pool" }, "web") });
+    const crdIp = await eventually(
+      async () => (await core.readNamespacedService({ name: "from-crd", namespace: "default" })).status?.loadBalancer?.ingress?.[0]?.ip,
+      10_000,
+      "an IP for from-crd",
+    );
+    expect(crdIp).toMatch(/^192\.0\.2\.(8|9|1[0-5])$/);
+    const announcedBy = async () => (await l2StatusesOf(custom, "from-crd")).map((o) => `${o.metadata.name === "l2-node-b" ? "l2-node-b" : "l2-*"} ${o.status?.node ?? ""}`).join(", ");
+    await eventually(async () => ((await announcedBy()) === "l2-* node-a" ? true : undefined), 10_000, "node-a's ServiceL2Status of from-crd, alone").catch(async (err: Error) => {
+      throw new Error(`${err.message}; ServiceL2Statuses: ${await announcedBy()}; speaker output:\n${speaker!.output.slice(-30).join("\n")}`);
+    });
+    await eventually(
+      async () => {
+        const pool = (await custom.getNamespacedCustomObject({ ...metallb("ipaddresspools"), name: "crd-pool" })) as { status?: { assignedIPv4?: number } };
+        return pool.status?.assignedIPv4 === 1 && (await readyOf(custom, "ipaddresspools", "crd-pool")) === "True" ? true : undefined;
+      },
+      10_000,
+      "crd-pool's status: Ready, 1 IPv4 assigned",
+    );
+    await eventually(async () => ((await readyOf(custom, "l2advertisements", "crd-l2")) === "True" ? true : undefined), 10_000, "crd-l2's Ready condition");
+    await core.deleteNamespacedService({ name: "from-crd", namespace: "default" });
+    await eventually(async () => ((await l2StatusesOf(custom, "from-crd")).length === 0 ? true : undefined), 10_000, "from-crd's ServiceL2Status to be deleted");
 
     // Shutdown paths: both release their Leases.
     speaker!.child.kill("SIGTERM");
