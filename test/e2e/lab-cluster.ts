@@ -1,4 +1,4 @@
-import { CoordinationV1Api, CoreV1Api, type V1Service } from "@kubernetes/client-node";
+import { ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, KubernetesObjectApi, type KubernetesObject, type V1Service } from "@kubernetes/client-node";
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { startKubeSim, type Authorizer, type KubeSim } from "../kube-sim/index.ts";
@@ -7,6 +7,7 @@ import { spawnIn } from "../netns/run.ts";
 import { createReadyPod } from "./ready-pod.ts";
 import { buildTopology, type Topology, type TopologyNode } from "../netns/topology.ts";
 import { speakerLeaseName } from "../../speaker/own-lease.ts";
+import { installFiles, loadManifests } from "../manifests/load-manifests.ts";
 
 const node24 = new URL("../../node_modules/.bin/node", import.meta.url).pathname;
 const repo = new URL("../../", import.meta.url).pathname;
@@ -262,4 +263,31 @@ export async function exposeWeb(lab: LabCluster, poolConfig: string): Promise<st
   const [vip] = await waitForVip(lab.core, "web");
   await lab.addDnat(vip);
   return vip;
+}
+
+/**
+ * Installs MetalLB's CRDs from manifests/ (IPAddressPool, L2Advertisement, ServiceL2Status) into the lab's
+ * simulator as the admin, and waits until each is Established, so that the controller and the speakers started
+ * afterwards watch the custom resources from their first list. Throws naming a CRD that is not established in `ms`.
+ *
+ * @example
+ * const lab = await startLabCluster({ ... });
+ * await installMetallbCrds(lab);
+ * await lab.sim.client.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ group: "metallb.io", ... });
+ */
+export async function installMetallbCrds(lab: LabCluster, ms = 10_000): Promise<void> {
+  const crds = (await loadManifests(installFiles())).filter((o) => o.kind === "CustomResourceDefinition");
+  if (crds.length === 0) throw new Error("manifests/ holds no CustomResourceDefinition");
+  const objects = KubernetesObjectApi.makeApiClient(lab.sim.client);
+  for (const crd of crds) await objects.create(structuredClone(crd) as KubernetesObject);
+  const extensions = lab.sim.client.makeApiClient(ApiextensionsV1Api);
+  const deadline = Date.now() + ms;
+  for (const crd of crds) {
+    for (;;) {
+      const stored = await extensions.readCustomResourceDefinition({ name: crd.metadata.name });
+      if (stored.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) break;
+      if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} not Established within ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }

@@ -13,13 +13,14 @@ import { measureFailover } from "./failover-probe.ts";
 import { arpingMacs, checkRbac, clusterOf, curlNode, eventually, metricValue, nodeNamed, showKubectl, speakerMetrics, type LabContext } from "./lab-context.ts";
 import type { StepOutput } from "./step-runner.ts";
 
-function vipOf(ctx: LabContext): string {
+/** The VIP step 3 assigned to svc/nginx, or an error naming that step. */
+export function vipOf(ctx: LabContext): string {
   if (!ctx.vip) throw new Error("svc/nginx has no VIP (step 3 did not complete)");
   return ctx.vip;
 }
 
 /** Waits until exactly one MAC answers ARP for `vip`; returns it and the node it belongs to. */
-async function arpOwner(cluster: LabCluster, vip: string, ms: number): Promise<{ mac: string; node: string }> {
+export async function arpOwner(cluster: LabCluster, vip: string, ms: number): Promise<{ mac: string; node: string }> {
   const macs = await eventually(async () => {
     const m = await arpingMacs(cluster, vip, 2);
     return m.length > 0 ? m : undefined;

@@ -15,6 +15,8 @@ import { createReadyPod } from "../e2e/ready-pod.ts";
 import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
 import { addLoadBalancerDnat } from "../netns/kube-proxy-rules.ts";
 import { spawnIn } from "../netns/run.ts";
+import { rankNodes } from "../../speaker/election.ts";
+import { applyPoolCustomResources, showCrdStatus } from "./crd-steps.ts";
 import { checkRbac, clusterOf, eventually, showKubectl, type LabContext } from "./lab-context.ts";
 import { workloadIdentities } from "./manifest-identities.ts";
 import type { StepOutput } from "./step-runner.ts";
@@ -121,13 +123,18 @@ async function startNginxPods(ctx: LabContext, out: StepOutput): Promise<void> {
 }
 
 /**
- * Step 3: the pool ConfigMap, Deployment nginx and its Pods, `kubectl expose`, `kubectl wait` for the IP, kube-proxy's
- * DNAT for it on every node, then `get svc -o wide` and `describe svc nginx` once a speaker announced it.
+ * Step 3: the pool ConfigMap (with --crd: an IPAddressPool and an L2Advertisement), Deployment nginx and its Pods,
+ * `kubectl expose`, `kubectl wait` for the IP, kube-proxy's DNAT for it on every node, then `get svc -o wide` and
+ * `describe svc nginx` once a speaker announced it (with --crd also `get ipaddresspools,servicel2statuses -A`).
  */
 export async function exposeNginx(ctx: LabContext, out: StepOutput): Promise<string> {
   const cluster = clusterOf(ctx);
-  out(labPoolConfigMap.trimEnd());
-  await showKubectl(ctx, ["apply", "-f", "-"], out, { stdin: labPoolConfigMap });
+  if (ctx.crd) {
+    await applyPoolCustomResources(ctx, out);
+  } else {
+    out(labPoolConfigMap.trimEnd());
+    await showKubectl(ctx, ["apply", "-f", "-"], out, { stdin: labPoolConfigMap });
+  }
   await showKubectl(ctx, ["create", "deployment", "nginx", "--image=nginx", "--replicas=3", "--port=80"], out);
   await startNginxPods(ctx, out);
   await showKubectl(ctx, ["expose", "deployment", "nginx", "--port=80", "--type=LoadBalancer"], out);
@@ -145,6 +152,7 @@ export async function exposeNginx(ctx: LabContext, out: StepOutput): Promise<str
   }, 10_000, "a speaker's nodeAssigned Event on svc/nginx");
   await showKubectl(ctx, ["get", "svc", "-o", "wide"], out);
   await showKubectl(ctx, ["describe", "svc", "nginx"], out);
+  if (ctx.crd) await showCrdStatus(ctx, out, rankNodes(ctx.nodeNames, vip)[0]);
   checkRbac(ctx);
-  return `svc/nginx got ${vip}`;
+  return `svc/nginx got ${vip}${ctx.crd ? " from IPAddressPool default" : ""}`;
 }

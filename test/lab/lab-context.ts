@@ -21,6 +21,8 @@ export interface LabContext {
   index: number;
   nodeNames: string[];
   manifestsDir: string;
+  /** Configure with an IPAddressPool and an L2Advertisement instead of the ConfigMap (`--crd`). */
+  crd: boolean;
   cluster?: LabCluster;
   /** The cluster while step 1 builds it (so a Ctrl-C during step 1 can still tear it down). */
   starting?: Promise<LabCluster>;
@@ -33,6 +35,8 @@ export interface LabContext {
   answeringMac?: string;
   failoverMs?: number;
   newNode?: string;
+  /** With --crd: the node the L2Advertisement's nodeSelectors moved the VIP to. */
+  selectedNode?: string;
 }
 
 /**
@@ -41,8 +45,8 @@ export interface LabContext {
  * @example
  * newLabContext({ manifestsDir: "/repo/manifests" }).prefix; // "blblab"
  */
-export function newLabContext(opts: { manifestsDir: string }): LabContext {
-  return { prefix: "blblab", index: 61, nodeNames: ["node-1", "node-2", "node-3"], manifestsDir: opts.manifestsDir };
+export function newLabContext(opts: { manifestsDir: string; crd?: boolean }): LabContext {
+  return { prefix: "blblab", index: 61, nodeNames: ["node-1", "node-2", "node-3"], manifestsDir: opts.manifestsDir, crd: opts.crd ?? false };
 }
 
 /** The running cluster, or an error naming the step that should have started it. */
@@ -104,6 +108,11 @@ export async function eventually<T>(check: () => Promise<T | undefined>, ms: num
 export async function arpingMacs(cluster: LabCluster, ip: string, count = 3): Promise<string[]> {
   const r = await runIn(cluster.topo.client.ns, ["arping", "-i", "eth0", "-c", String(count), "-W", "0.2", ip], { timeoutMs: 10_000 });
   return [...new Set([...r.stdout.matchAll(/from ([0-9a-f:]{17})/gi)].map((m) => m[1].toLowerCase()))];
+}
+
+/** Deletes the client's neighbour entry for `ip`, so that its next request resolves it afresh (as a new client). */
+export async function forgetNeighbour(cluster: LabCluster, ip: string): Promise<void> {
+  await runIn(cluster.topo.client.ns, ["ip", "neigh", "del", ip, "dev", "eth0"]);
 }
 
 /**

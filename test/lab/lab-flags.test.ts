@@ -3,15 +3,20 @@ import { labRootProblem, parseLabFlags } from "./lab-flags.ts";
 
 describe("parseLabFlags", () => {
   it("defaults to tearing down and human output", () => {
-    expect(parseLabFlags([])).toEqual({ keep: false, json: false, help: false });
+    expect(parseLabFlags([])).toEqual({ keep: false, json: false, crd: false, help: false });
   });
 
   it("accepts --keep and --json together", () => {
-    expect(parseLabFlags(["--keep", "--json"])).toEqual({ keep: true, json: true, help: false });
+    expect(parseLabFlags(["--keep", "--json"])).toEqual({ keep: true, json: true, crd: false, help: false });
+  });
+
+  it("accepts --crd, alone and with the others", () => {
+    expect(parseLabFlags(["--crd"])).toEqual({ keep: false, json: false, crd: true, help: false });
+    expect(parseLabFlags(["--json", "--crd", "--keep"])).toEqual({ keep: true, json: true, crd: true, help: false });
   });
 
   it("rejects an unknown flag, naming it and the valid ones", () => {
-    expect(() => parseLabFlags(["--kep"])).toThrow(/lab: Unknown option '--kep'.*Valid flags: --keep, --json, --help/);
+    expect(() => parseLabFlags(["--kep"])).toThrow(/lab: Unknown option '--kep'.*Valid flags: --keep, --json, --crd, --help/);
   });
 
   it("rejects a stray argument", () => {

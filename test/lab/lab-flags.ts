@@ -6,23 +6,31 @@ export interface LabFlags {
   keep: boolean;
   /** Print a machine-readable summary object as the last line. */
   json: boolean;
+  /** Configure the pool with an IPAddressPool and an L2Advertisement (MetalLB >= 0.13) instead of the ConfigMap. */
+  crd: boolean;
   help: boolean;
 }
 
 /** The lab's usage text. */
-export const labUsage = `usage: sudo npm run lab -- [--keep] [--json]
+export const labUsage = `usage: sudo npm run lab -- [--keep] [--json] [--crd]
   --keep   leave the lab running after the steps and print commands to explore it; Ctrl-C tears it down
-  --json   print a machine-readable summary (vip, answering node, failover ms, every step) as the last line`;
+  --json   print a machine-readable summary (vip, answering node, failover ms, every step) as the last line
+  --crd    configure with an IPAddressPool and an L2Advertisement instead of the ConfigMap, and move the
+           announcer with the L2Advertisement's nodeSelectors`;
 
 /**
  * Parses `npm run lab -- [flags]`; an unknown flag or a stray argument throws an error naming it and the valid flags.
  *
  * @example
- * parseLabFlags(["--json"]); // { keep: false, json: true, help: false }
+ * parseLabFlags(["--json", "--crd"]); // { keep: false, json: true, crd: true, help: false }
  */
 export function parseLabFlags(argv: string[]): LabFlags {
-  const v = parseFlags(argv, { keep: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, "lab");
-  return { keep: v.keep ?? false, json: v.json ?? false, help: v.help ?? false };
+  const v = parseFlags(
+    argv,
+    { keep: { type: "boolean" }, json: { type: "boolean" }, crd: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    "lab",
+  );
+  return { keep: v.keep ?? false, json: v.json ?? false, crd: v.crd ?? false, help: v.help ?? false };
 }
 
 /**

@@ -38,7 +38,7 @@ describe("npm run lab", () => {
   it("refuses an unknown flag with exit 2, naming it and the valid flags", async () => {
     const r = await runLab(["--keeep"], { ms: 10_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("lab: Unknown option '--keeep'. Valid flags: --keep, --json, --help");
+    expect(r.stderr).toContain("lab: Unknown option '--keeep'. Valid flags: --keep, --json, --crd, --help");
   });
 
   it("as a non-root user, says it needs root and why, and exits 2 without touching anything", async () => {
@@ -78,6 +78,43 @@ describe("npm run lab", () => {
       expect(summary.failoverMs).toBeGreaterThan(0);
       expect(summary.failoverMs).toBeLessThan(2_000);
       expect(r.stdout).toContain("[7/7] tear down ... ok");
+      expect(await labNamespaces("blblab")).toEqual([]);
+    },
+    180_000,
+  );
+
+  it.skipIf(support !== true)(
+    "runs every step with --crd: pool from an IPAddressPool, nodeSelectors move the VIP, ServiceL2Status names the node",
+    async () => {
+      const r = await runLab(["--crd", "--json"], { ms: 150_000 });
+      const lines = r.stdout.trimEnd().split("\n");
+      const tail = `\n--- lab stdout (tail) ---\n${lines.slice(-60).join("\n")}\n--- stderr ---\n${r.stderr.slice(-4000)}`;
+      expect(r.code, tail).toBe(0);
+      const summary = JSON.parse(lines[lines.length - 1]) as {
+        ok: boolean;
+        config: string;
+        vip: string;
+        answeringNode: string;
+        selectedNode: string;
+        failoverMs: number;
+        newNode: string;
+        steps: { name: string; ok: boolean }[];
+      };
+      expect(summary.config).toBe("crd");
+      expect(summary.steps).toHaveLength(8);
+      expect(summary.steps.filter((s) => !s.ok), tail).toEqual([]);
+      expect(summary.vip).toMatch(/^192\.168\.126\.4\d$/);
+      expect(summary.selectedNode).toMatch(/^node-[123]$/);
+      expect(summary.selectedNode).not.toBe(summary.answeringNode);
+      expect(summary.failoverMs).toBeLessThan(2_000);
+      // What the user sees: the CRs applied instead of the ConfigMap, and the tables naming the node and counting the IP.
+      expect(r.stdout).toContain("ipaddresspool.metallb.io/default created");
+      expect(r.stdout).toContain("l2advertisement.metallb.io/default created");
+      expect(r.stdout).not.toContain("configmap/config created");
+      expect(r.stdout).toContain("$ kubectl get ipaddresspools,servicel2statuses -A -o wide");
+      expect(r.stdout).toMatch(new RegExp(`servicel2status\\.metallb\\.io/l2-\\S+\\s+${summary.selectedNode}\\s+nginx\\s+default`));
+      expect(r.stdout).toMatch(/ipaddresspool\.metallb\.io\/default\s.*\sTrue\s+Accepted\s+1\s+9\s/);
+      expect(r.stdout).toContain("[8/8] tear down ... ok");
       expect(await labNamespaces("blblab")).toEqual([]);
     },
     180_000,

@@ -1,10 +1,12 @@
 /**
- * `sudo npm run lab -- [--keep] [--json]`: the whole user story on one machine, for real, in network namespaces
- * it creates and removes. Seven steps, a progress line each, then a summary table:
+ * `sudo npm run lab -- [--keep] [--json] [--crd]`: the whole user story on one machine, for real, in network
+ * namespaces it creates and removes. Seven steps (eight with --crd), a progress line each, then a summary table:
  *   1. the LAN (bridge, client, infra, three nodes) and the API simulator with three Nodes;
  *   2. `kubectl apply -f manifests/`, then the controller and a speaker per node under their ServiceAccounts;
- *   3. the pool ConfigMap, Deployment nginx, `kubectl expose ... --type=LoadBalancer`, `kubectl wait` for its IP;
+ *   3. the pool ConfigMap (--crd: an IPAddressPool and an L2Advertisement), Deployment nginx,
+ *      `kubectl expose ... --type=LoadBalancer`, `kubectl wait` for its IP;
  *   4. `arping` (one MAC, the elected node's) and `curl` the VIP from the client;
+ *      (--crd) label a node and point the L2Advertisement's nodeSelectors at it: the VIP moves there, and back;
  *   5. kill the announcing node while curling the VIP every 50 ms: the failover gap;
  *   6. the strictARP check on an IPVS node without strictARP, and after the fix;
  *   7. tear everything down (or, with --keep, stay up until Ctrl-C and print how to explore).
@@ -15,6 +17,7 @@ import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { exposeNginx, buildLan, installManifests } from "./install-steps.ts";
+import { moveByNodeSelector } from "./crd-steps.ts";
 import { failOver, reachVip, showStrictArp } from "./demo-steps.ts";
 import { labRootProblem, labUsage, parseLabFlags, type LabFlags } from "./lab-flags.ts";
 import { newLabContext, type LabContext } from "./lab-context.ts";
@@ -67,7 +70,7 @@ async function saveLogs(ctx: LabContext): Promise<void> {
 }
 
 async function runLab(flags: LabFlags): Promise<number> {
-  const ctx = newLabContext({ manifestsDir: join(repo, "manifests") });
+  const ctx = newLabContext({ manifestsDir: join(repo, "manifests"), crd: flags.crd });
   let interrupted = false;
   let tearingDown = false;
   let keepingUp: (() => void) | undefined;
@@ -87,16 +90,18 @@ async function runLab(flags: LabFlags): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  const runner = new StepRunner(7, (text) => void (interrupted || write(text)));
+  const runner = new StepRunner(flags.crd ? 8 : 7, (text) => void (interrupted || write(text)));
   const step = async (name: string, body: StepBody, opts: { always?: boolean } = {}) => {
     await runner.run(name, body, opts);
     if (interrupted) await new Promise<never>(() => {});
   };
-  write(`baremetal-lb lab: 3 nodes, a client and the API simulator in network namespaces ${ctx.prefix}-*\n\n`);
+  const config = flags.crd ? "IPAddressPool + L2Advertisement" : "the ConfigMap";
+  write(`baremetal-lb lab: 3 nodes, a client and the API simulator in network namespaces ${ctx.prefix}-*; pool from ${config}\n\n`);
   await step("build the LAN, start the API simulator", (out) => buildLan(ctx, out));
   await step("kubectl apply -f manifests/, start controller + speakers", (out) => installManifests(ctx, out));
-  await step("configure the pool, expose nginx as a LoadBalancer", (out) => exposeNginx(ctx, out));
+  await step(flags.crd ? "apply IPAddressPool + L2Advertisement, expose nginx" : "configure the pool, expose nginx as a LoadBalancer", (out) => exposeNginx(ctx, out));
   await step("arping + curl the VIP from the client", (out) => reachVip(ctx, out));
+  if (flags.crd) await step("nodeSelectors: move the announcer to a labelled node", (out) => moveByNodeSelector(ctx, out));
   await step("kill the announcing node, measure the failover", (out) => failOver(ctx, out));
   await step("strictARP check: IPVS without strictARP, then fixed", (out) => showStrictArp(ctx, out));
   if (!runner.ok) await saveLogs(ctx);
@@ -114,17 +119,20 @@ async function runLab(flags: LabFlags): Promise<number> {
   write(`\n${renderSummaryTable(runner.results)}\n`);
   if (ctx.vip) {
     write(`\nVIP ${ctx.vip}: answered by ${ctx.answeringNode ?? "?"} (${ctx.answeringMac ?? "?"}); `);
+    if (ctx.selectedNode) write(`moved to ${ctx.selectedNode} by nodeSelectors; `);
     write(ctx.failoverMs !== undefined ? `failover to ${ctx.newNode} in ${ctx.failoverMs} ms\n` : "no failover measured\n");
   }
   write(runner.ok ? "\nall steps passed\n" : "\nsome steps FAILED\n");
   if (flags.json) {
     const summary = {
       ok: runner.ok,
+      config: flags.crd ? "crd" : "configmap",
       vip: ctx.vip ?? null,
       answeringNode: ctx.answeringNode ?? null,
       answeringMac: ctx.answeringMac ?? null,
       failoverMs: ctx.failoverMs ?? null,
       newNode: ctx.newNode ?? null,
+      ...(flags.crd ? { selectedNode: ctx.selectedNode ?? null } : {}),
       steps: runner.results.map(({ name, ok, ms, detail }) => ({ name, ok, ms, detail })),
     };
     write(`${JSON.stringify(summary)}\n`);

@@ -52,6 +52,7 @@ export function exploreCommands(ctx: LabContext): string {
     `  kubectl --kubeconfig ${cluster.kubeconfigPath} get svc -o wide`,
     `  kubectl --kubeconfig ${cluster.kubeconfigPath} describe svc nginx`,
     `  kubectl --kubeconfig ${cluster.kubeconfigPath} get events`,
+    ...(ctx.crd ? [`  kubectl --kubeconfig ${cluster.kubeconfigPath} get ipaddresspools,l2advertisements,servicel2statuses -A -o wide`] : []),
     "Metrics (from inside the lab's LAN):",
     `  sudo ip netns exec ${topo.client.ns} curl http://${topo.infra.ipv4}:7472/metrics   # controller`,
     ...topo.nodes.map((n) => `  sudo ip netns exec ${topo.client.ns} curl http://${n.ipv4}:7473/metrics   # speaker on ${n.name}`),
