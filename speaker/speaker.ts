@@ -493,9 +493,9 @@ export class Speaker {
     this.snapshot = built.snapshot;
     const verdict = built.config.verdict;
     if (isKept(verdict)) {
-      log.error({ configMap: `${flags.namespace}/${flags.configMap}`, cause: verdict.cause, reason: verdict.message }, "config not applied, keeping the last good config");
+      log.error({ cause: verdict.cause, reason: verdict.message, inForce: built.config.inForce?.source ?? null }, "config not applied, keeping the last good config");
       metrics.configRejections.inc({ cause: verdict.cause });
-    } else if (verdict.kind === "loaded") log.info({ configMap: `${flags.namespace}/${flags.configMap}` }, "config loaded");
+    } else if (verdict.kind === "loaded") log.info({ source: built.config.inForce?.source }, "config loaded");
     metrics.configStale.set(built.config.refusal ? 1 : 0);
     if (!flags.ignoreExcludeLb && everyNodeExcludedByLabel(built.snapshot.nodes)) {
       if (!this.warnedAllExcluded) {
