@@ -115,10 +115,19 @@ export class ConfigStatusSync {
     }
   }
 
+  /** Stops writing (leadership lost). Nothing is written until {@link start}. */
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** Writes again (leadership gained), forgetting what it wrote before: another leader may have written since. */
+  start(): void {
+    this.stopped = false;
+    this.written.clear();
+    this.warned.clear();
+    this.markDirty();
   }
 
   private async pass(): Promise<void> {

@@ -12,12 +12,13 @@ import {
   type HeldIps,
   type KeptVerdict,
 } from "../shared/config/config-source.ts";
+import { poolHolding } from "../shared/config/ips-taken-away.ts";
 import { parseIp } from "../shared/ip/address.ts";
 import { rangeContains } from "../shared/ip/range.ts";
 import { describeError } from "../shared/kube/api-errors.ts";
 import type { EventRecorder, EventTarget } from "../shared/kube/event-recorder.ts";
 import { startInformer, type ResilientInformer } from "../shared/kube/informer.ts";
-import { startMetallbInformer, type MetallbObject } from "../shared/kube/metallb-resources.ts";
+import { METALLB_GROUP, METALLB_VERSION, startMetallbInformer, type MetallbObject } from "../shared/kube/metallb-resources.ts";
 import { WorkQueue } from "../shared/kube/work-queue.ts";
 import { Allocator } from "./allocator.ts";
 import type { ControllerMetrics } from "./metrics.ts";
@@ -83,6 +84,8 @@ export class LbController {
   private readonly orphans = new Map<string, string[]>();
   /** Services waiting for an IP, by key, with their creation time for oldest-first retries. */
   private readonly pending = new Map<string, string>();
+  /** The uid last seen of each config object (`IPAddressPool ns/name`), to name a deleted one in Events. */
+  private readonly uids = new Map<string, string>();
 
   constructor(opts: ControllerOptions) {
     this.opts = opts;
@@ -146,6 +149,7 @@ export class LbController {
   async becomeLeader(): Promise<void> {
     await this.synced();
     this.leader = true;
+    this.statusSync.start();
     await this.reconcileConfig();
   }
 
@@ -191,6 +195,7 @@ export class LbController {
       if (!applied.ok) next = refuseLoad(previous, next, applied.blocked);
     }
     this.config = next;
+    for (const o of next.objects) if (o.uid !== undefined) this.uids.set(`${o.kind} ${o.namespace}/${o.name}`, o.uid);
     this.statusSync.markDirty();
     const verdict = next.verdict;
     if (verdict.kind === "unchanged") return;
@@ -212,15 +217,40 @@ export class LbController {
 
   /** A kept verdict: a Warning Event on the ConfigMap (even a deleted one), an error line, the stale gauge and a count. */
   private async reportKept(verdict: KeptVerdict): Promise<void> {
-    const { log, metrics, events, namespace, configMapName } = this.opts;
+    const { log, metrics, events } = this.opts;
     metrics.configStale.set(1);
     metrics.configRejections.inc({ cause: verdict.cause });
     log.error(
-      { configMap: `${namespace}/${configMapName}`, cause: verdict.cause, verdict: verdict.kind, reason: verdict.message, errors: verdict.problems },
+      { cause: verdict.cause, verdict: verdict.kind, reason: verdict.message, errors: verdict.problems, inForce: this.config.inForce?.source ?? null },
       "config (re)load failed, config marked stale",
     );
     // With CRs only, each offending object gets its own Warning and Ready=False (config-status-sync.ts).
     if (this.reportsOnConfigMap()) await events.record(this.configTarget(), "Warning", "InvalidConfig", verdict.message);
+    await this.reportDeletedPoolsKept(verdict);
+  }
+
+  /**
+   * A deleted IPAddressPool whose IPs Services hold stays in force, and has no status left to say
+   * so: a Warning Event on it (by its last uid, as `kubectl get events` lists deleted objects too).
+   */
+  private async reportDeletedPoolsKept(verdict: KeptVerdict): Promise<void> {
+    const inForce = this.config.inForce;
+    if (verdict.cause !== "would-orphan-ips" || inForce === undefined) return;
+    const present = new Set(this.config.objects.map((o) => `${o.kind} ${o.namespace}/${o.name}`));
+    const held = new Map<string, string[]>();
+    for (const taken of verdict.takenAway) {
+      const source = poolHolding(inForce.pools, taken.ip)?.source;
+      if (source === undefined || !source.startsWith("IPAddressPool ") || present.has(source)) continue;
+      held.set(source, [...(held.get(source) ?? []), `${taken.service} holds ${taken.ip}`]);
+    }
+    for (const [source, holders] of held) {
+      const [namespace, name] = source.slice("IPAddressPool ".length).split("/");
+      const target: EventTarget = { kind: "IPAddressPool", apiVersion: `${METALLB_GROUP}/${METALLB_VERSION}`, name, namespace, uid: this.uids.get(source) };
+      const message =
+        `${source} was deleted but stays in force while Services hold its IPs: ${holders.join("; ")}; ` +
+        `delete those Services or give them other IPs, and the deletion applies as soon as they are gone`;
+      await this.opts.events.record(target, "Warning", "WouldTakeIPs", message);
+    }
   }
 
   /** Config-wide Events go to the ConfigMap when it exists or did, or when no CR exists to carry them. */
@@ -330,9 +360,18 @@ export class LbController {
       this.afterRelease([]);
     }
 
-    const request = buildAllocationRequest(svc, this.namespaceLabels(svc));
+    const namespaceLabels = this.namespaceLabels(svc);
+    if (namespaceLabels === undefined && !this.allocator.assignedTo(key) && this.poolsSelectNamespaces()) {
+      // The Namespace informer lags (`kubectl apply` of a Namespace and its Service): allocating now
+      // would skip the pools whose namespaceSelectors match it, for good. Its event requeues us.
+      this.pending.set(key, creationOf(svc));
+      metrics.pendingServices.set(this.pending.size);
+      log.debug({ service: key, namespace }, "waiting for the Service's namespace labels");
+      return;
+    }
+    const request = buildAllocationRequest(svc, namespaceLabels);
     if (!request.ok) {
-      this.pending.set(key, svc.metadata?.creationTimestamp?.toString() ?? "");
+      this.pending.set(key, creationOf(svc));
       metrics.allocationFailures.inc();
       metrics.pendingServices.set(this.pending.size);
       log.warn({ service: key, reason: request.error }, "allocation failed");
@@ -349,7 +388,7 @@ export class LbController {
     const previous = this.allocator.assignedTo(key);
     const result = this.allocator.allocate(key, request.request);
     if (!result.ok) {
-      this.pending.set(key, svc.metadata?.creationTimestamp ? new Date(svc.metadata.creationTimestamp).toISOString() : "");
+      this.pending.set(key, creationOf(svc));
       metrics.allocationFailures.inc();
       metrics.pendingServices.set(this.pending.size);
       log.warn({ service: key, reason: result.reason }, "allocation failed");
@@ -381,6 +420,11 @@ export class LbController {
     }
     if (previous && !sameIps(previous, result.ips)) this.afterRelease(previous.filter((ip) => !result.ips.includes(ip)));
     await this.reportUnannounced(svc, key, result.ips);
+  }
+
+  /** Whether a pool in force admits Services by their Namespace's labels. */
+  private poolsSelectNamespaces(): boolean {
+    return (this.config.inForce?.pools ?? []).some((pool) => (pool.serviceAllocation?.namespaceSelectors?.length ?? 0) > 0);
   }
 
   /** The Service's namespace labels, or undefined when the Namespace is not in the cache. */
@@ -444,6 +488,11 @@ export class LbController {
 
 function ingressIps(svc: V1Service): string[] {
   return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => !!ip);
+}
+
+/** The Service's creation time as an ISO string, which sorts oldest first; "" when unknown. */
+function creationOf(svc: V1Service): string {
+  return svc.metadata?.creationTimestamp ? new Date(svc.metadata.creationTimestamp).toISOString() : "";
 }
 
 function sameIps(a: readonly string[], b: readonly string[]): boolean {
