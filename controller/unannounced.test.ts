@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { advertisement } from "../test/fixtures/config-objects.ts";
 import type { Advertisement, Pool } from "../shared/config/config-types.ts";
 import { parseIpRange } from "../shared/ip/range.ts";
 import { unannouncedIps } from "./unannounced.ts";
@@ -8,19 +9,7 @@ function pool(name: string, cidr: string, labels?: Record<string, string>): Pool
   if (!r.ok) throw new Error(cidr);
   return { name, protocol: "layer2", ranges: [{ ...r.range, text: cidr, index: 0 }], autoAssign: true, avoidBuggyIps: false, labels };
 }
-function ad(name: string, fields: Partial<Advertisement> = {}): Advertisement {
-  return {
-    source: `L2Advertisement metallb-system/${name}`,
-    name,
-    ipAddressPools: [],
-    ipAddressPoolSelectors: [],
-    nodeSelectors: [],
-    interfaces: [],
-    serviceSelectors: [],
-    preferredNodeSelectors: [],
-    ...fields,
-  };
-}
+const ad = advertisement;
 
 const pools = [pool("lan", "192.0.2.0/28", { tier: "lan" }), pool("dmz", "198.51.100.0/28")];
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { advertisement } from "../test/fixtures/config-objects.ts";
 import type { Advertisement, LabelSelector, Pool } from "../shared/config/config-types.ts";
 import { parseConfig } from "../shared/config/parse-config.ts";
 import { announceInterfaces, nodePlacement, unionInterfaces } from "./advertisement-policy.ts";
@@ -18,19 +19,7 @@ const ALL_LIVE = new Set(["node1", "node2", "node3"]);
 const EVERYWHERE = [{ nodeName: "node1", ready: true }, { nodeName: "node2", ready: true }, { nodeName: "node3", ready: true }];
 const lan: Pool = { name: "lan", protocol: "layer2", ranges: [], autoAssign: true, avoidBuggyIps: false, labels: { tier: "gold" } };
 
-function ad(name: string, over: Partial<Advertisement> = {}): Advertisement {
-  return {
-    source: `L2Advertisement metallb-system/${name}`,
-    name,
-    ipAddressPools: [],
-    ipAddressPoolSelectors: [],
-    nodeSelectors: [],
-    interfaces: [],
-    serviceSelectors: [],
-    preferredNodeSelectors: [],
-    ...over,
-  };
-}
+const ad = advertisement;
 const labels = (matchLabels: Record<string, string>): LabelSelector => ({ matchLabels });
 const prefer = (weight: number, matchLabels: Record<string, string>) => ({ weight, preference: labels(matchLabels) });
 
