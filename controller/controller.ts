@@ -1,4 +1,4 @@
-import type { CoreV1Api, CustomObjectsApi, KubeConfig, V1ConfigMap, V1Namespace, V1Service } from "@kubernetes/client-node";
+import type { CoreV1Api, CustomObjectsApi, KubeConfig, V1ConfigMap, V1Namespace, V1Node, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "../shared/log.ts";
 import {
   configMapInput,
@@ -69,6 +69,10 @@ export class LbController {
   private readonly l2Advertisements: ResilientInformer<MetallbObject>;
   /** Namespace labels, for IPAddressPool serviceAllocation.namespaceSelectors. */
   private readonly namespaces: ResilientInformer<V1Namespace>;
+  /** Node labels, to tell a Service whose advertisements' nodeSelectors match no node. */
+  private readonly nodes: ResilientInformer<V1Node>;
+  /** Each Node's labels as last seen (JSON), so only label changes re-check the Services. */
+  private readonly nodeLabels = new Map<string, string>();
   /** Ready conditions and usage counts on the CRs; written by the leader only. */
   private readonly statusSync: ConfigStatusSync;
   /** Per Service, the IPs assigned but announced by nobody (no L2Advertisement applies), as last reported. */
@@ -122,6 +126,13 @@ export class LbController {
       // New labels may let a waiting Service use a pool whose namespaceSelectors now match.
       onChange: () => this.requeuePending(),
     });
+    this.nodes = startInformer<V1Node>({
+      kc: opts.kc,
+      path: "/api/v1/nodes",
+      list: () => opts.core.listNode(),
+      log: opts.log,
+      onChange: (node, kind) => this.nodeChanged(node, kind),
+    });
     this.statusSync = new ConfigStatusSync({
       custom: opts.custom,
       log: opts.log,
@@ -142,7 +153,19 @@ export class LbController {
   }
 
   private informers(): ResilientInformer<never>[] {
-    return [this.services, this.configMaps, this.ipAddressPools, this.l2Advertisements, this.namespaces] as ResilientInformer<never>[];
+    return [this.services, this.configMaps, this.ipAddressPools, this.l2Advertisements, this.namespaces, this.nodes] as ResilientInformer<never>[];
+  }
+
+  /** A Node's labels changed (or it came or went): Services may have become announceable or dark. */
+  private nodeChanged(node: V1Node, kind: "add" | "update" | "delete"): void {
+    const name = node.metadata?.name ?? "";
+    const labels = kind === "delete" ? undefined : JSON.stringify(node.metadata?.labels ?? {});
+    if (this.nodeLabels.get(name) === labels) return;
+    if (labels === undefined) this.nodeLabels.delete(name);
+    else this.nodeLabels.set(name, labels);
+    if (!this.leader || !this.learned || !this.nodes.isSynced()) return;
+    if (!(this.config.inForce?.advertisements ?? []).some((ad) => ad.nodeSelectors.length > 0) && this.unannounced.size === 0) return;
+    for (const svc of this.services.list()) if (ingressIps(svc).length > 0) this.queue.add(serviceKey(svc));
   }
 
   /** Starts writing: load config, learn existing assignments, then reconcile every Service. */
@@ -439,7 +462,8 @@ export class LbController {
    */
   private async reportUnannounced(svc: V1Service, key: string, ips: readonly string[]): Promise<void> {
     const inForce = this.config.inForce;
-    const dark = inForce ? unannouncedIps(ips, inForce, svc.metadata?.labels ?? undefined) : [];
+    const nodes = this.nodes.isSynced() ? this.nodes.list().map((n) => ({ labels: n.metadata?.labels ?? undefined })) : undefined;
+    const dark = inForce ? unannouncedIps(ips, inForce, svc.metadata?.labels ?? undefined, nodes) : [];
     const messages = dark.map((d) => d.message);
     const before = this.unannounced.get(key) ?? [];
     this.setUnannounced(key, dark.map((d) => d.ip));

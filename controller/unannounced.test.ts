@@ -44,4 +44,21 @@ describe("unannouncedIps", () => {
   it("ignores IPs in no pool and text that is no IP", () => {
     expect(unannouncedIps(["203.0.113.1", "nope"], { pools, advertisements: [] }, {})).toEqual([]);
   });
+
+  it("names the advertisements whose nodeSelectors match no node", () => {
+    const edge = ad("edge", { nodeSelectors: [{ matchLabels: { role: "edge" } }] });
+    const nodes = [{ labels: { role: "worker" } }, {}];
+    expect(unannouncedIps(["192.0.2.3"], { pools, advertisements: [edge] }, {}, nodes)).toEqual([
+      {
+        ip: "192.0.2.3",
+        pool: "lan",
+        message:
+          '192.0.2.3 from pool "lan" is not announced: no node matches the nodeSelectors of L2Advertisement metallb-system/edge (role=edge); label a node to match, or change the nodeSelectors',
+      },
+    ]);
+    expect(unannouncedIps(["192.0.2.3"], { pools, advertisements: [edge] }, {}, [...nodes, { labels: { role: "edge" } }])).toEqual([]);
+    expect(unannouncedIps(["192.0.2.3"], { pools, advertisements: [edge, ad("all")] }, {}, nodes)).toEqual([]);
+    expect(unannouncedIps(["192.0.2.3"], { pools, advertisements: [edge] }, {}, undefined)).toEqual([]);
+    expect(unannouncedIps(["192.0.2.3"], { pools, advertisements: [ad("all")] }, {}, [])).toEqual([]);
+  });
 });

@@ -1,8 +1,10 @@
 /**
  * IPs the controller assigns that no speaker will announce, because no L2Advertisement applies to
- * them: MetalLB assigns these silently; we say so on the Service. Pure.
+ * them, or the ones that apply select no node by their `nodeSelectors`: MetalLB assigns these
+ * silently; we say so on the Service. Pure.
  */
-import { advertisementsFor } from "../shared/config/advertisements-for.ts";
+import { advertisementsFor, selectsNode } from "../shared/config/advertisements-for.ts";
+import { formatSelector } from "../shared/config/label-selector.ts";
 import type { Advertisement, Pool } from "../shared/config/config-types.ts";
 import { parseIp } from "../shared/ip/address.ts";
 import { rangeContains } from "../shared/ip/range.ts";
@@ -25,6 +27,8 @@ export function unannouncedIps(
   ips: readonly string[],
   config: { readonly pools: readonly Pool[]; readonly advertisements: readonly Advertisement[] },
   serviceLabels: Readonly<Record<string, string>> | undefined,
+  /** The cluster's Nodes' labels; undefined when not known (then nodeSelectors are not checked). */
+  nodes?: readonly { readonly labels?: Readonly<Record<string, string>> }[],
 ): UnannouncedIp[] {
   const dark: UnannouncedIp[] = [];
   for (const ip of ips) {
@@ -33,7 +37,14 @@ export function unannouncedIps(
     const pool = config.pools.find((p) => p.ranges.some((r) => rangeContains(r, parsed.ip)));
     if (pool === undefined) continue;
     const match = advertisementsFor(pool, serviceLabels, config.advertisements);
-    if (match.ok) continue;
+    if (match.ok) {
+      const selectsSomeNode = (ad: Advertisement) => ad.nodeSelectors.length === 0 || nodes!.some((node) => selectsNode(ad, node));
+      if (nodes === undefined || match.advertisements.some(selectsSomeNode)) continue;
+      const which = match.advertisements.map((ad) => `${ad.source} (${ad.nodeSelectors.map(formatSelector).join(" or ")})`).join("; ");
+      const message = `${ip} from pool "${pool.name}" is not announced: no node matches the nodeSelectors of ${which}; label a node to match, or change the nodeSelectors`;
+      dark.push({ ip, pool: pool.name, message });
+      continue;
+    }
     const fix = match.reason.startsWith("no L2Advertisement")
       ? `create one that does (spec.ipAddressPools: [${pool.name}])`
       : "label the Service to match one of them, or add an L2Advertisement without serviceSelectors for the pool";

@@ -19,7 +19,8 @@
  *   (it wins, then refuses to announce with "the specified interfaces used to announce LB IP don't exist").
  */
 import type { Advertisement } from "../shared/config/config-types.ts";
-import { matchesAny, matchesSelector } from "../shared/config/label-selector.ts";
+import { selectsNode } from "../shared/config/advertisements-for.ts";
+import { matchesSelector } from "../shared/config/label-selector.ts";
 import type { NodeInfo, NodePlacement } from "./election.ts";
 
 /**
@@ -74,13 +75,4 @@ export function announceInterfaces(ads: readonly Advertisement[], node: NodeInfo
 export function unionInterfaces(a: readonly string[] | undefined, b: readonly string[] | undefined): readonly string[] | undefined {
   if (a === undefined || b === undefined) return undefined;
   return [...new Set([...a, ...b])].sort();
-}
-
-/**
- * Whether `ad` lets `node` announce: no `nodeSelectors`, or one matches the node's labels.
- *
- * @example selectsNode({ ...ad, nodeSelectors: [] }, { name: "n1" }) // true
- */
-export function selectsNode(ad: Advertisement, node: NodeInfo): boolean {
-  return ad.nodeSelectors.length === 0 || matchesAny(ad.nodeSelectors, node.labels);
 }

@@ -5,7 +5,8 @@
  * An advertisement applies to an IP of Service S from pool P when it selects P (its `ipAddressPools`
  * names P, or one of its `ipAddressPoolSelectors` matches P's labels, or it has neither: all pools)
  * and it selects S (`serviceSelectors` empty, or one matches S's labels). Several may apply; they
- * combine. None applying means the IP is assigned but never announced.
+ * combine. None applying means the IP is assigned but never announced. A node may announce the IP
+ * when one of the applying advertisements selects it ({@link selectsNode}).
  */
 import type { Advertisement, Pool } from "./config-types.ts";
 import { formatSelector, matchesAny } from "./label-selector.ts";
@@ -41,4 +42,13 @@ export function advertisementsFor(
 export function selectsPool(ad: Advertisement, pool: Pool): boolean {
   if (ad.ipAddressPools.length === 0 && ad.ipAddressPoolSelectors.length === 0) return true;
   return ad.ipAddressPools.includes(pool.name) || matchesAny(ad.ipAddressPoolSelectors, pool.labels);
+}
+
+/**
+ * Whether `ad` lets a node with these labels announce: no `nodeSelectors`, or one matches.
+ *
+ * @example selectsNode({ ...ad, nodeSelectors: [] }, { name: "n1" }) // true
+ */
+export function selectsNode(ad: Advertisement, node: { readonly labels?: Readonly<Record<string, string>> }): boolean {
+  return ad.nodeSelectors.length === 0 || matchesAny(ad.nodeSelectors, node.labels);
 }

@@ -192,6 +192,26 @@ describe("controller with MetalLB's IPAddressPools and L2Advertisements", () => 
     expect(await ipsOf(core, "hidden")).toEqual(["192.168.20.0"]);
   });
 
+  it("warns NotAnnounced while the advertisement's nodeSelectors match no Node, and stops once a Node is labelled", async () => {
+    await core.createNode({ body: { metadata: { name: "node-1", labels: { "kubernetes.io/hostname": "node-1" } } } });
+    await crs.create("ipaddresspools", "lan", { addresses: ["192.168.10.0/29"] });
+    await crs.create("l2advertisements", "edge", { ipAddressPools: ["lan"], nodeSelectors: [{ matchLabels: { role: "edge" } }] });
+    const c = await start();
+    await createService("web");
+    expect(await ipOf("web")).toBe("192.168.10.0");
+    expect(await eventOn("Service", "web", "default", "NotAnnounced")).toEqual({
+      type: "Warning",
+      reason: "NotAnnounced",
+      message:
+        '192.168.10.0 from pool "lan" is not announced: no node matches the nodeSelectors of L2Advertisement metallb-system/edge (role=edge); label a node to match, or change the nodeSelectors',
+    });
+    expect(await sample(c.metrics.unannouncedIps)).toBe(1);
+
+    await core.patchNode({ name: "node-1", body: { metadata: { labels: { role: "edge" } } } }, setHeaderOptions("Content-Type", "application/merge-patch+json"));
+    await eventually(async () => ((await sample(c.metrics.unannouncedIps)) === 0 ? true : undefined), 10_000, "the unannounced gauge to drop to 0");
+    expect(await ipsOf(core, "web")).toEqual(["192.168.10.0"]);
+  });
+
   it("marks an L2Advertisement naming a missing pool Ready=False PoolNotFound and keeps the last good config", async () => {
     await crs.create("ipaddresspools", "lan", { addresses: ["192.168.10.0/29"] });
     await crs.create("l2advertisements", "lan", { ipAddressPools: ["lan"] });
