@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseControllerFlags } from "./flags.ts";
+import { formatUsage } from "../shared/cli/usage.ts";
+import { controllerCommand, parseControllerFlags } from "./flags.ts";
 
 describe("controller flags", () => {
   it("default as documented", () => {
@@ -23,5 +24,11 @@ describe("controller flags", () => {
   });
   it("refuse unknown flags, naming them", () => {
     expect(() => parseControllerFlags(["--lbclass", "x"])).toThrow(/--lbclass/);
+  });
+  it("--help lists every flag with its default, from the table the parser reads", () => {
+    const usage = formatUsage(controllerCommand);
+    for (const name of Object.keys(controllerCommand.flags)) expect(usage).toContain(`  --${name} `);
+    expect(usage).toMatch(/--metrics-port PORT +port of \/metrics.* \(default: 7472\)/);
+    expect(usage).toMatch(/--identity NAME +leader-election identity \(default: \$POD_NAME, else the hostname\)/);
   });
 });

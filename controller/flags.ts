@@ -1,4 +1,4 @@
-import { parseDurationMs, parseFlags, parsePort } from "../shared/cli/parse-flags.ts";
+import { defineCommand, parseDurationMs, parseFlags, parsePort } from "../shared/cli/parse-flags.ts";
 
 /** The controller's command line, parsed and defaulted. */
 export interface ControllerFlags {
@@ -17,44 +17,50 @@ export interface ControllerFlags {
   identity: string | undefined;
 }
 
+/** The controller's command line: every flag, what it does and its default (the parser and `--help` read this). */
+export const controllerCommand = defineCommand({
+  program: "controller",
+  synopsis: "npm run controller -- [flags]",
+  summary:
+    "Assigns IPs from the address pools to Services of type LoadBalancer and writes them to the Services' status; " +
+    "with two replicas only the leader writes.",
+  flags: {
+    kubeconfig: { type: "string", value: "PATH", help: "kubeconfig for API access", defaultText: "in-cluster, else $KUBECONFIG" },
+    namespace: { type: "string", value: "NAME", help: "where the ConfigMap, the IPAddressPools and L2Advertisements, and the leader Lease live", default: "metallb-system" },
+    "config-map": { type: "string", value: "NAME", help: "the address-pool ConfigMap", default: "config" },
+    "lb-class": { type: "string", value: "NAME", help: "handle only Services of this loadBalancerClass", defaultText: "none (only Services without a class)" },
+    "metrics-port": { type: "string", value: "PORT", help: "port of /metrics, /healthz and /readyz (0 picks a free one)", default: "7472" },
+    "metrics-host": { type: "string", value: "ADDR", help: "address the metrics port listens on", default: "0.0.0.0" },
+    "log-level": { type: "string", value: "LEVEL", help: "pino log level (trace, debug, info, warn, error, fatal)", default: "info" },
+    "lease-name": { type: "string", value: "NAME", help: "leader-election Lease", default: "baremetal-lb-controller" },
+    "lease-duration": { type: "string", value: "DURATION", help: "leader-election Lease duration", default: "15s" },
+    "renew-deadline": { type: "string", value: "DURATION", help: "the leader gives up leading when it could not renew for this long", default: "10s" },
+    "retry-period": { type: "string", value: "DURATION", help: "interval between leader-election attempts", default: "2s" },
+    identity: { type: "string", value: "NAME", help: "leader-election identity", defaultText: "$POD_NAME, else the hostname" },
+  },
+});
+
 /**
- * Parses `npm run controller -- [flags]`. Beyond the documented flags, leader-election timing
- * can be tuned (`--lease-duration 15s --renew-deadline 10s --retry-period 2s`).
+ * Parses `npm run controller -- [flags]` (see controllerCommand). Beyond the documented flags, leader-election
+ * timing can be tuned (`--lease-duration 15s --renew-deadline 10s --retry-period 2s`).
  *
  * @example
  * parseControllerFlags(["--kubeconfig", "/tmp/k", "--lb-class", "metallb"]);
  */
 export function parseControllerFlags(argv: string[]): ControllerFlags {
-  const v = parseFlags(
-    argv,
-    {
-      kubeconfig: { type: "string" },
-      namespace: { type: "string" },
-      "config-map": { type: "string" },
-      "lb-class": { type: "string" },
-      "metrics-port": { type: "string" },
-      "metrics-host": { type: "string" },
-      "log-level": { type: "string" },
-      "lease-name": { type: "string" },
-      "lease-duration": { type: "string" },
-      "renew-deadline": { type: "string" },
-      "retry-period": { type: "string" },
-      identity: { type: "string" },
-    },
-    "controller",
-  );
+  const v = parseFlags(argv, controllerCommand);
   const flags: ControllerFlags = {
     kubeconfig: v.kubeconfig,
-    namespace: v.namespace ?? "metallb-system",
-    configMap: v["config-map"] ?? "config",
+    namespace: v.namespace,
+    configMap: v["config-map"],
     lbClass: v["lb-class"] || undefined,
-    metricsPort: parsePort(v["metrics-port"], "metrics-port", 7472),
-    metricsHost: v["metrics-host"] ?? "0.0.0.0",
-    logLevel: v["log-level"] ?? "info",
-    leaseName: v["lease-name"] ?? "baremetal-lb-controller",
-    leaseDurationMs: parseDurationMs(v["lease-duration"], "lease-duration", 15_000),
-    renewDeadlineMs: parseDurationMs(v["renew-deadline"], "renew-deadline", 10_000),
-    retryPeriodMs: parseDurationMs(v["retry-period"], "retry-period", 2_000),
+    metricsPort: parsePort(v["metrics-port"], "metrics-port"),
+    metricsHost: v["metrics-host"],
+    logLevel: v["log-level"],
+    leaseName: v["lease-name"],
+    leaseDurationMs: parseDurationMs(v["lease-duration"], "lease-duration"),
+    renewDeadlineMs: parseDurationMs(v["renew-deadline"], "renew-deadline"),
+    retryPeriodMs: parseDurationMs(v["retry-period"], "retry-period"),
     identity: v.identity,
   };
   if (!(flags.retryPeriodMs < flags.renewDeadlineMs && flags.renewDeadlineMs < flags.leaseDurationMs)) {

@@ -4,6 +4,7 @@
  */
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { hostname } from "node:os";
+import { exitWithUsageIfAsked } from "../shared/cli/usage.ts";
 import { createLogger } from "../shared/log.ts";
 import { loadKubeConfig } from "../shared/kube/kubeconfig.ts";
 import { reuseConnections } from "../shared/kube/pooled-connections.ts";
@@ -11,13 +12,14 @@ import { EventRecorder } from "../shared/kube/event-recorder.ts";
 import { ensureMemberlistSecret, memberlistSecretName } from "../shared/kube/memberlist-secret.ts";
 import { startOpsServer } from "../shared/ops/ops-server.ts";
 import { LbController } from "./controller.ts";
-import { parseControllerFlags } from "./flags.ts";
+import { controllerCommand, parseControllerFlags } from "./flags.ts";
 import { startLeaderElection } from "./leader-election.ts";
 import { createControllerMetrics } from "./metrics.ts";
 
 const secretRecheckMs = 60_000;
 
 async function main(): Promise<void> {
+  exitWithUsageIfAsked(process.argv.slice(2), controllerCommand);
   let flags;
   try {
     flags = parseControllerFlags(process.argv.slice(2));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseSpeakerFlags } from "./flags.ts";
+import { formatUsage } from "../shared/cli/usage.ts";
+import { parseSpeakerFlags, speakerCommand } from "./flags.ts";
 
 describe("speaker flags", () => {
   it("take the node name from NODE_NAME when --node-name is absent, and default the rest", () => {
@@ -30,5 +31,11 @@ describe("speaker flags", () => {
     expect(() => parseSpeakerFlags(["--node-name", "a", "--heartbeat-timeout", "350ms"], {})).toThrow("at least four times --heartbeat-interval");
     expect(() => parseSpeakerFlags(["--node-name", "a", "--lease-renew", "500ms", "--lease-duration", "2s"], {})).toThrow("more than once per second");
     expect(() => parseSpeakerFlags(["--node-name", "a", "--exclude-interfaces", "(("], {})).toThrow("not a valid regular expression");
+  });
+  it("--help lists every flag with its default, from the table the parser reads", () => {
+    const usage = formatUsage(speakerCommand);
+    for (const name of Object.keys(speakerCommand.flags)) expect(usage).toContain(`  --${name} `);
+    expect(usage).toMatch(/--heartbeat-timeout DURATION +a peer silent .* \(default: 600ms\)/s);
+    expect(usage).toContain("(default: $NODE_NAME; one of the two is needed)");
   });
 });

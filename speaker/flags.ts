@@ -1,4 +1,4 @@
-import { parseDurationMs, parseFlags, parsePort } from "../shared/cli/parse-flags.ts";
+import { defineCommand, parseDurationMs, parseFlags, parsePort } from "../shared/cli/parse-flags.ts";
 import { DEFAULT_EXCLUDE_PATTERNS, parseExcludePatterns } from "./interfaces.ts";
 
 /** The speaker's command line, parsed and defaulted. Durations are milliseconds. */
@@ -26,8 +26,45 @@ export interface SpeakerFlags {
   kubeProxyModeUrl: string;
 }
 
+/** The speaker's command line: every flag, what it does and its default (the parser and `--help` read this). */
+export const speakerCommand = defineCommand({
+  program: "speaker",
+  synopsis: "npm run speaker -- --node-name NAME [flags]",
+  summary:
+    "Answers ARP and NDP for the LoadBalancer IPs this node is elected to announce, on raw packet sockets " +
+    "(needs CAP_NET_RAW and the host network); speakers agree on the owner by heartbeats and Leases.",
+  flags: {
+    kubeconfig: { type: "string", value: "PATH", help: "kubeconfig for API access", defaultText: "in-cluster, else $KUBECONFIG" },
+    "node-name": { type: "string", value: "NAME", help: "this node's name", defaultText: "$NODE_NAME; one of the two is needed" },
+    namespace: { type: "string", value: "NAME", help: "where the ConfigMap, the IPAddressPools and L2Advertisements, and the speaker Leases live", default: "metallb-system" },
+    "config-map": { type: "string", value: "NAME", help: "the address-pool ConfigMap", default: "config" },
+    "lb-class": { type: "string", value: "NAME", help: "handle only Services of this loadBalancerClass", defaultText: "none (only Services without a class)" },
+    "metrics-port": { type: "string", value: "PORT", help: "port of /metrics, /healthz and /readyz (0 picks a free one)", default: "7473" },
+    "metrics-host": { type: "string", value: "ADDR", help: "address the metrics port listens on", default: "0.0.0.0" },
+    "strict-arp": { type: "string", value: "warn|refuse", help: "refuse: a node failing the strictARP check is not eligible to announce", default: "warn" },
+    "ignore-exclude-lb": { type: "boolean", help: "announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers", default: false },
+    "log-level": { type: "string", value: "LEVEL", help: "pino log level (trace, debug, info, warn, error, fatal)", default: "info" },
+    "heartbeat-port": { type: "string", value: "PORT", help: "UDP port of the heartbeats between speakers (all speakers must agree)", default: "7947" },
+    "heartbeat-interval": { type: "string", value: "DURATION", help: "interval between heartbeats", default: "100ms" },
+    "heartbeat-timeout": { type: "string", value: "DURATION", help: "a peer silent this long is dead, while we hear a majority (at least 4 intervals)", default: "600ms" },
+    "lease-duration": { type: "string", value: "DURATION", help: "this node's speaker Lease duration (membership; not a fence)", default: "4s" },
+    "lease-renew": { type: "string", value: "DURATION", help: "interval between renewals of this node's Lease (at least 1s, at most half the duration)", default: "1s" },
+    "reannounce-interval": { type: "string", value: "DURATION", help: "periodic gratuitous ARP/NA after the takeover burst; 0 turns it off", default: "60s" },
+    "interface-rescan": { type: "string", value: "DURATION", help: "how often the interfaces are re-read", default: "10s" },
+    "strict-arp-check": { type: "string", value: "DURATION", help: "interval of the strictARP check", default: "30s" },
+    "conflict-probe": { type: "string", value: "DURATION", help: "interval of the probe for other hosts answering an announced IP", default: "10s" },
+    "exclude-interfaces": {
+      type: "string",
+      value: "REGEX,...",
+      help: "comma list of regular expressions of interface names never announced on; replaces the default list",
+      defaultText: DEFAULT_EXCLUDE_PATTERNS.map((p) => p.source).join(", "),
+    },
+    "kube-proxy-mode-url": { type: "string", value: "URL", help: "where kube-proxy reports its mode (for the strictARP check)", default: "http://127.0.0.1:10249/proxyMode" },
+  },
+});
+
 /**
- * Parses `npm run speaker -- [flags]`. Failover timing (see README, "How failover works"):
+ * Parses `npm run speaker -- [flags]` (see speakerCommand). Failover timing (see README, "How failover works"):
  * heartbeats every 100 ms, a peer silent for 600 ms is dead (while we hear a majority),
  * Leases of 4 s renewed every 1 s as the authoritative fallback.
  *
@@ -35,36 +72,10 @@ export interface SpeakerFlags {
  * parseSpeakerFlags(["--node-name", "node-1"], {});
  */
 export function parseSpeakerFlags(argv: string[], env: NodeJS.ProcessEnv): SpeakerFlags {
-  const v = parseFlags(
-    argv,
-    {
-      kubeconfig: { type: "string" },
-      "node-name": { type: "string" },
-      namespace: { type: "string" },
-      "config-map": { type: "string" },
-      "lb-class": { type: "string" },
-      "metrics-port": { type: "string" },
-      "metrics-host": { type: "string" },
-      "strict-arp": { type: "string" },
-      "ignore-exclude-lb": { type: "boolean" },
-      "log-level": { type: "string" },
-      "heartbeat-port": { type: "string" },
-      "heartbeat-interval": { type: "string" },
-      "heartbeat-timeout": { type: "string" },
-      "lease-duration": { type: "string" },
-      "lease-renew": { type: "string" },
-      "reannounce-interval": { type: "string" },
-      "interface-rescan": { type: "string" },
-      "strict-arp-check": { type: "string" },
-      "conflict-probe": { type: "string" },
-      "exclude-interfaces": { type: "string" },
-      "kube-proxy-mode-url": { type: "string" },
-    },
-    "speaker",
-  );
+  const v = parseFlags(argv, speakerCommand);
   const nodeName = v["node-name"] || env.NODE_NAME || "";
   if (!nodeName) throw new Error("speaker: no node name: pass --node-name NAME or set NODE_NAME (the DaemonSet sets it from spec.nodeName)");
-  const strictArp = v["strict-arp"] ?? "warn";
+  const strictArp = v["strict-arp"];
   if (strictArp !== "warn" && strictArp !== "refuse") throw new Error(`speaker: --strict-arp "${strictArp}" must be warn or refuse`);
   let excludeInterfaces = [...DEFAULT_EXCLUDE_PATTERNS];
   if (v["exclude-interfaces"] !== undefined) {
@@ -72,29 +83,29 @@ export function parseSpeakerFlags(argv: string[], env: NodeJS.ProcessEnv): Speak
     if (!parsed.ok) throw new Error(`speaker: --exclude-interfaces: ${parsed.error}`);
     excludeInterfaces = parsed.patterns;
   }
-  const reannounce = v["reannounce-interval"] === "0" ? 0 : parseDurationMs(v["reannounce-interval"], "reannounce-interval", 60_000);
+  const reannounce = v["reannounce-interval"] === "0" ? 0 : parseDurationMs(v["reannounce-interval"], "reannounce-interval");
   const flags: SpeakerFlags = {
     kubeconfig: v.kubeconfig,
     nodeName,
-    namespace: v.namespace ?? "metallb-system",
-    configMap: v["config-map"] ?? "config",
+    namespace: v.namespace,
+    configMap: v["config-map"],
     lbClass: v["lb-class"] || undefined,
-    metricsPort: parsePort(v["metrics-port"], "metrics-port", 7473),
-    metricsHost: v["metrics-host"] ?? "0.0.0.0",
+    metricsPort: parsePort(v["metrics-port"], "metrics-port"),
+    metricsHost: v["metrics-host"],
     strictArp,
-    ignoreExcludeLb: v["ignore-exclude-lb"] ?? false,
-    logLevel: v["log-level"] ?? "info",
-    heartbeatPort: parsePort(v["heartbeat-port"], "heartbeat-port", 7947),
-    heartbeatIntervalMs: parseDurationMs(v["heartbeat-interval"], "heartbeat-interval", 100),
-    heartbeatTimeoutMs: parseDurationMs(v["heartbeat-timeout"], "heartbeat-timeout", 600),
-    leaseDurationMs: parseDurationMs(v["lease-duration"], "lease-duration", 4_000),
-    leaseRenewMs: parseDurationMs(v["lease-renew"], "lease-renew", 1_000),
+    ignoreExcludeLb: v["ignore-exclude-lb"],
+    logLevel: v["log-level"],
+    heartbeatPort: parsePort(v["heartbeat-port"], "heartbeat-port"),
+    heartbeatIntervalMs: parseDurationMs(v["heartbeat-interval"], "heartbeat-interval"),
+    heartbeatTimeoutMs: parseDurationMs(v["heartbeat-timeout"], "heartbeat-timeout"),
+    leaseDurationMs: parseDurationMs(v["lease-duration"], "lease-duration"),
+    leaseRenewMs: parseDurationMs(v["lease-renew"], "lease-renew"),
     reannounceIntervalMs: reannounce,
-    interfaceRescanMs: parseDurationMs(v["interface-rescan"], "interface-rescan", 10_000),
-    strictArpCheckMs: parseDurationMs(v["strict-arp-check"], "strict-arp-check", 30_000),
-    conflictProbeMs: parseDurationMs(v["conflict-probe"], "conflict-probe", 10_000),
+    interfaceRescanMs: parseDurationMs(v["interface-rescan"], "interface-rescan"),
+    strictArpCheckMs: parseDurationMs(v["strict-arp-check"], "strict-arp-check"),
+    conflictProbeMs: parseDurationMs(v["conflict-probe"], "conflict-probe"),
     excludeInterfaces,
-    kubeProxyModeUrl: v["kube-proxy-mode-url"] ?? "http://127.0.0.1:10249/proxyMode",
+    kubeProxyModeUrl: v["kube-proxy-mode-url"],
   };
   if (flags.heartbeatTimeoutMs < 4 * flags.heartbeatIntervalMs) {
     throw new Error(

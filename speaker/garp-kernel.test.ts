@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requirements } from "../test/support/requirements.ts";
 import { ARP_REPLY, encodeArp, garpReply, garpRequest } from "./arp.ts";
 import { BROADCAST_MAC, ETHERTYPE_ARP, encodeEthernet } from "./ethernet.ts";
 
@@ -13,7 +14,7 @@ const A = "blb-garp-a";
 const B = "blb-garp-b";
 const VIP = Uint8Array.of(192, 0, 2, 50);
 const mac = (n: number) => Uint8Array.of(2, 0, 0, 0, 0, n);
-const canRun = process.getuid?.() === 0 && spawnSync("ip", ["-V"]).status === 0 && spawnSync("python3", ["-V"]).status === 0;
+const skip = requirements({ root: "creates network namespaces and sends raw frames", tools: ["ip", "python3"] });
 
 function inject(frame: Buffer): void {
   const send = "import socket,sys; s=socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('vb',0)); s.send(bytes.fromhex(sys.argv[1]))";
@@ -42,9 +43,8 @@ function metallbStyleReply(sender: Uint8Array): Buffer {
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
-if (!canRun) console.warn("skipping the gratuitous-ARP kernel test: it needs root, iproute2 and python3 to create network namespaces and send raw frames");
 
-describe.skipIf(!canRun)("gratuitous ARP on a Linux client (needs root, iproute2 and python3; creates network namespaces)", () => {
+describe.skipIf(skip)("gratuitous ARP on a Linux client (needs root, iproute2 and python3; creates network namespaces)", () => {
   beforeAll(() => {
     for (const ns of [A, B]) spawnSync("ip", ["netns", "del", ns]);
     execFileSync("ip", ["netns", "add", A]);

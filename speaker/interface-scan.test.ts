@@ -4,6 +4,7 @@ import { networkInterfaces } from "node:os";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requirements } from "../test/support/requirements.ts";
 import { scanInterfaces } from "./interface-scan.ts";
 import { selectInterfaces } from "./interfaces.ts";
 
@@ -97,10 +98,9 @@ describe("scanInterfaces on this machine", () => {
   });
 });
 
-const isRoot = process.getuid?.() === 0;
-const hasIp = spawnSync("ip", ["-V"]).status === 0;
+const skip = requirements({ root: "creates a network namespace", tools: ["ip"] });
 
-describe.skipIf(!isRoot || !hasIp)("scanInterfaces in a network namespace (needs root and iproute2)", () => {
+describe.skipIf(skip)("scanInterfaces in a network namespace (needs root and iproute2)", () => {
   const ns = "blb-scan-test";
   beforeAll(() => {
     spawnSync("ip", ["netns", "del", ns]);

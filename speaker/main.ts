@@ -4,18 +4,20 @@
  */
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
+import { exitWithUsageIfAsked } from "../shared/cli/usage.ts";
 import { createLogger } from "../shared/log.ts";
 import { loadKubeConfig } from "../shared/kube/kubeconfig.ts";
 import { reuseConnections } from "../shared/kube/pooled-connections.ts";
 import { EventRecorder } from "../shared/kube/event-recorder.ts";
 import { startOpsServer } from "../shared/ops/ops-server.ts";
-import { parseSpeakerFlags } from "./flags.ts";
+import { speakerCommand, parseSpeakerFlags } from "./flags.ts";
 import { scanInterfaces } from "./interface-scan.ts";
 import { createSpeakerMetrics } from "./metrics.ts";
 import { openPacketSocket } from "./packet-socket.ts";
 import { Speaker } from "./speaker.ts";
 
 async function main(): Promise<void> {
+  exitWithUsageIfAsked(process.argv.slice(2), speakerCommand);
   let flags;
   try {
     flags = parseSpeakerFlags(process.argv.slice(2), process.env);

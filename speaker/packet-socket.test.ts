@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requirements, requireTools } from "../test/support/requirements.ts";
 import {
   BROADCAST,
   ZERO_MAC,
@@ -25,8 +26,8 @@ import {
   type Icmpv6Fields,
 } from "./native/test-frames.ts";
 
-const isRoot = process.getuid?.() === 0;
-if (!isRoot) console.warn("skipping packet-socket tests: they need root (network namespaces and CAP_NET_RAW)");
+const skip = requirements({ root: "creates network namespaces and opens packet sockets", tools: ["ip", "sysctl", "ping"] });
+const skipArping = skip || requireTools(["arping"]);
 
 const NODE = fileURLToPath(new URL("../node_modules/.bin/node", import.meta.url));
 const CHILD = fileURLToPath(new URL("./native/netns-child.ts", import.meta.url));
@@ -192,7 +193,7 @@ const clientIcmpv6 = (over: Partial<Icmpv6Fields>) =>
     ...over,
   });
 
-describe.skipIf(!isRoot)("packet socket on a veth pair between two network namespaces", () => {
+describe.skipIf(skip)("packet socket on a veth pair between two network namespaces", () => {
   let speaker: NetnsChild;
   let client: NetnsChild;
 
@@ -387,7 +388,7 @@ describe.skipIf(!isRoot)("packet socket on a veth pair between two network names
     afterAll(() => speaker.do("close", { socket: "fast" }));
 
 
-    it("answers arping from the client's kernel side with our MAC, and tells JS it did", async () => {
+    it.skipIf(skipArping)("answers arping from the client's kernel side with our MAC, and tells JS it did", async () => {
       const arping = await inClient("arping", "-c1", "-C1", "-w2", "-i", "cli0", VIP4);
       expect(arping.code).toBe(0);
       expect(arping.stdout.toLowerCase()).toContain("02:b1:b0:00:00:02");

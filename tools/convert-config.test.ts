@@ -45,6 +45,17 @@ describe("npm run convert-config", () => {
     const missing = cli([join(dir, "nope.yaml")]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/^convert-config: cannot read .*nope\.yaml: ENOENT/);
-    expect(cli([])).toEqual({ status: 2, stdout: "", stderr: "usage: npm run convert-config -- FILE|-   (- reads stdin; FILE is a ConfigMap manifest or its config text)\n" });
+    expect(cli([])).toEqual({
+      status: 2,
+      stdout: "",
+      stderr: "convert-config: expected one FILE (or - for stdin), got 0\nusage: npm run convert-config -- FILE|-   (--help lists every flag and its default)\n",
+    });
+  });
+
+  it("prints its usage on --help and exits 0", () => {
+    const help = cli(["--help"]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: npm run convert-config -- FILE\|-\n/);
+    expect(help.stdout).toContain("- reads stdin");
   });
 });

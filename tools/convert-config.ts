@@ -10,16 +10,38 @@
  * kubectl -n metallb-system get configmap config -o yaml | npm run --silent convert-config -- -
  */
 import { readFileSync } from "node:fs";
+import { defineCommand, parseCommandLine } from "../shared/cli/parse-flags.ts";
+import { formatUsage, helpRequested, shortUsage } from "../shared/cli/usage.ts";
 import { convertLegacyConfig } from "../shared/config/convert-legacy.ts";
 
-const USAGE = "usage: npm run convert-config -- FILE|-   (- reads stdin; FILE is a ConfigMap manifest or its config text)";
+/** The converter's command line (the parser and `--help` read this). */
+export const convertConfigCommand = defineCommand({
+  program: "convert-config",
+  synopsis: "npm run convert-config -- FILE|-",
+  summary:
+    "Reads a legacy MetalLB ConfigMap (a whole manifest, or only its config text) and prints the equivalent " +
+    "IPAddressPools and L2Advertisement as YAML. On an invalid config it prints each problem on stderr and exits 1.",
+  flags: {},
+  positionals: { name: "FILE|-", help: "the ConfigMap manifest or its config text; - reads stdin (required)" },
+});
 
 function main(args: readonly string[]): number {
-  if (args.length !== 1 || args[0] === "--help" || args[0] === "-h") {
-    process.stderr.write(`${USAGE}\n`);
-    return args[0] === "--help" || args[0] === "-h" ? 0 : 2;
+  if (helpRequested(args)) {
+    process.stdout.write(formatUsage(convertConfigCommand));
+    return 0;
   }
-  const [path] = args;
+  let positionals: string[];
+  try {
+    positionals = parseCommandLine(args, convertConfigCommand).positionals;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${shortUsage(convertConfigCommand)}\n`);
+    return 2;
+  }
+  if (positionals.length !== 1) {
+    process.stderr.write(`convert-config: expected one FILE (or - for stdin), got ${positionals.length}\n${shortUsage(convertConfigCommand)}\n`);
+    return 2;
+  }
+  const [path] = positionals;
   let text: string;
   try {
     text = readFileSync(path === "-" ? 0 : path, "utf8");
@@ -37,4 +59,4 @@ function main(args: readonly string[]): number {
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+if (import.meta.main) process.exitCode = main(process.argv.slice(2));

@@ -13,6 +13,8 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { defineCommand, parseCommandLine } from "../../shared/cli/parse-flags.ts";
+import { exitWithUsageIfAsked, shortUsage } from "../../shared/cli/usage.ts";
 
 /** One benchmark script. */
 interface Benchmark {
@@ -29,6 +31,19 @@ const benchmarks: readonly Benchmark[] = [
   { file: "speaker-rss.ts", needsRoot: true },
   { file: "failover.ts", needsRoot: true },
 ];
+
+const benchmarkNames = benchmarks.map((b) => b.file.replace(/\.ts$/, ""));
+
+/** The bench runner's command line (the parser and `--help` read this). */
+export const benchCommand = defineCommand({
+  program: "bench",
+  synopsis: "npm run bench -- [NAME...]",
+  summary:
+    "Runs each benchmark of test/bench/ as its own process and prints a summary table of the JSON line each prints. " +
+    "Benchmarks that need root are skipped, with the reason, when not running as root. Exits 1 when any benchmark failed.",
+  flags: {},
+  positionals: { name: "NAME...", help: `the benchmarks to run, by file name: ${benchmarkNames.join(", ")} (default: all)` },
+});
 
 /** Upper bound of one benchmark's run. */
 const timeoutMs = 20 * 60_000;
@@ -98,8 +113,16 @@ function printTable(outcomes: readonly Outcome[]): void {
 }
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2);
-  const known = benchmarks.map((b) => b.file.replace(/\.ts$/, ""));
+  const argv = process.argv.slice(2);
+  exitWithUsageIfAsked(argv, benchCommand);
+  let wanted: string[];
+  try {
+    wanted = parseCommandLine(argv, benchCommand).positionals;
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${shortUsage(benchCommand)}`);
+    process.exit(2);
+  }
+  const known = benchmarkNames;
   const unknown = wanted.filter((w) => !known.includes(w));
   if (unknown.length > 0) {
     console.error(`bench: unknown benchmark ${unknown.map((u) => `"${u}"`).join(", ")}; choose from ${known.join(", ")}`);
@@ -122,4 +145,4 @@ async function main(): Promise<void> {
   if (outcomes.some((o) => o.status === "failed")) process.exit(1);
 }
 
-await main();
+if (import.meta.main) await main();

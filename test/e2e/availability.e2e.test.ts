@@ -15,11 +15,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { kubectl, kubectlSkipReason } from "../kube-sim/kubectl-runner.ts";
+import { kubectl } from "../kube-sim/kubectl-runner.ts";
 import { blockApi, cutApiHost, cutNode, type Heal } from "../netns/net-faults.ts";
 import { readPcap, udpFrame, udpOfFrame, ethernetFrame } from "../netns/lan-frames.ts";
 import { runIn, spawnIn } from "../netns/run.ts";
-import { netnsSupport, type TopologyNode } from "../netns/topology.ts";
+import { type TopologyNode } from "../netns/topology.ts";
+import { requireNetns, requireTools } from "../support/requirements.ts";
 import {
   answeringMacs,
   darkIntervals,
@@ -36,9 +37,8 @@ import { probeMaxMs, startVipObserver, type VipObserver } from "../soak/vip-obse
 import { rankNodes } from "../../speaker/election.ts";
 import { exposeWeb, startLabCluster, waitForSpeakerLeaseRenewals, type LabCluster } from "./lab-cluster.ts";
 
-const support = await netnsSupport();
-if (support !== true) console.warn(`skipping availability end-to-end tests: ${support}`);
-if (support === true && kubectlSkipReason) console.warn(`skipping the availability tests that edit the config with kubectl: ${kubectlSkipReason}`);
+const skip = await requireNetns(["ip6tables", "arping", "curl", "tcpdump"]);
+const skipKubectl = skip || requireTools(["kubectl"]);
 
 const node24 = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
 const injectScript = fileURLToPath(new URL("../netns/inject-frames.ts", import.meta.url));
@@ -53,7 +53,7 @@ const failoverBudgetMs = 1_500;
 const heartbeatPort = 7947;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-describe.skipIf(support !== true)("availability: every VIP stays answered by exactly one node through control-plane faults", () => {
+describe.skipIf(skip)("availability: every VIP stays answered by exactly one node through control-plane faults", () => {
   let lab: LabCluster;
   let watch: VipObserver;
   // 20 s in `npm test`; `BLB_OUTAGE_SECONDS=300 npx vitest run test/e2e/availability.e2e.test.ts -t "API outage costs"`
@@ -395,7 +395,7 @@ describe.skipIf(support !== true)("availability: every VIP stays answered by exa
     return undefined;
   }
 
-  it.skipIf(kubectlSkipReason !== undefined)("removing the config key with kubectl costs zero failed requests and raises an InvalidConfig Warning", async () => {
+  it.skipIf(skipKubectl)("removing the config key with kubectl costs zero failed requests and raises an InvalidConfig Warning", async () => {
     const owner = await steadyOwner();
     const t0 = Date.now();
     const r = await kubectl(lab.kubeconfigPath, ["-n", "metallb-system", "patch", "configmap", "config", "--type=json", "-p", '[{"op":"remove","path":"/data/config"}]']);
@@ -407,7 +407,7 @@ describe.skipIf(support !== true)("availability: every VIP stays answered by exa
     expectUndisturbed(owner, t0, Date.now(), "config key removed");
   }, 40_000);
 
-  it.skipIf(kubectlSkipReason !== undefined)("deleting the ConfigMap with kubectl costs zero failed requests and raises an InvalidConfig Warning", async () => {
+  it.skipIf(skipKubectl)("deleting the ConfigMap with kubectl costs zero failed requests and raises an InvalidConfig Warning", async () => {
     const owner = await steadyOwner();
     const t0 = Date.now();
     const r = await kubectl(lab.kubeconfigPath, ["-n", "metallb-system", "delete", "configmap", "config"]);

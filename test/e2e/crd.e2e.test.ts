@@ -13,12 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rankNodes } from "../../speaker/election.ts";
 import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
 import { runIn } from "../netns/run.ts";
-import { netnsSupport, type TopologyNode } from "../netns/topology.ts";
+import { type TopologyNode } from "../netns/topology.ts";
+import { requireNetns } from "../support/requirements.ts";
 import { installMetallbCrds, startLabCluster, waitForVip, type LabCluster } from "./lab-cluster.ts";
 import { enforceManifestRbac } from "./rbac-identities.ts";
 
-const support = await netnsSupport();
-if (support !== true) console.warn(`skipping the CRD end-to-end tests: ${support}`);
+const skip = await requireNetns(["ip6tables", "arping", "curl"]);
 
 const metallb = { group: "metallb.io", version: "v1beta1", namespace: "metallb-system" } as const;
 const hostnameLabel = "kubernetes.io/hostname";
@@ -76,7 +76,7 @@ function nodeByName(lab: LabCluster, name: string): TopologyNode {
   return node;
 }
 
-describe.skipIf(support !== true)("MetalLB custom resources end to end in network namespaces", () => {
+describe.skipIf(skip)("MetalLB custom resources end to end in network namespaces", () => {
   let lab: LabCluster;
   let custom: CustomObjectsApi;
   let identitiesDir: string;

@@ -2,15 +2,15 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { netnsSupport, type TopologyNode } from "../netns/topology.ts";
+import { type TopologyNode } from "../netns/topology.ts";
+import { requireNetns } from "../support/requirements.ts";
 import { mustRunIn, runIn } from "../netns/run.ts";
 import { startLabCluster, waitForLine, waitForVip, type LabCluster } from "./lab-cluster.ts";
 import { enforceManifestRbac } from "./rbac-identities.ts";
 import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
 import { rankNodes } from "../../speaker/election.ts";
 
-const support = await netnsSupport();
-if (support !== true) console.warn(`skipping speaker end-to-end tests: ${support}`);
+const skip = await requireNetns(["ip6tables", "arping", "curl"]);
 
 const config = `address-pools:
 - name: default
@@ -64,7 +64,7 @@ function expectedOwner(ip: string, live: string[]): string {
   return rankNodes(live, ip)[0];
 }
 
-describe.skipIf(support !== true)("speaker end to end in network namespaces", () => {
+describe.skipIf(skip)("speaker end to end in network namespaces", () => {
   let lab: LabCluster;
   let identitiesDir: string;
   const nodeNames = ["node-1", "node-2", "node-3"];

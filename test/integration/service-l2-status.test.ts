@@ -10,7 +10,8 @@ import type { AnnouncedL2Service, ServiceL2StatusFields } from "../../speaker/se
 import { startServiceL2StatusWriter, type ServiceL2StatusWriter } from "../../speaker/service-l2-status-writer.ts";
 import { enforceManifestRbac } from "../e2e/rbac-identities.ts";
 import { serviceAccountGroups, startKubeSim, type KubeSim } from "../kube-sim/index.ts";
-import { kubectl, kubectlSkipReason } from "../kube-sim/kubectl-runner.ts";
+import { kubectl } from "../kube-sim/kubectl-runner.ts";
+import { requireTools } from "../support/requirements.ts";
 import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
 import { loadManifests, manifestsDir } from "../manifests/load-manifests.ts";
 import { ensureNamespace, eventually } from "./controller-harness.ts";
@@ -213,7 +214,7 @@ describe("ServiceL2Status writer against the API simulator", () => {
     await converged(["node-1 default/web eth0"]);
   });
 
-  it.skipIf(kubectlSkipReason !== undefined)("kubectl get servicel2statuses shows the announcing node of each Service", async () => {
+  it.skipIf(requireTools(["kubectl"]))("kubectl get servicel2statuses shows the announcing node of each Service", async () => {
     await installCrd();
     const writer = startWriter("node-1");
     writer.sync(announce({ "default/web": ["eth0"] }));

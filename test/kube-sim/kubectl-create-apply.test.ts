@@ -5,13 +5,14 @@ import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/client
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim } from "./index.ts";
-import { kubectl, kubectlSkipReason } from "./kubectl-runner.ts";
+import { kubectl } from "./kubectl-runner.ts";
+import { requireTools } from "../support/requirements.ts";
 
-if (kubectlSkipReason !== undefined) console.warn(`kubectl-create-apply.test.ts skipped: ${kubectlSkipReason}`);
+const skip = requireTools(["kubectl"]);
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
-describe.skipIf(kubectlSkipReason !== undefined)("kubectl create, apply and expose against kube-sim", () => {
+describe.skipIf(skip)("kubectl create, apply and expose against kube-sim", () => {
   let sim: KubeSim;
   let core: CoreV1Api;
   let apps: AppsV1Api;

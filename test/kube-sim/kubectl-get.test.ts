@@ -2,9 +2,10 @@ import { CoreV1Api, DiscoveryV1Api, type V1Service } from "@kubernetes/client-no
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim } from "./index.ts";
-import { kubectl, kubectlSkipReason, startKubectl } from "./kubectl-runner.ts";
+import { kubectl, startKubectl } from "./kubectl-runner.ts";
+import { requireTools } from "../support/requirements.ts";
 
-if (kubectlSkipReason !== undefined) console.warn(`kubectl-get.test.ts skipped: ${kubectlSkipReason}`);
+const skip = requireTools(["kubectl"]);
 
 /** Splits kubectl's column output into cells (columns are separated by two or more spaces). */
 function table(stdout: string): string[][] {
@@ -24,7 +25,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-describe.skipIf(kubectlSkipReason !== undefined)("kubectl get, watch and describe against kube-sim", () => {
+describe.skipIf(skip)("kubectl get, watch and describe against kube-sim", () => {
   let sim: KubeSim;
   let core: CoreV1Api;
   let web: V1Service;

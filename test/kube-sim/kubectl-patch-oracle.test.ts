@@ -3,15 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim } from "./index.ts";
-import { kubectl, kubectlSkipReason } from "./kubectl-runner.ts";
+import { kubectl } from "./kubectl-runner.ts";
+import { requireTools } from "../support/requirements.ts";
 import { strategicMergeCases } from "./strategic-merge-cases.ts";
 import { strategicMergePatch } from "./strategic-merge.ts";
 
-if (kubectlSkipReason !== undefined) console.warn(`kubectl-patch-oracle.test.ts skipped: ${kubectlSkipReason}`);
+const skip = requireTools(["kubectl"]);
 
 // kubectl's own strategic merge (`kubectl patch --local`) is the reference implementation: for every case the
 // simulator must produce what kubectl produces. The simulator only answers /version (so the dispatcher picks 1.32).
-describe.skipIf(kubectlSkipReason !== undefined)("strategicMergePatch agrees with kubectl patch --local", () => {
+describe.skipIf(skip)("strategicMergePatch agrees with kubectl patch --local", () => {
   let sim: KubeSim;
   let dir: string;
 

@@ -5,13 +5,14 @@ import { ApiException, CoreV1Api, type V1Service } from "@kubernetes/client-node
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim } from "./index.ts";
-import { kubectl, kubectlSkipReason, startKubectl } from "./kubectl-runner.ts";
+import { kubectl, startKubectl } from "./kubectl-runner.ts";
+import { requireTools } from "../support/requirements.ts";
 
-if (kubectlSkipReason !== undefined) console.warn(`kubectl-patch-wait-delete.test.ts skipped: ${kubectlSkipReason}`);
+const skip = requireTools(["kubectl"]);
 
 const NS = "flows";
 
-describe.skipIf(kubectlSkipReason !== undefined)("kubectl patch, wait and delete against kube-sim", () => {
+describe.skipIf(skip)("kubectl patch, wait and delete against kube-sim", () => {
   let sim: KubeSim;
   let core: CoreV1Api;
   let dir: string;

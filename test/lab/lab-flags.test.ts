@@ -1,22 +1,34 @@
 import { describe, expect, it } from "vitest";
-import { labRootProblem, parseLabFlags } from "./lab-flags.ts";
+import { labRootProblem, labUsage, parseLabFlags } from "./lab-flags.ts";
+
+const defaults = { keep: false, json: false, crd: false, image: false, noInstall: false };
 
 describe("parseLabFlags", () => {
   it("defaults to tearing down and human output", () => {
-    expect(parseLabFlags([])).toEqual({ keep: false, json: false, crd: false, help: false });
+    expect(parseLabFlags([])).toEqual(defaults);
   });
 
   it("accepts --keep and --json together", () => {
-    expect(parseLabFlags(["--keep", "--json"])).toEqual({ keep: true, json: true, crd: false, help: false });
+    expect(parseLabFlags(["--keep", "--json"])).toEqual({ ...defaults, keep: true, json: true });
   });
 
   it("accepts --crd, alone and with the others", () => {
-    expect(parseLabFlags(["--crd"])).toEqual({ keep: false, json: false, crd: true, help: false });
-    expect(parseLabFlags(["--json", "--crd", "--keep"])).toEqual({ keep: true, json: true, crd: true, help: false });
+    expect(parseLabFlags(["--crd"])).toEqual({ ...defaults, crd: true });
+    expect(parseLabFlags(["--json", "--crd", "--keep"])).toEqual({ ...defaults, keep: true, json: true, crd: true });
+  });
+
+  it("accepts --image and --no-install", () => {
+    expect(parseLabFlags(["--image"])).toEqual({ ...defaults, image: true });
+    expect(parseLabFlags(["--no-install", "--json"])).toEqual({ ...defaults, noInstall: true, json: true });
+  });
+
+  it("documents every flag with its default in --help", () => {
+    for (const flag of ["--keep", "--json", "--crd", "--image", "--no-install", "--help"]) expect(labUsage).toContain(` ${flag} `);
+    expect(labUsage.replace(/\s+/g, " ")).toContain("--image run the controller and speakers as containers of the image built by `npm run image` (default: off)");
   });
 
   it("rejects an unknown flag, naming it and the valid ones", () => {
-    expect(() => parseLabFlags(["--kep"])).toThrow(/lab: Unknown option '--kep'.*Valid flags: --keep, --json, --crd, --help/);
+    expect(() => parseLabFlags(["--kep"])).toThrow(/lab: Unknown option '--kep'.*Valid flags: --keep, --json, --crd, --image, --no-install, --help/);
   });
 
   it("rejects a stray argument", () => {

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
-import { kubectl, kubectlSkipReason } from "../kube-sim/kubectl-runner.ts";
+import { kubectl } from "../kube-sim/kubectl-runner.ts";
+import { requireTools } from "../support/requirements.ts";
 import { installFiles, loadManifests, manifestsDir, type ManifestObject } from "./load-manifests.ts";
 
-if (kubectlSkipReason !== undefined) console.warn(`kubectl-apply.test.ts skipped: ${kubectlSkipReason}`);
+const skip = requireTools(["kubectl"]);
 
 const rbacGroup = "rbac.authorization.k8s.io";
 
@@ -22,7 +23,7 @@ function stored(sim: KubeSim, o: ManifestObject): Record<string, unknown> | unde
   return sim.state.find(type, o.metadata.namespace ?? "", o.metadata.name)?.object;
 }
 
-describe.skipIf(kubectlSkipReason !== undefined)("installing with the real kubectl", () => {
+describe.skipIf(skip)("installing with the real kubectl", () => {
   let sim: KubeSim | undefined;
   afterEach(async () => {
     await sim?.stop();

@@ -4,10 +4,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
 import { goJson } from "../kube-sim/json-value.ts";
-import { kubectl, kubectlSkipReason, type KubectlResult } from "../kube-sim/kubectl-runner.ts";
+import { kubectl, type KubectlResult } from "../kube-sim/kubectl-runner.ts";
+import { requireTools } from "../support/requirements.ts";
 import { loadManifests, manifestsDir, type ManifestObject } from "./load-manifests.ts";
 
-if (kubectlSkipReason !== undefined) console.warn(`metallb-examples.test.ts skipped: ${kubectlSkipReason}`);
+const skip = requireTools(["kubectl"]);
 
 /** MetalLB's documentation examples, copied unchanged (each file names its page). */
 const fixtures = new URL("./fixtures/metallb-docs/", import.meta.url).pathname;
@@ -30,7 +31,7 @@ function createdOrConfigured(o: ManifestObject, verb: string): string {
   return `${o.kind.toLowerCase()}.metallb.io/${o.metadata.name} ${verb}`;
 }
 
-describe.skipIf(kubectlSkipReason !== undefined)("MetalLB's documentation examples, applied unchanged with the real kubectl", () => {
+describe.skipIf(skip)("MetalLB's documentation examples, applied unchanged with the real kubectl", () => {
   let sim: KubeSim;
   let dir: string;
   const k = (args: string[], stdin?: string): Promise<KubectlResult> => kubectl(sim.kubeconfigPath, args, { stdin, timeoutMs: 30_000 });

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTopology, netnsSupport, type Topology } from "./topology.ts";
+import { buildTopology, type Topology } from "./topology.ts";
+import { requireNetns } from "../support/requirements.ts";
 import { run, runIn } from "./run.ts";
 
-const support = await netnsSupport();
-if (support !== true) console.warn(`skipping network-namespace topology tests: ${support}`);
+const skip = await requireNetns(["ping", "curl"]);
 
-describe.skipIf(support !== true)("test LAN topology", () => {
+describe.skipIf(skip)("test LAN topology", () => {
   let topo: Topology;
   beforeAll(async () => {
     topo = await buildTopology({ prefix: "blbtopo", nodeNames: ["node-1", "node-2"], index: 201 });

@@ -5,11 +5,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { netnsSupport } from "../netns/topology.ts";
+import { requireNetns } from "../support/requirements.ts";
 import type { SoakReport } from "./report.ts";
 
-const support = await netnsSupport();
-if (support !== true) console.warn(`skipping the chaos soak: ${support}`);
+const skip = await requireNetns(["ip6tables", "curl"]);
 
 const node24 = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
 const soakScript = fileURLToPath(new URL("./soak.ts", import.meta.url));
@@ -18,7 +17,7 @@ const minutes = 1.5;
 /** The soak's own bound: its minutes, recovery, setup and teardown; SIGINT after it, SIGKILL 30 s later. */
 const limitMs = minutes * 60_000 + 150_000;
 
-describe.skipIf(support !== true)("chaos soak (1.5 minutes of random API outages, partitions, kills and link flaps)", () => {
+describe.skipIf(skip)("chaos soak (1.5 minutes of random API outages, partitions, kills and link flaps)", () => {
   let child: ChildProcess | undefined;
 
   afterAll(async () => {

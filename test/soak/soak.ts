@@ -22,7 +22,8 @@
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { defineCommand, parseFlags } from "../../shared/cli/parse-flags.ts";
+import { exitWithUsageIfAsked, shortUsage } from "../../shared/cli/usage.ts";
 import { rankNodes } from "../../speaker/election.ts";
 import { exposeWeb, startLabCluster } from "../e2e/lab-cluster.ts";
 import { netnsSupport } from "../netns/topology.ts";
@@ -130,17 +131,34 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   }
 }
 
+/** The soak's command line: every flag, what it does and its default (the parser and `--help` read this). */
+export const soakCommand = defineCommand({
+  program: "soak",
+  synopsis: "sudo npm run soak -- --minutes N [--seed S] [--json]",
+  summary:
+    "Chaos soak in network namespaces (as root): the lab cluster under random, seeded faults (API outages, partitions, " +
+    "kill -9, link flaps, node crashes) while a fresh client probes the VIP every 100 ms. Prints, per fault kind, the " +
+    "seconds with two MACs answering and the VIP-dark seconds beyond the failover budget; exits 0 only when both are 0.",
+  flags: {
+    minutes: { type: "string", value: "N", required: true, help: "how long to inject faults, in minutes, in (0, 1440]" },
+    seed: { type: "string", value: "S", help: "seed of the fault plan, an integer in [0, 2^32); the same seed replays the same plan", defaultText: "random, printed at the start" },
+    json: { type: "boolean", default: false, help: "also print the report as JSON on the last stdout line" },
+  },
+});
+
 async function main(): Promise<void> {
-  let values: { minutes?: string; seed?: string; json?: boolean };
+  const argv = process.argv.slice(2);
+  exitWithUsageIfAsked(argv, soakCommand);
+  let values;
   try {
-    ({ values } = parseArgs({ options: { minutes: { type: "string" }, seed: { type: "string" }, json: { type: "boolean" } }, strict: true }));
+    values = parseFlags(argv, soakCommand);
   } catch (err) {
-    console.error(`soak: ${(err as Error).message}; usage: npm run soak -- --minutes N [--seed S] [--json]`);
+    console.error(`${(err as Error).message}\n${shortUsage(soakCommand)}`);
     process.exit(2);
   }
   const minutes = Number(values.minutes);
-  if (values.minutes === undefined || !Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60) {
-    console.error(`soak: --minutes must be a number of minutes in (0, 1440], got ${JSON.stringify(values.minutes)}; usage: npm run soak -- --minutes N [--seed S] [--json]`);
+  if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60) {
+    console.error(`soak: --minutes must be a number of minutes in (0, 1440], got ${JSON.stringify(values.minutes)}\n${shortUsage(soakCommand)}`);
     process.exit(2);
   }
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : Number(values.seed);
