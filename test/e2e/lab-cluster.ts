@@ -17,7 +17,38 @@ export interface Proc {
   child: ChildProcess;
   output: string[];
   exited: Promise<number | null>;
+  /** Signals the controller or speaker itself (the process, or the main process of its container). */
+  kill(signal: NodeJS.Signals): void;
 }
+
+/** The controller or a speaker to start: its binary's flags and the network namespace it runs in. */
+export interface Workload {
+  role: "controller" | "speaker";
+  /** The infra namespace (controller) or its node's namespace (speaker). */
+  ns: string;
+  node?: TopologyNode;
+  args: string[];
+}
+
+/**
+ * How the controller and the speakers run: `processRunner` (node in their namespace, the default) or as containers
+ * of the image (the lab's --image, test/lab/container-runner.ts). The child's stdout and stderr carry the workload's
+ * output, and it exits when the workload does.
+ */
+export interface WorkloadRunner {
+  start(w: Workload): Promise<{ child: ChildProcess; kill(signal: NodeJS.Signals): void }>;
+  /** Removes what the runner leaves behind once every workload is killed (containers). */
+  stop(): Promise<void>;
+}
+
+/** Runs `node <role>/main.ts FLAGS` from this checkout in the workload's namespace. */
+export const processRunner: WorkloadRunner = {
+  async start(w) {
+    const child = spawnIn(w.ns, [node24, join(repo, `${w.role}/main.ts`), ...w.args]);
+    return { child, kill: (signal) => void child.kill(signal) };
+  },
+  async stop() {},
+};
 
 /** The whole user story on one machine: a LAN of namespaces, the simulator, the controller and a speaker per node. */
 export interface LabCluster {
@@ -49,9 +80,11 @@ export interface LabClusterOptions {
   identities?: { controller?: string; speaker?: string };
   /** The simulator's authorization hook (e.g. `RbacAuthorizer.authorize`, see rbac-identities.ts); default allows all. */
   authorize?: Authorizer;
+  /** How the controller and the speakers run; default `processRunner`. */
+  runner?: WorkloadRunner;
 }
 
-function track(child: ChildProcess, label: string, sink: string[]): Proc {
+function track(child: ChildProcess, label: string, sink: string[], kill: Proc["kill"] = (signal) => void child.kill(signal)): Proc {
   const output: string[] = [];
   // A pipe read can end mid-line: keep the tail of each stream until its newline arrives.
   const reader = () => {
@@ -70,7 +103,7 @@ function track(child: ChildProcess, label: string, sink: string[]): Proc {
   child.stdout?.on("data", reader());
   child.stderr?.on("data", reader());
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, output, exited };
+  return { child, output, exited, kill };
 }
 
 /** Waits until `proc` printed a line containing `text`, or throws after `ms` with its output. */
@@ -97,6 +130,7 @@ export async function startLabCluster(opts: LabClusterOptions): Promise<LabClust
   const topo = await buildTopology({ prefix: opts.prefix, nodeNames: opts.nodeNames, index: opts.index });
   const all: string[] = [];
   const procs: Proc[] = [];
+  const runner = opts.runner ?? processRunner;
   let sim: KubeSim | undefined;
   try {
     sim = await startKubeSim({ host: topo.hostAddress, port: 0, authorize: opts.authorize });
@@ -132,28 +166,17 @@ export async function startLabCluster(opts: LabClusterOptions): Promise<LabClust
       controller: undefined,
       speakers,
       async startController(extraArgs = []) {
-        const child = spawnIn(topo.infra.ns, [
-          node24,
-          join(repo, "controller/main.ts"),
-          "--kubeconfig",
-          opts.identities?.controller ?? kubeconfigPath,
-          "--metrics-port",
-          "7472",
-          "--metrics-host",
-          topo.infra.ipv4,
-          ...extraArgs,
-        ]);
+        const args = ["--kubeconfig", opts.identities?.controller ?? kubeconfigPath, "--metrics-port", "7472", "--metrics-host", topo.infra.ipv4, ...extraArgs];
+        const { child, kill } = await runner.start({ role: "controller", ns: topo.infra.ns, args });
         topo.track(child);
-        const proc = track(child, "controller", all);
+        const proc = track(child, "controller", all, kill);
         procs.push(proc);
         lab.controller = proc;
         await waitForLine(proc, "became leader", 45_000);
         return proc;
       },
       async startSpeaker(node, extraArgs = []) {
-        const child = spawnIn(node.ns, [
-          node24,
-          join(repo, "speaker/main.ts"),
+        const args = [
           "--kubeconfig",
           opts.identities?.speaker ?? kubeconfigPath,
           "--node-name",
@@ -166,9 +189,10 @@ export async function startLabCluster(opts: LabClusterOptions): Promise<LabClust
           "http://127.0.0.1:1/proxyMode",
           ...(opts.speakerArgs ?? []),
           ...extraArgs,
-        ]);
+        ];
+        const { child, kill } = await runner.start({ role: "speaker", ns: node.ns, node, args });
         topo.track(child);
-        const proc = track(child, node.name, all);
+        const proc = track(child, node.name, all, kill);
         procs.push(proc);
         speakers.set(node.name, proc);
         await waitForLine(proc, "speaker ready", 45_000);
@@ -192,14 +216,16 @@ export async function startLabCluster(opts: LabClusterOptions): Promise<LabClust
       },
       logs: () => all.join("\n"),
       async stop() {
-        for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+        for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.kill("SIGKILL");
+        await runner.stop();
         await sim?.stop();
         await topo.destroy();
       },
     };
     return lab;
   } catch (err) {
-    for (const p of procs) p.child.kill("SIGKILL");
+    for (const p of procs) p.kill("SIGKILL");
+    await runner.stop();
     await sim?.stop();
     await topo.destroy();
     throw err;

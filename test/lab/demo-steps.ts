@@ -70,13 +70,14 @@ export async function failOver(ctx: LabContext, out: StepOutput): Promise<string
     request: () => curlNode(cluster, vip, "0.2", "0.4"),
     oldNode: oldName,
     fail: async () => {
-      speaker.child.kill("SIGKILL");
+      // With --image this is the container's main process: the container dies with it.
+      speaker.kill("SIGKILL");
       await cluster.topo.linkDown(old);
     },
     intervalMs: 50,
     maxMs: 15_000,
   });
-  out(`killed ${oldName}: kill -9 of its speaker, then ip link set eth0 down`);
+  out(`killed ${oldName}: kill -9 of its speaker${ctx.containers ? " (the container's process)" : ""}, then ip link set eth0 down`);
   out(`first request served through ${m.newNode} ${m.failoverMs} ms after the kill (${m.failures} of ${m.attempts} probes failed meanwhile)`);
   if (m.newNode !== expected) throw new Error(`after ${oldName} died, ${m.newNode} served the VIP, but the election picks ${expected}`);
   ctx.failoverMs = m.failoverMs;

@@ -17,7 +17,9 @@ import { addLoadBalancerDnat } from "../netns/kube-proxy-rules.ts";
 import { spawnIn } from "../netns/run.ts";
 import { rankNodes } from "../../speaker/election.ts";
 import { applyPoolCustomResources, showCrdStatus } from "./crd-steps.ts";
+import { containerRunner, lineTime } from "./container-runner.ts";
 import { checkRbac, clusterOf, eventually, showKubectl, type LabContext } from "./lab-context.ts";
+import { manifestWorkloads } from "./manifest-security.ts";
 import { workloadIdentities } from "./manifest-identities.ts";
 import type { StepOutput } from "./step-runner.ts";
 
@@ -45,6 +47,10 @@ const speakerArgs = ["--strict-arp-check", "1s", "--conflict-probe", "1s"];
 /** Step 1: the namespaces (bridge, client, infra, three nodes), the simulator on the host link, three Ready Nodes. */
 export async function buildLan(ctx: LabContext, out: StepOutput): Promise<string> {
   ctx.workDir = await mkdtemp(join(tmpdir(), "blb-lab-"));
+  if (ctx.image) {
+    ctx.containers = await containerRunner({ engine: ctx.image.engine, image: ctx.image.ref, workloads: await manifestWorkloads(ctx.manifestsDir), prefix: ctx.prefix });
+    await ctx.containers.removeAll();
+  }
   const rbac = new RbacAuthorizer();
   ctx.starting = startLabCluster({
     prefix: ctx.prefix,
@@ -53,6 +59,7 @@ export async function buildLan(ctx: LabContext, out: StepOutput): Promise<string
     speakerArgs,
     identities: { controller: join(ctx.workDir, "controller.kubeconfig"), speaker: join(ctx.workDir, "speaker.kubeconfig") },
     authorize: rbac.authorize,
+    runner: ctx.containers,
   });
   ctx.cluster = await ctx.starting;
   // From now on the simulator authorizes ServiceAccounts from the Roles and bindings stored in it, as
@@ -65,6 +72,7 @@ export async function buildLan(ctx: LabContext, out: StepOutput): Promise<string
   out(`infra           ${topo.infra.ns}  ${topo.infra.ipv4} (routes to the host link ${topo.hostAddress}/30)`);
   for (const node of topo.nodes) out(`${node.name.padEnd(15)} ${node.ns}  ${node.ipv4}  ${node.mac}`);
   out(`API simulator   ${sim.url} (in this process), RBAC enforced; Nodes ${topo.nodes.map((n) => n.name).join(", ")} registered Ready`);
+  if (ctx.image) out(`workloads       containers of ${ctx.image.ref} (${ctx.image.engine.argv.join(" ")}), security contexts from ${relative(process.cwd(), ctx.manifestsDir) || "."}/`);
   return `${topo.nodes.length} nodes + client on a bridge; API simulator at ${sim.url}`;
 }
 
@@ -82,16 +90,22 @@ export async function installManifests(ctx: LabContext, out: StepOutput): Promis
   let t = performance.now();
   const since = () => `${((performance.now() - t) / 1000).toFixed(1)} s`;
   try {
-    await cluster.startController();
-    out(`controller      in ${cluster.topo.infra.ns} as ${ids.controller.name}: leader after ${since()}`);
+    const controller = await cluster.startController();
+    const fromStart = await fromContainerStart(ctx, "controller", undefined, controller.output, "became leader");
+    out(`controller      in ${cluster.topo.infra.ns} as ${ids.controller.name}: leader after ${since()}${fromStart}`);
     // Like a DaemonSet's Pods, the speakers start together.
     t = performance.now();
     await Promise.all(
       cluster.topo.nodes.map(async (node) => {
-        await cluster.startSpeaker(node);
-        out(`speaker         in ${node.ns} as ${ids.speaker.name}: ready after ${since()}`);
+        const speaker = await cluster.startSpeaker(node);
+        const fromStart = await fromContainerStart(ctx, "speaker", node.name, speaker.output, "speaker ready");
+        out(`speaker         in ${node.ns} as ${ids.speaker.name}: ready after ${since()}${fromStart}`);
       }),
     );
+    if (ctx.containers) {
+      out("the containers, as podman runs them (security flags from the manifests):");
+      for (const command of ctx.containers.commands.values()) out(`  ${command}`);
+    }
   } catch (err) {
     // A process that never got ready because RBAC refused it: say which rules are missing.
     checkRbac(ctx);
@@ -100,6 +114,22 @@ export async function installManifests(ctx: LabContext, out: StepOutput): Promis
   const allowed = checkRbac(ctx);
   out(`RBAC: ${allowed} requests of the ServiceAccounts allowed by the rules just applied, none refused`);
   return `manifests applied; controller + ${cluster.topo.nodes.length} speakers running as their ServiceAccounts`;
+}
+
+/**
+ * With --image: records the time from the container's start (podman's State.StartedAt) to its ready line in
+ * ctx.readyMs, and returns it for the progress line (" (1.2 s from container start)"); "" without --image.
+ */
+async function fromContainerStart(ctx: LabContext, role: "controller" | "speaker", node: string | undefined, output: string[], ready: string): Promise<string> {
+  if (!ctx.containers) return "";
+  const startedAt = await ctx.containers.startedAt(ctx.containers.containerName(role, node));
+  const readyAt = lineTime(output.find((l) => l.includes(ready)) ?? "");
+  if (startedAt === undefined || readyAt === undefined) return "";
+  const ms = readyAt - startedAt;
+  ctx.readyMs ??= { speakers: {} };
+  if (node) ctx.readyMs.speakers[node] = ms;
+  else ctx.readyMs.controller = ms;
+  return ` (${(ms / 1000).toFixed(1)} s from container start)`;
 }
 
 /** Starts `backend.ts` on port 80 in every node namespace and creates a Ready Pod for each, as nginx's ReplicaSet would. */

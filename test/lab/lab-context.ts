@@ -8,6 +8,8 @@
  */
 import { kubectl } from "../kube-sim/kubectl-runner.ts";
 import type { LabCluster } from "../e2e/lab-cluster.ts";
+import type { Engine } from "../../tools/container-engine.ts";
+import type { ContainerRunner } from "./container-runner.ts";
 import type { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
 import type { TopologyNode } from "../netns/topology.ts";
 import { runIn } from "../netns/run.ts";
@@ -23,6 +25,12 @@ export interface LabContext {
   manifestsDir: string;
   /** Configure with an IPAddressPool and an L2Advertisement instead of the ConfigMap (`--crd`). */
   crd: boolean;
+  /** With --image: the image whose containers run the controller and the speakers, and podman to run them. */
+  image?: { ref: string; engine: Engine };
+  /** With --image: runs the containers (created in step 1). */
+  containers?: ContainerRunner;
+  /** With --image: milliseconds from each container's start to its ready line (controller: "became leader"). */
+  readyMs?: { controller?: number; speakers: Record<string, number> };
   cluster?: LabCluster;
   /** The cluster while step 1 builds it (so a Ctrl-C during step 1 can still tear it down). */
   starting?: Promise<LabCluster>;
@@ -40,13 +48,16 @@ export interface LabContext {
 }
 
 /**
- * A fresh context with the lab's fixed names: prefix "blblab", host link index 61, nodes node-1..node-3.
+ * A fresh context with the lab's fixed names: prefix "blblab", host link index 61, nodes node-1..node-3. With
+ * --image the prefix is "blbimg" and the index 62, so a container lab and a process lab can run at once (as the
+ * end-to-end tests do).
  *
  * @example
  * newLabContext({ manifestsDir: "/repo/manifests" }).prefix; // "blblab"
  */
-export function newLabContext(opts: { manifestsDir: string; crd?: boolean }): LabContext {
-  return { prefix: "blblab", index: 61, nodeNames: ["node-1", "node-2", "node-3"], manifestsDir: opts.manifestsDir, crd: opts.crd ?? false };
+export function newLabContext(opts: { manifestsDir: string; crd?: boolean; image?: LabContext["image"] }): LabContext {
+  const names = opts.image ? { prefix: "blbimg", index: 62 } : { prefix: "blblab", index: 61 };
+  return { ...names, nodeNames: ["node-1", "node-2", "node-3"], manifestsDir: opts.manifestsDir, crd: opts.crd ?? false, image: opts.image };
 }
 
 /** The running cluster, or an error naming the step that should have started it. */

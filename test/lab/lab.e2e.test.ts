@@ -1,13 +1,13 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { netnsSupport } from "../netns/topology.ts";
+import { requireNetns } from "../support/requirements.ts";
+import { labTools } from "./lab-tools.ts";
 import { labNamespaces } from "./teardown.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const node24 = new URL("../../node_modules/.bin/node", import.meta.url).pathname;
 const isRoot = process.getuid?.() === 0;
-const support = await netnsSupport();
-if (support !== true) console.warn(`skipping the lab end-to-end run: ${support} (the lab builds network namespaces)`);
+const skip = await requireNetns(labTools);
 
 interface LabRun {
   code: number | null;
@@ -38,7 +38,7 @@ describe("npm run lab", () => {
   it("refuses an unknown flag with exit 2, naming it and the valid flags", async () => {
     const r = await runLab(["--keeep"], { ms: 10_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("lab: Unknown option '--keeep'. Valid flags: --keep, --json, --crd, --help");
+    expect(r.stderr).toContain("lab: Unknown option '--keeep'. Valid flags: --keep, --json, --crd, --image, --no-install, --help");
   });
 
   it("as a non-root user, says it needs root and why, and exits 2 without touching anything", async () => {
@@ -51,7 +51,7 @@ describe("npm run lab", () => {
     expect(r.stdout).toBe("");
   });
 
-  it.skipIf(support !== true)(
+  it.skipIf(skip)(
     "runs every step as root: VIP answered by one node, failover under 2 s, nothing left behind",
     async () => {
       const r = await runLab(["--json"], { ms: 150_000 });
@@ -83,7 +83,7 @@ describe("npm run lab", () => {
     180_000,
   );
 
-  it.skipIf(support !== true)(
+  it.skipIf(skip)(
     "runs every step with --crd: pool from an IPAddressPool, nodeSelectors move the VIP, ServiceL2Status names the node",
     async () => {
       const r = await runLab(["--crd", "--json"], { ms: 150_000 });

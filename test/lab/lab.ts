@@ -10,47 +10,30 @@
  *   5. kill the announcing node while curling the VIP every 50 ms: the failover gap;
  *   6. the strictARP check on an IPVS node without strictARP, and after the fix;
  *   7. tear everything down (or, with --keep, stay up until Ctrl-C and print how to explore).
- * Exit status 0 only when every step passed; 2 for a usage error or when not root.
+ * With --image the controller and the speakers are containers of the image `npm run image` built, run with podman
+ * under the manifests' security contexts (container-runner.ts), in namespaces blbimg-* instead of blblab-*.
+ * Before the steps, as root where apt-get exists, it installs the Debian packages of the tools it lacks (not with
+ * --no-install); elsewhere it prints the command to run. `--help` prints every flag (lab-flags.ts).
+ * Exit status 0 only when every step passed; 2 for a usage error, when not root, or when tools are missing.
  */
-import { accessSync, constants } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
+import { exitWithUsageIfAsked } from "../../shared/cli/usage.ts";
+import { findOnPath } from "../support/find-on-path.ts";
 import { exposeNginx, buildLan, installManifests } from "./install-steps.ts";
 import { moveByNodeSelector } from "./crd-steps.ts";
 import { failOver, reachVip, showStrictArp } from "./demo-steps.ts";
-import { labRootProblem, labUsage, parseLabFlags, type LabFlags } from "./lab-flags.ts";
+import { labCommand, labRootProblem, labUsage, parseLabFlags, type LabFlags } from "./lab-flags.ts";
+import { prepareImageLab } from "./container-runner.ts";
 import { newLabContext, type LabContext } from "./lab-context.ts";
+import { ensureLabTools, runCommand } from "./tool-installer.ts";
 import { StepRunner, type StepBody } from "./step-runner.ts";
 import { renderSummaryTable } from "./summary-table.ts";
 import { exploreCommands, tearDown } from "./teardown.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const write = (text: string) => void process.stdout.write(text);
-
-/** The tools the lab runs, with the Debian/Ubuntu package that has each. */
-const tools: [string, string][] = [
-  ["ip", "iproute2"],
-  ["iptables", "iptables"],
-  ["sysctl", "procps"],
-  ["arping", "arping"],
-  ["curl", "curl"],
-  ["kubectl", "kubectl"],
-];
-
-function missingTools(): string[] {
-  const dirs = (process.env.PATH ?? "").split(delimiter).filter(Boolean);
-  const found = (tool: string) =>
-    dirs.some((dir) => {
-      try {
-        accessSync(join(dir, tool), constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-  return tools.filter(([tool]) => !found(tool)).map(([tool, pkg]) => `${tool} (package ${pkg})`);
-}
 
 /** Tears the lab down outside the step runner (on a signal): prints what it did to stderr. */
 async function emergencyTearDown(ctx: LabContext): Promise<void> {
@@ -70,7 +53,13 @@ async function saveLogs(ctx: LabContext): Promise<void> {
 }
 
 async function runLab(flags: LabFlags): Promise<number> {
-  const ctx = newLabContext({ manifestsDir: join(repo, "manifests"), crd: flags.crd });
+  // --image: podman and the image built by `npm run image`, checked before anything is created.
+  const image = flags.image ? await prepareImageLab(repo) : undefined;
+  if (typeof image === "string") {
+    process.stderr.write(`${image}\n`);
+    return 2;
+  }
+  const ctx = newLabContext({ manifestsDir: join(repo, "manifests"), crd: flags.crd, image });
   let interrupted = false;
   let tearingDown = false;
   let keepingUp: (() => void) | undefined;
@@ -96,7 +85,9 @@ async function runLab(flags: LabFlags): Promise<number> {
     if (interrupted) await new Promise<never>(() => {});
   };
   const config = flags.crd ? "IPAddressPool + L2Advertisement" : "the ConfigMap";
-  write(`baremetal-lb lab: 3 nodes, a client and the API simulator in network namespaces ${ctx.prefix}-*; pool from ${config}\n\n`);
+  write(`baremetal-lb lab: 3 nodes, a client and the API simulator in network namespaces ${ctx.prefix}-*; pool from ${config}\n`);
+  if (image) write(`controller and speakers: containers of ${image.ref} (node ${image.node}), run with ${image.engine.argv.join(" ")}${image.engine.notes.length > 0 ? `; ${image.engine.notes.join("; ")}` : ""}\n`);
+  write("\n");
   await step("build the LAN, start the API simulator", (out) => buildLan(ctx, out));
   await step("kubectl apply -f manifests/, start controller + speakers", (out) => installManifests(ctx, out));
   await step(flags.crd ? "apply IPAddressPool + L2Advertisement, expose nginx" : "configure the pool, expose nginx as a LoadBalancer", (out) => exposeNginx(ctx, out));
@@ -127,12 +118,14 @@ async function runLab(flags: LabFlags): Promise<number> {
     const summary = {
       ok: runner.ok,
       config: flags.crd ? "crd" : "configmap",
+      image: ctx.image?.ref ?? null,
       vip: ctx.vip ?? null,
       answeringNode: ctx.answeringNode ?? null,
       answeringMac: ctx.answeringMac ?? null,
       failoverMs: ctx.failoverMs ?? null,
       newNode: ctx.newNode ?? null,
       ...(flags.crd ? { selectedNode: ctx.selectedNode ?? null } : {}),
+      ...(ctx.image ? { readyMs: ctx.readyMs ?? null } : {}),
       steps: runner.results.map(({ name, ok, ms, detail }) => ({ name, ok, ms, detail })),
     };
     write(`${JSON.stringify(summary)}\n`);
@@ -148,6 +141,7 @@ async function runLab(flags: LabFlags): Promise<number> {
 }
 
 async function main(): Promise<number> {
+  exitWithUsageIfAsked(process.argv.slice(2), labCommand);
   let flags: LabFlags;
   try {
     flags = parseLabFlags(process.argv.slice(2));
@@ -155,20 +149,18 @@ async function main(): Promise<number> {
     process.stderr.write(`${(err as Error).message}\n${labUsage}\n`);
     return 2;
   }
-  if (flags.help) {
-    write(`${labUsage}\n`);
-    return 0;
-  }
   const rootProblem = labRootProblem(process.getuid?.());
-  if (rootProblem) {
-    process.stderr.write(`${rootProblem}\n`);
-    return 2;
-  }
-  const missing = missingTools();
-  if (missing.length > 0) {
-    process.stderr.write(`the lab needs these tools on PATH: ${missing.join(", ")}; install them and run it again\n`);
-    return 2;
-  }
+  if (rootProblem) process.stderr.write(`${rootProblem}\n`);
+  // As root this installs what is missing (apt-get); otherwise it says what to run. Without root, stop either way.
+  const toolStatus = await ensureLabTools({
+    noInstall: flags.noInstall,
+    root: !rootProblem,
+    hasTool: (tool) => findOnPath(tool) !== undefined,
+    run: runCommand,
+    say: (line) => write(`${line}\n`),
+    warn: (line) => void process.stderr.write(`${line}\n`),
+  });
+  if (rootProblem || toolStatus !== undefined) return 2;
   return runLab(flags);
 }
 

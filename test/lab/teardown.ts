@@ -9,6 +9,7 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { run } from "../netns/run.ts";
+import { labLabel } from "./container-runner.ts";
 import type { LabContext } from "./lab-context.ts";
 import type { StepOutput } from "./step-runner.ts";
 
@@ -33,9 +34,14 @@ export async function tearDown(ctx: LabContext, out: StepOutput): Promise<string
   }
   if (ctx.workDir) await rm(ctx.workDir, { recursive: true, force: true });
   ctx.workDir = undefined;
+  if (ctx.containers) {
+    await ctx.containers.removeAll();
+    const containers = await ctx.containers.names();
+    if (containers.length > 0) throw new Error(`containers left behind: ${containers.join(", ")}; remove them with: podman rm -f NAME`);
+  }
   const left = await labNamespaces(ctx.prefix);
   if (left.length > 0) throw new Error(`namespaces left behind: ${left.join(", ")}; delete them with: ip netns del NAME`);
-  out(`stopped the controller, speakers, backends and the API simulator; deleted every ${ctx.prefix}-* namespace`);
+  out(`stopped the controller, speakers${ctx.containers ? " (containers removed)" : ""}, backends and the API simulator; deleted every ${ctx.prefix}-* namespace`);
   return cluster ? "nothing left behind" : "nothing was started";
 }
 
@@ -58,6 +64,13 @@ export function exploreCommands(ctx: LabContext): string {
     ...topo.nodes.map((n) => `  sudo ip netns exec ${topo.client.ns} curl http://${n.ipv4}:7473/metrics   # speaker on ${n.name}`),
     "Fail a node by hand:",
     `  sudo ip netns exec ${topo.nodes[0].ns} ip link set eth0 down   # and back: ... ip link set eth0 up`,
+    ...(ctx.containers
+      ? [
+          "The containers:",
+          `  sudo podman ps --filter label=${labLabel}=${ctx.prefix}`,
+          `  sudo podman inspect ${ctx.containers.containerName("speaker", topo.nodes[0].name)} --format '{{.Config.User}} {{.EffectiveCaps}} {{.HostConfig.ReadonlyRootfs}}'`,
+        ]
+      : []),
   ];
   return lines.join("\n");
 }
