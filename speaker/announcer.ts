@@ -75,6 +75,8 @@ export class Announcer {
   private readonly probeQueue: string[] = [];
   private readonly lastProbe = new Map<string, number>();
   private readonly conflictSeen = new Map<string, number>();
+  /** The last error opening a packet socket, per interface: logged once, not on every rescan. */
+  private readonly openErrors = new Map<string, string>();
   private quietUntil = 0;
   private closed = false;
   /** The links (and their addresses) the owned VIPs were last placed on, as rescan() compares them. */
@@ -92,6 +94,11 @@ export class Announcer {
   /** Interfaces we announce on now. */
   interfaces(): string[] {
     return [...this.links.keys()];
+  }
+
+  /** Why sockets could not be opened, by interface (e.g. "... the speaker needs CAP_NET_RAW"); empty when none failed. */
+  openFailures(): ReadonlyMap<string, string> {
+    return this.openErrors;
   }
 
   /** The VIPs this node answers for now. */
@@ -132,11 +139,17 @@ export class Announcer {
         });
         socket.setFastPath(true);
         this.links.set(name, { iface, socket, vips: new Set(), tableDirty: true });
+        this.openErrors.delete(name);
         log.info({ interface: name, mac: iface.mac }, "announcing on interface");
       } catch (err) {
-        log.error({ interface: name, err: (err as Error).message, code: (err as NodeJS.ErrnoException).code }, "cannot open packet socket");
+        const message = (err as Error).message;
+        if (this.openErrors.get(name) !== message) {
+          log.error({ interface: name, err: message, code: (err as NodeJS.ErrnoException).code }, "cannot open packet socket");
+        }
+        this.openErrors.set(name, message);
       }
     }
+    for (const name of [...this.openErrors.keys()]) if (!wanted.has(name)) this.openErrors.delete(name);
     if (this.links.size === 0) {
       log.warn({ excluded }, "no eligible interface to announce on");
     }

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     host: flags.metricsHost,
     registry: metrics.registry,
     healthz: () => true,
-    readyz: () => (speaker.isReady() ? true : "informers not synced or own lease not held yet"),
+    readyz: () => speaker.notReadyReason() ?? true,
   });
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -63,7 +63,9 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
   await speaker.start();
-  log.info({ metricsPort: ops.port }, "speaker ready");
+  const notReady = speaker.notReadyReason();
+  if (notReady === undefined) log.info({ metricsPort: ops.port }, "speaker ready");
+  else log.error({ metricsPort: ops.port, reason: notReady }, "speaker started but not ready: it stays out of the election until this is fixed");
 }
 
 main().catch((err: unknown) => {

@@ -153,9 +153,27 @@ export class Speaker {
     });
   }
 
-  /** Ready once informers synced: the speaker is a candidate for owning VIPs. */
+  /** Ready once informers synced and a packet socket is open: the speaker is a candidate for owning VIPs. */
   isReady(): boolean {
-    return this.synced && !this.stopping;
+    return this.notReadyReason() === undefined;
+  }
+
+  /** Why the speaker is not ready (for /readyz and the log), or undefined when it is. */
+  notReadyReason(): string | undefined {
+    if (this.stopping) return "shutting down";
+    if (!this.synced) return "informers not synced or own lease not held yet";
+    if (!this.socketsFailing()) return undefined;
+    const failures = [...this.announcer.openFailures()].map(([name, err]) => `${name}: ${err}`);
+    return `no packet socket could be opened (${failures.join("; ")})`;
+  }
+
+  /**
+   * Every eligible interface failed to open a packet socket (no CAP_NET_RAW, say): a VIP this node
+   * won would be dark, so it is not ready and stays out of the election. (With no eligible interface
+   * at all, an operator's --exclude-interfaces choice, it stays in, as before, and warns.)
+   */
+  private socketsFailing(): boolean {
+    return this.announcer.interfaces().length === 0 && this.announcer.openFailures().size > 0;
   }
 
   /** The VIPs this node announces now. */
@@ -311,7 +329,8 @@ export class Speaker {
 
   /** Synced, not stopping, and this node's Lease is ours: we may own VIPs once we have quorum. */
   private isCandidate(): boolean {
-    return this.synced && !this.stopping && !(this.ownLease?.supplanted() ?? false);
+    // Without an open packet socket a won VIP would be dark: stay out of the election instead.
+    return this.synced && !this.stopping && !this.socketsFailing() && !(this.ownLease?.supplanted() ?? false);
   }
 
   /**
@@ -339,10 +358,19 @@ export class Speaker {
   }
 
   private rescanNow(): Promise<void> {
+    const wasFailing = this.socketsFailing();
     this.rescanInFlight ??= this.announcer
       .rescan()
       .catch((err: unknown) => this.d.log.warn({ err: String(err) }, "interface rescan failed"))
-      .finally(() => (this.rescanInFlight = undefined));
+      .finally(() => {
+        this.rescanInFlight = undefined;
+        // Candidacy follows the open sockets: decide (and tell the peers) as soon as it changes.
+        if (wasFailing !== this.socketsFailing()) {
+          if (wasFailing) this.d.log.info({ interfaces: this.announcer.interfaces() }, "packet sockets open now: a candidate for VIPs again");
+          this.queueDecide();
+          setImmediate(() => this.heartbeat?.sendNow());
+        }
+      });
     return this.rescanInFlight;
   }
 

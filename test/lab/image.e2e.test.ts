@@ -186,7 +186,7 @@ describe.skipIf(skip)("the image, built and run as the manifests say (podman)", 
     );
 
     it(
-      "a speaker whose manifest no longer adds NET_RAW says it needs CAP_NET_RAW",
+      "a speaker whose manifest no longer adds NET_RAW says it needs CAP_NET_RAW and stays out of the election",
       async () => {
         const file = join(manifests, "40-speaker.yaml");
         const docs = parseAllDocuments(await readFile(file, "utf8"));
@@ -203,6 +203,10 @@ describe.skipIf(skip)("the image, built and run as the manifests say (podman)", 
         const line = await waitForLine(speaker, "needs CAP_NET_RAW", 30_000);
         expect(JSON.parse(line)).toMatchObject({ msg: "cannot open packet socket", interface: "eth0", code: "EPERM" });
         expect(JSON.parse(line).err).toMatch(/^socket on eth0: Operation not permitted .*— the speaker needs CAP_NET_RAW$/);
+        // It says it is not ready, and stays out of the election instead of winning VIPs it cannot answer for.
+        const notReady = JSON.parse(await waitForLine(speaker, "speaker started but not ready", 30_000));
+        expect(notReady.reason).toMatch(/^no packet socket could be opened \(eth0: socket on eth0: Operation not permitted .*needs CAP_NET_RAW\)$/);
+        expect(speaker.output.join("\n")).not.toMatch(/"msg":"speaker ready"/);
         expect((await processStatus(engine!, "blbsec-speaker-node-1")).capEff).toBe(0n);
         await cluster.stop();
         lab = undefined;
