@@ -38,7 +38,7 @@ import { formatMb, splitImageSize, type HistoryEntry, type ImageSize } from "./i
 
 const repo = new URL("../", import.meta.url).pathname;
 
-const imageCommand = defineCommand({
+export const imageCommand = defineCommand({
   program: "image",
   synopsis: "npm run image -- [--json]",
   summary:
@@ -185,7 +185,7 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
+if (import.meta.main) main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`image: ${(err as Error).message}\n`);

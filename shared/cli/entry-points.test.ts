@@ -12,6 +12,7 @@ import { kubeSimCommand } from "../../test/kube-sim/main.ts";
 import { labCommand } from "../../test/lab/lab-flags.ts";
 import { soakCommand } from "../../test/soak/soak.ts";
 import { convertConfigCommand } from "../../tools/convert-config.ts";
+import { imageCommand } from "../../tools/image.ts";
 import { parseCommandLine, type CommandSpec } from "./parse-flags.ts";
 import { formatUsage } from "./usage.ts";
 
@@ -26,6 +27,7 @@ const entryPoints: { file: string; command: CommandSpec }[] = [
   { file: "test/bench/run.ts", command: benchCommand },
   { file: "test/soak/soak.ts", command: soakCommand },
   { file: "tools/convert-config.ts", command: convertConfigCommand },
+  { file: "tools/image.ts", command: imageCommand },
 ];
 
 /** The flags the parser accepts, as its error for an unknown flag lists them. */

@@ -28,6 +28,7 @@ import { labCommand, labRootProblem, labUsage, parseLabFlags, type LabFlags } fr
 import { prepareImageLab } from "./container-runner.ts";
 import { newLabContext, type LabContext } from "./lab-context.ts";
 import { ensureLabTools, runCommand } from "./tool-installer.ts";
+import { labTools } from "./lab-tools.ts";
 import { StepRunner, type StepBody } from "./step-runner.ts";
 import { renderSummaryTable } from "./summary-table.ts";
 import { exploreCommands, tearDown } from "./teardown.ts";
@@ -153,6 +154,7 @@ async function main(): Promise<number> {
   if (rootProblem) process.stderr.write(`${rootProblem}\n`);
   // As root this installs what is missing (apt-get); otherwise it says what to run. Without root, stop either way.
   const toolStatus = await ensureLabTools({
+    tools: flags.image ? [...labTools, "podman", "runc"] : labTools,
     noInstall: flags.noInstall,
     root: !rootProblem,
     hasTool: (tool) => findOnPath(tool) !== undefined,

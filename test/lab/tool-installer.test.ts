@@ -50,6 +50,15 @@ describe("ensureLabTools", () => {
     expect(m.warned).toEqual([]);
   });
 
+  it("installs podman and runc too when the lab runs containers (--image)", async () => {
+    const m = fakeMachine({ have: labAll });
+    expect(await ensureLabTools({ ...m.deps, tools: [...labAll.filter((t) => t !== "apt-get"), "podman", "runc"] })).toBeUndefined();
+    expect(m.ran).toEqual([
+      "DEBIAN_FRONTEND=noninteractive apt-get update",
+      "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends podman runc",
+    ]);
+  });
+
   it("with --no-install, installs nothing and stops with exit 2 and the command", async () => {
     const m = fakeMachine({ have: lacking("arping"), noInstall: true });
     expect(await ensureLabTools(m.deps)).toBe(2);

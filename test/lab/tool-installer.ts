@@ -14,6 +14,8 @@ import { aptEnv, labTools, planLabTools } from "./lab-tools.ts";
 export type CommandRunner = (argv: readonly string[], env: Readonly<Record<string, string>>) => Promise<{ code: number | null; output: string }>;
 
 export interface ToolInstallerDeps {
+  /** The programs the lab needs; default {@link labTools} (--image adds podman and runc). */
+  tools?: readonly string[];
   noInstall: boolean;
   root: boolean;
   /** Whether a program is on PATH (asked again after installing). */
@@ -45,7 +47,8 @@ function tail(output: string): string {
  * apt-get), or the exit status to stop with (2) after saying why and what to run.
  */
 export async function ensureLabTools(deps: ToolInstallerDeps): Promise<number | undefined> {
-  const missing = labTools.filter((tool) => !deps.hasTool(tool));
+  const tools = deps.tools ?? labTools;
+  const missing = tools.filter((tool) => !deps.hasTool(tool));
   const plan = planLabTools(missing, { root: deps.root, aptGet: deps.hasTool("apt-get"), noInstall: deps.noInstall });
   if (plan.action === "ready") return undefined;
   if (plan.action === "stop") {
@@ -67,7 +70,7 @@ export async function ensureLabTools(deps: ToolInstallerDeps): Promise<number | 
     deps.warn(`lab: \`${line}\` ${how}:\n${tail(r.output)}\ninstall ${plan.packages.join(" ")} yourself and run the lab again`);
     return 2;
   }
-  const still = labTools.filter((tool) => !deps.hasTool(tool));
+  const still = tools.filter((tool) => !deps.hasTool(tool));
   if (still.length > 0) {
     deps.warn(`lab: apt-get installed ${plan.packages.join(" ")}, but these tools are still not on PATH: ${still.join(", ")}`);
     return 2;
