@@ -1,4 +1,5 @@
 import { defineCommand, parseDurationMs, parseFlags, parsePort } from "../shared/cli/parse-flags.ts";
+import { metricsPortFlag, sharedFlags } from "../shared/cli/common-flags.ts";
 
 /** The controller's command line, parsed and defaulted. */
 export interface ControllerFlags {
@@ -25,13 +26,9 @@ export const controllerCommand = defineCommand({
     "Assigns IPs from the address pools to Services of type LoadBalancer and writes them to the Services' status; " +
     "with two replicas only the leader writes.",
   flags: {
-    kubeconfig: { type: "string", value: "PATH", help: "kubeconfig for API access", defaultText: "in-cluster, else $KUBECONFIG" },
+    ...sharedFlags,
     namespace: { type: "string", value: "NAME", help: "where the ConfigMap, the IPAddressPools and L2Advertisements, and the leader Lease live", default: "metallb-system" },
-    "config-map": { type: "string", value: "NAME", help: "the address-pool ConfigMap", default: "config" },
-    "lb-class": { type: "string", value: "NAME", help: "handle only Services of this loadBalancerClass", defaultText: "none (only Services without a class)" },
-    "metrics-port": { type: "string", value: "PORT", help: "port of /metrics, /healthz and /readyz (0 picks a free one)", default: "7472" },
-    "metrics-host": { type: "string", value: "ADDR", help: "address the metrics port listens on", default: "0.0.0.0" },
-    "log-level": { type: "string", value: "LEVEL", help: "pino log level (trace, debug, info, warn, error, fatal)", default: "info" },
+    "metrics-port": metricsPortFlag("7472"),
     "lease-name": { type: "string", value: "NAME", help: "leader-election Lease", default: "baremetal-lb-controller" },
     "lease-duration": { type: "string", value: "DURATION", help: "leader-election Lease duration", default: "15s" },
     "renew-deadline": { type: "string", value: "DURATION", help: "the leader gives up leading when it could not renew for this long", default: "10s" },

@@ -1,4 +1,5 @@
 import { defineCommand, parseDurationMs, parseFlags, parsePort } from "../shared/cli/parse-flags.ts";
+import { metricsPortFlag, sharedFlags } from "../shared/cli/common-flags.ts";
 import { DEFAULT_EXCLUDE_PATTERNS, parseExcludePatterns } from "./interfaces.ts";
 
 /** The speaker's command line, parsed and defaulted. Durations are milliseconds. */
@@ -34,16 +35,12 @@ export const speakerCommand = defineCommand({
     "Answers ARP and NDP for the LoadBalancer IPs this node is elected to announce, on raw packet sockets " +
     "(needs CAP_NET_RAW and the host network); speakers agree on the owner by heartbeats and Leases.",
   flags: {
-    kubeconfig: { type: "string", value: "PATH", help: "kubeconfig for API access", defaultText: "in-cluster, else $KUBECONFIG" },
+    ...sharedFlags,
     "node-name": { type: "string", value: "NAME", help: "this node's name", defaultText: "$NODE_NAME; one of the two is needed" },
     namespace: { type: "string", value: "NAME", help: "where the ConfigMap, the IPAddressPools and L2Advertisements, and the speaker Leases live", default: "metallb-system" },
-    "config-map": { type: "string", value: "NAME", help: "the address-pool ConfigMap", default: "config" },
-    "lb-class": { type: "string", value: "NAME", help: "handle only Services of this loadBalancerClass", defaultText: "none (only Services without a class)" },
-    "metrics-port": { type: "string", value: "PORT", help: "port of /metrics, /healthz and /readyz (0 picks a free one)", default: "7473" },
-    "metrics-host": { type: "string", value: "ADDR", help: "address the metrics port listens on", default: "0.0.0.0" },
+    "metrics-port": metricsPortFlag("7473"),
     "strict-arp": { type: "string", value: "warn|refuse", help: "refuse: a node failing the strictARP check is not eligible to announce", default: "warn" },
     "ignore-exclude-lb": { type: "boolean", help: "announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers", default: false },
-    "log-level": { type: "string", value: "LEVEL", help: "pino log level (trace, debug, info, warn, error, fatal)", default: "info" },
     "heartbeat-port": { type: "string", value: "PORT", help: "UDP port of the heartbeats between speakers (all speakers must agree)", default: "7947" },
     "heartbeat-interval": { type: "string", value: "DURATION", help: "interval between heartbeats", default: "100ms" },
     "heartbeat-timeout": { type: "string", value: "DURATION", help: "a peer silent this long is dead, while we hear a majority (at least 4 intervals)", default: "600ms" },
