@@ -32,6 +32,7 @@ const skipArping = skip || requireTools(["arping"]);
 const NODE = fileURLToPath(new URL("../node_modules/.bin/node", import.meta.url));
 const CHILD = fileURLToPath(new URL("./native/netns-child.ts", import.meta.url));
 const WRAPPER = fileURLToPath(new URL("./packet-socket.ts", import.meta.url));
+const ADDON = fileURLToPath(new URL("./native/build/Release/packet_socket.node", import.meta.url));
 const NODE_NS = `blb-ps-${process.pid}-n`;
 const CLIENT_NS = `blb-ps-${process.pid}-c`;
 const SPEAKER_MAC = mac("02:b1:b0:00:00:02");
@@ -246,6 +247,8 @@ describe.skipIf(skip)("packet socket on a veth pair between two network namespac
     const reply = await speaker.do("open", { socket: "info", ifname: "spk0", protocols: "arp" });
     expect(reply.mac).toBe("02b1b0000002");
     expect(reply.ifindex).toBe(Number(/^(\d+):/.exec(ip("-n", NODE_NS, "-o", "link", "show", "spk0"))?.[1]));
+    // Read for every frame by the responder: one Buffer per socket, not a new one per read.
+    expect(await speaker.do("mac", { socket: "info" })).toMatchObject({ hex: "02b1b0000002", same: true });
     await speaker.do("close", { socket: "info" });
   });
 
@@ -354,6 +357,54 @@ describe.skipIf(skip)("packet socket on a veth pair between two network namespac
     expect((await speaker.do("close", { socket: "fd" })).closed).toBe(true);
     const send = await speaker.request("send", { socket: "fd", hex: clientArp({}).toString("hex") });
     expect(send.error).toMatchObject({ code: "EBADF", syscall: "sendto" });
+    const table = await speaker.request("setReplyTable", { socket: "fd", ipv4: [VIP4], ipv6: [] });
+    expect(table.error).toMatchObject({ code: "EBADF", syscall: "setReplyTable" });
+    expect(table.error?.message).toBe("setReplyTable on spk0: Bad file descriptor (EBADF) — the packet socket is closed");
+    // A bad table on a closed socket is still reported as the bad table.
+    const bad = await speaker.request("setReplyTable", { socket: "fd", ipv4: ["10.77.0.256"], ipv6: [] });
+    expect(bad.error).toMatchObject({ name: "TypeError" });
+  });
+
+  it("keeps an open socket's object alive, even unref()ed, lets it go once closed, and caches its mac", async () => {
+    const source = `import { createRequire } from "node:module";
+      const addon = createRequire(import.meta.url)(${JSON.stringify(ADDON)});
+      const collected = [];
+      let macSame;
+      const registry = new FinalizationRegistry((name) => collected.push(name));
+      (() => {
+        const open = new addon.PacketSocket("spk0", "arp", () => {}, () => {});
+        const closed = new addon.PacketSocket("spk0", "arp", () => {}, () => {});
+        registry.register(open, "open");
+        registry.register(closed, "closed");
+        open.unref();
+        closed.close();
+        macSame = open.mac === open.mac && closed.mac === closed.mac && open.mac.toString("hex") === "02b1b0000002";
+      })();
+      for (let i = 0; i < 50 && !collected.includes("closed"); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        globalThis.gc();
+      }
+      console.log(JSON.stringify({ collected, macSame }));`;
+    const { stdout, stderr } = await run("ip", ["netns", "exec", NODE_NS, NODE, "--expose-gc", "--input-type=module", "-e", source], { timeout: 5_000 });
+    expect(stderr).toBe("");
+    expect(JSON.parse(stdout)).toEqual({ collected: ["closed"], macSame: true }); // and `mac` is one Buffer per socket
+  });
+
+  it("closes its sockets when a worker thread that opened them ends or is terminated", async () => {
+    const workerSource = (closes: boolean) =>
+      `const addon = process.getBuiltinModule("node:module").createRequire(${JSON.stringify(ADDON)})(${JSON.stringify(ADDON)});
+       const socket = new addon.PacketSocket("spk0", "both", () => {}, () => {});
+       ${closes ? "socket.close();" : ""}
+       process.getBuiltinModule("node:worker_threads").parentPort.postMessage("opened");`;
+    const source = `import { Worker } from "node:worker_threads";
+      const ends = new Worker(${JSON.stringify(workerSource(true))}, { eval: true });
+      console.log("ended " + await new Promise((resolve) => ends.on("exit", resolve)));
+      const stays = new Worker(${JSON.stringify(workerSource(false))}, { eval: true });
+      stays.on("message", async () => console.log("terminated " + await stays.terminate()));
+      stays.on("error", (error) => console.log("error " + error.message));`;
+    const { stdout, stderr } = await run("ip", ["netns", "exec", NODE_NS, NODE, "--input-type=module", "-e", source], { timeout: 5_000 });
+    expect(stderr).toBe("");
+    expect(stdout.trim().split("\n")).toEqual(["ended 0", "terminated 1"]);
   });
 
   it("does not keep the process alive once closed, nor while unref()ed", async () => {
@@ -501,5 +552,39 @@ describe.skipIf(skip)("packet socket on a veth pair between two network namespac
       }),
     ).toBe(true);
     await speaker.do("close", { socket: "flap" });
+  });
+
+  it("reports a burst of link-down errors once, pauses polling while they repeat, and reports the next burst", async () => {
+    await speaker.do("open", { socket: "flaps", ifname: "spk0", protocols: "arp" });
+    const downs = () => (speaker.errors as { socket: string; error: { code?: string } }[]).filter((e) => e.socket === "flaps" && e.error.code === "ENETDOWN").length;
+    const link = (state: "up" | "down") => ip("-n", NODE_NS, "link", "set", "spk0", state);
+    const receives = async (n: number) => {
+      const request = clientArp({ senderIp: ipv4(`10.77.5.${n}`) });
+      return eventually(async () => {
+        await client.do("send", { socket: "tap", hex: request.toString("hex") });
+        return speaker.framesOn("flaps").some((f) => f.equals(request));
+      });
+    };
+    try {
+      link("down");
+      expect(await eventually(() => downs() === 1)).toBe(true);
+      // Each POLLERR comes back right after the socket polls again: one burst, reported once, with back-off.
+      for (let i = 0; i < 5; i++) {
+        link("up");
+        link("down");
+      }
+      link("up");
+      expect(await receives(1)).toBe(true); // polling resumed after the back-off (10 + 20 + 40 + ... ms)
+      expect(downs()).toBe(1);
+      // A frame was read, so the burst is over: the next error is reported again.
+      link("down");
+      expect(await eventually(() => downs() === 2)).toBe(true);
+      link("up");
+      expect(await receives(2)).toBe(true);
+    } finally {
+      link("up");
+      ip("-n", NODE_NS, "addr", "replace", "fd77::2/64", "dev", "spk0", "nodad");
+      await speaker.do("close", { socket: "flaps" });
+    }
   });
 });

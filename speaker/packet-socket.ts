@@ -55,7 +55,10 @@ export interface PacketSocketOptions {
 export interface PacketSocket {
   readonly ifname: string;
   readonly ifindex: number;
-  /** The interface's MAC address (6 bytes), read when the socket was opened. */
+  /**
+   * The interface's MAC address (6 bytes), read when the socket was opened. The same Buffer on every read (the
+   * responder reads it for every frame): don't modify it. The native fast path keeps its own copy.
+   */
   readonly mac: Buffer;
   readonly closed: boolean;
   /** Transmits a complete Ethernet frame (no FCS); throws on ENOBUFS, EAGAIN, ENETDOWN, EMSGSIZE... */
@@ -135,13 +138,10 @@ export function openPacketSocket(ifname: string, options: PacketSocketOptions): 
     onError,
   );
   ifindex = native.ifindex;
-  const mac = native.mac;
   return {
     ifname,
     ifindex,
-    get mac() {
-      return Buffer.from(mac);
-    },
+    mac: native.mac,
     get closed() {
       return native.closed;
     },

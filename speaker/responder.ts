@@ -16,8 +16,8 @@
  * claiming MAC is not ours the decision carries `conflict: { ip, mac, via }`. The caller raises the
  * `ARPConflict` Event from it. During a handover the previous owner may still send its last GARPs for a moment
  * (its own burst, or frames already queued), so a conflict within a few seconds of gaining the VIP is a
- * transient: the caller should suppress conflicts for a grace period after gaining an IP (the 5 s burst length
- * is a sensible value) and report only claims that persist after it.
+ * transient: the caller suppresses conflicts for a grace period after gaining an IP and reports only claims that
+ * persist after it (announcer.ts: `conflictGraceMs`, 1,500 ms, covering the old owner's last frames in flight).
  */
 import { ARP_REPLY, arpReply, decodeArp, type ArpDropReason } from "./arp.ts";
 import { bytesEqual, formatIp, formatMac } from "./address-bytes.ts";

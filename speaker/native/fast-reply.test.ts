@@ -109,6 +109,19 @@ describe("native fast-path replies", () => {
     );
   });
 
+  it("throws a TypeError when the frame or the MAC is not a Uint8Array", () => {
+    const notBytes: unknown[] = [new Uint16Array(21), new Float64Array(6), new DataView(new ArrayBuffer(42)), [1, 2, 3], "ff", null];
+    for (const value of notBytes) {
+      expect(() => previewFastReply(value as Uint8Array, OUR_MAC, TABLE)).toThrow(TypeError);
+      expect(() => previewFastReply(arpRequest(), value as Uint8Array, TABLE)).toThrow(TypeError);
+    }
+    expect(() => previewFastReply(new Uint16Array(21) as unknown as Uint8Array, OUR_MAC, TABLE)).toThrow(
+      "usage: buildFastReply(frame: Uint8Array, mac: Uint8Array, ipv4[], ipv6[])",
+    );
+    // A plain Uint8Array is as good as a Buffer.
+    expect(previewFastReply(new Uint8Array(arpRequest()), new Uint8Array(OUR_MAC), TABLE)).not.toBeNull();
+  });
+
   // Each case: the frame, and whether it deserves an answer. The TypeScript responder must agree.
   const cases: [string, Buffer, boolean][] = [
     ["ARP request, broadcast", arpRequest(), true],

@@ -5,7 +5,8 @@
  *
  * Requests on stdin: `{ "id": 1, "op": "open", "socket": "a", "ifname": "spk0", "protocols": "both" }`, then
  * `send` (hex), `addMembership` / `dropMembership` (hex MAC), `setReplyTable` (ipv4, ipv6), `setFastPath`
- * (enabled), `unref`, `close`, and `fds` (how many descriptors this process has open).
+ * (enabled), `unref`, `close`, `mac` (hex, and whether two reads give the same Buffer), and `fds` (how many
+ * descriptors this process has open).
  * Answers on stdout: `{ "id": 1, "ok": true, ... }` or `{ "id": 1, "error": { code, syscall, message } }`.
  * Events on stdout: `{ "event": "frame", "socket": "a", "hex": "...", "packetType": "broadcast", "answered": false }`
  * and `{ "event": "error", "socket": "a", "error": { ... } }`.
@@ -80,6 +81,10 @@ function handle(request: Request): object {
       const socket = socketFor(request);
       socket.close();
       return { closed: socket.closed };
+    }
+    case "mac": {
+      const socket = socketFor(request);
+      return { hex: socket.mac.toString("hex"), same: socket.mac === socket.mac };
     }
     case "fds":
       return { count: readdirSync("/proc/self/fd").length };

@@ -18,8 +18,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "errno_error.h"
@@ -30,6 +34,35 @@ namespace blb {
 namespace {
 
 constexpr int kFramesPerWakeup = 64;  // then yield to the rest of the event loop
+
+// Back-off on POLLERR that comes back right after re-arming (within kPollErrorRepeatMs): the first error of a
+// burst re-arms at once and is reported to JavaScript; each repeat stops polling for a doubling delay from
+// kFirstPollBackoffMs up to kMaxPollBackoffMs and is not reported again. A frame read ends the burst.
+constexpr uint64_t kPollErrorRepeatMs = 1000;
+constexpr uint64_t kFirstPollBackoffMs = 10;
+constexpr uint64_t kMaxPollBackoffMs = 5000;
+
+// The delay before re-arming after the `errors`-th POLLERR of a burst (1-based): 0, 10, 20, 40, ... 5000 ms.
+uint64_t PollBackoffMs(unsigned errors) {
+  if (errors <= 1) return 0;
+  const unsigned doublings = std::min(errors - 2, 16u);  // 10 ms << 9 is past the cap already
+  return std::min(kFirstPollBackoffMs << doublings, kMaxPollBackoffMs);
+}
+
+// An Error for a Node-API call that failed with `status`, in Node's words when it has some. Call it right
+// after the failed call: it reads the last error info.
+Napi::Error NapiError(Napi::Env env, napi_status status, const char* call, const std::string& ifname,
+                      const std::string& hint) {
+  std::string why = "napi_status " + std::to_string(status);
+  const napi_extended_error_info* info = nullptr;
+  if (napi_get_last_error_info(env, &info) == napi_ok && info != nullptr && info->error_message != nullptr)
+    why = std::string(info->error_message) + " (" + why + ")";
+  return Napi::Error::New(env, std::string(call) + " on " + ifname + " failed: " + why + hint);
+}
+
+bool IsUint8Array(const Napi::Value& value) {
+  return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array;
+}
 
 // One receive buffer per thread, shared by its sockets: frames are copied out before JavaScript runs,
 // and poll callbacks on one loop never nest.
@@ -90,7 +123,7 @@ void ParseAddresses(Napi::Env env, Napi::Value list, const char* family,
       const std::string text = entry.As<Napi::String>().Utf8Value();
       shown = "\"" + text + "\"";
       valid = inet_pton(N == 4 ? AF_INET : AF_INET6, text.c_str(), address.data()) == 1;
-    } else if (entry.IsTypedArray() && entry.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+    } else if (IsUint8Array(entry)) {
       Napi::Uint8Array bytes = entry.As<Napi::Uint8Array>();
       shown = std::to_string(bytes.ByteLength()) + " bytes";
       valid = bytes.ByteLength() == N;
@@ -147,51 +180,146 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     on_error_ = Napi::Persistent(info[3].As<Napi::Function>());
     async_context_ = std::make_unique<Napi::AsyncContext>(env, "PacketSocket", info.This().As<Napi::Object>());
 
-    // Nothing below throws once the poll handle exists, so a failed constructor never leaves it behind.
-    const int fd = OpenFilteredSocket(env, ifname_, protocol, &ifindex_, &mac_);
     uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    int status = uv_poll_init(loop, poll_, fd);
+    const napi_status loop_status = napi_get_uv_event_loop(env, &loop);
+    if (loop_status != napi_ok || loop == nullptr)
+      throw NapiError(env, loop_status, "napi_get_uv_event_loop", ifname_, " — no event loop to read the socket on");
+
+    // Every failure below undoes what came before it: no descriptor, handle or hook is left behind.
+    const int fd = OpenFilteredSocket(env, ifname_, protocol, &ifindex_, &mac_);
+    auto* handles = new LoopHandles;
+    int status = uv_poll_init(loop, &handles->poll, fd);
     if (status != 0) {
-      delete poll_;
-      poll_ = nullptr;
+      delete handles;
       close(fd);
       throw ErrnoError(env, -status, "uv_poll_init", ifname_);
     }
+    handles->poll.data = handles;
+    handles->open = 1;
+    auto abandon = [&]() {  // handles->owner is still null: their close callbacks only free them
+      CloseHandles(handles);
+      close(fd);
+    };
+    status = uv_timer_init(loop, &handles->timer);
+    if (status != 0) {
+      abandon();
+      throw ErrnoError(env, -status, "uv_timer_init", ifname_);
+    }
+    handles->timer.data = handles;
+    handles->open = 2;
+    status = uv_poll_start(&handles->poll, UV_READABLE, OnPoll);
+    if (status != 0) {
+      abandon();
+      throw ErrnoError(env, -status, "uv_poll_start", ifname_, " — cannot watch the socket on the event loop");
+    }
+    // Worker shutdown: close the handles before the loop goes away.
+    const napi_status hook_status = napi_add_async_cleanup_hook(
+        env, [](napi_async_cleanup_hook_handle, void* self) { static_cast<PacketSocket*>(self)->Shutdown(); }, this,
+        &cleanup_hook_);
+    if (hook_status != napi_ok) {
+      Napi::Error error = NapiError(env, hook_status, "napi_add_async_cleanup_hook", ifname_, "");
+      cleanup_hook_ = nullptr;
+      abandon();
+      throw error;
+    }
+    // An open socket stays alive (and keeps its callbacks) until closed; HandlesClosed() lets it go.
+    uint32_t references = 0;
+    const napi_status ref_status = napi_reference_ref(env, static_cast<napi_ref>(*this), &references);
+    if (ref_status != napi_ok) {
+      Napi::Error error = NapiError(env, ref_status, "napi_reference_ref", ifname_, "");
+      if (napi_remove_async_cleanup_hook(cleanup_hook_) != napi_ok)  // we are throwing anyway: note it only
+        std::fprintf(stderr, "packet socket on %s: napi_remove_async_cleanup_hook failed\n", ifname_.c_str());
+      cleanup_hook_ = nullptr;
+      abandon();
+      throw error;
+    }
+    env_ = env;
     fd_ = fd;
-    poll_->data = this;
-    uv_poll_start(poll_, UV_READABLE, OnPoll);
-    // Worker shutdown: close the handle before the loop goes away.
-    napi_add_async_cleanup_hook(env, [](napi_async_cleanup_hook_handle, void* self) {
-      static_cast<PacketSocket*>(self)->Shutdown();
-    }, this, &cleanup_hook_);
-    Ref();  // an open socket stays alive (and keeps its callbacks) until closed
+    handles_ = handles;
+    handles->owner = this;
   }
 
  private:
-  // Stops polling, closes the descriptor and drops the callbacks and table at once; the handle itself
-  // is freed on the next loop turn, and then this object is left to the garbage collector.
+  // The libuv handles of one socket, allocated together and freed by the last of their uv_close callbacks,
+  // which run on a later loop turn: after close(), or after a failed constructor has already freed the object.
+  struct LoopHandles {
+    uv_poll_t poll;
+    uv_timer_t timer;              // re-arms `poll` after a POLLERR back-off
+    int open = 0;                  // handles initialised and not yet closed: poll, then timer
+    PacketSocket* owner = nullptr; // told when both are closed; null for a failed constructor
+  };
+
+  // Stops polling and any back-off at once; the memory goes on the next loop turn.
+  static void CloseHandles(LoopHandles* handles) {
+    auto closed = [](uv_handle_t* handle) {
+      auto* handles = static_cast<LoopHandles*>(handle->data);
+      if (--handles->open > 0) return;
+      PacketSocket* owner = handles->owner;
+      delete handles;
+      if (owner != nullptr) owner->HandlesClosed();
+    };
+    const int open = handles->open;
+    if (open >= 1) uv_close(reinterpret_cast<uv_handle_t*>(&handles->poll), closed);
+    if (open >= 2) uv_close(reinterpret_cast<uv_handle_t*>(&handles->timer), closed);
+  }
+
+  // Stops polling, closes the descriptor and drops the callbacks and table at once; the handles themselves
+  // are freed on the next loop turn, and then this object is left to the garbage collector.
   void Shutdown() {
     if (fd_ < 0) return;
-    uv_poll_stop(poll_);
+    CloseHandles(handles_);
     close(fd_);
     fd_ = -1;
     on_frame_.Reset();
     on_error_.Reset();
     table_ = ReplyTable();
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
-      auto* self = static_cast<PacketSocket*>(handle->data);
-      delete reinterpret_cast<uv_poll_t*>(handle);
-      self->poll_ = nullptr;
-      if (self->cleanup_hook_ != nullptr) napi_remove_async_cleanup_hook(self->cleanup_hook_);
-      self->cleanup_hook_ = nullptr;
-      self->Unref();
-    });
+  }
+
+  // From a uv_close callback: no JavaScript frame and no HandleScope here, so only C calls that cannot throw,
+  // and failures go to stderr (there is nobody to throw to).
+  void HandlesClosed() {
+    handles_ = nullptr;
+    uint32_t references = 0;
+    const napi_status unref_status = napi_reference_unref(env_, static_cast<napi_ref>(*this), &references);
+    if (unref_status != napi_ok)
+      std::fprintf(stderr,
+                   "packet socket on %s: napi_reference_unref failed (napi_status %d); "
+                   "the closed socket's object is never freed\n",
+                   ifname_.c_str(), static_cast<int>(unref_status));
+    if (cleanup_hook_ != nullptr) {  // last: during worker shutdown, this lets the environment go
+      const napi_status hook_status = napi_remove_async_cleanup_hook(cleanup_hook_);
+      cleanup_hook_ = nullptr;
+      if (hook_status != napi_ok)
+        std::fprintf(stderr, "packet socket on %s: napi_remove_async_cleanup_hook failed (napi_status %d)\n",
+                     ifname_.c_str(), static_cast<int>(hook_status));
+    }
   }
 
   static void OnPoll(uv_poll_t* handle, int status, int) {
-    static_cast<PacketSocket*>(handle->data)->OnReadable(status);
+    static_cast<LoopHandles*>(handle->data)->owner->OnReadable(status);
+  }
+
+  // Polls again after POLLERR (libuv stopped the handle); 0 or a libuv error.
+  int Rearm() {
+    rearmed_at_ms_ = uv_now(handles_->poll.loop);
+    return uv_poll_start(&handles_->poll, UV_READABLE, OnPoll);
+  }
+
+  // A socket that cannot poll again is deaf for good: JavaScript must hear of it.
+  void ReportRearmFailure(Napi::Env env, int status) {
+    Deliver(on_error_, {ErrnoError(env, -status, "uv_poll_start", ifname_,
+                                   " — no longer receiving frames after an error; reopen the socket")
+                            .Value()});
+  }
+
+  static void OnBackoffOver(uv_timer_t* timer) {
+    PacketSocket* self = static_cast<LoopHandles*>(timer->data)->owner;
+    const int status = self->Rearm();
+    if (status == 0) return;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    Napi::CallbackScope callback_scope(env, *self->async_context_);
+    self->ReportRearmFailure(env, status);
   }
 
   void OnReadable(int status) {
@@ -201,14 +329,22 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     if (status < 0) {
       // libuv stops the handle on POLLERR (and says EBADF). For a packet socket that is the interface
       // going down (ENETDOWN): the socket receives again once the interface is up, so fetch the real
-      // error (which clears it), keep polling, and report it.
+      // error (which clears it), poll again, and report it. An error that keeps coming back right after
+      // re-arming is not reported again, and polling pauses for longer each time (see PollBackoffMs).
       int err = 0;
       socklen_t err_length = sizeof err;
       if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &err_length) != 0 || err == 0) err = -status;
-      uv_poll_start(poll_, UV_READABLE, OnPoll);
-      Deliver(on_error_, {ErrnoError(env, err, "recvfrom", ifname_,
-                                     err == ENETDOWN ? " — the interface went down; frames resume when it is up" : "")
-                              .Value()});
+      if (uv_now(handles_->poll.loop) - rearmed_at_ms_ > kPollErrorRepeatMs) poll_errors_ = 0;
+      if (poll_errors_ < 64) ++poll_errors_;  // the delay is capped long before
+      const uint64_t delay = PollBackoffMs(poll_errors_);
+      int rearm_status = 0;
+      // If the timer cannot start (it only fails on a closing handle), re-arm now rather than go deaf.
+      if (delay == 0 || uv_timer_start(&handles_->timer, OnBackoffOver, delay, 0) != 0) rearm_status = Rearm();
+      if (poll_errors_ == 1)
+        Deliver(on_error_, {ErrnoError(env, err, "recvfrom", ifname_,
+                                       err == ENETDOWN ? " — the interface went down; frames resume when it is up" : "")
+                                .Value()});
+      if (rearm_status != 0 && fd_ >= 0) ReportRearmFailure(env, rearm_status);
       return;
     }
     for (int i = 0; i < kFramesPerWakeup && fd_ >= 0; ++i) {
@@ -222,6 +358,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
           Deliver(on_error_, {ErrnoError(env, errno, "recvfrom", ifname_).Value()});
         return;
       }
+      poll_errors_ = 0;  // the socket works: a later POLLERR starts a new burst
       const size_t length = std::min(static_cast<size_t>(received), sizeof receive_buffer);
       const bool answered = fast_path_ && Answer(env, receive_buffer, length);
       if (fd_ < 0) return;  // closed by onError
@@ -270,9 +407,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   }
 
   static Napi::Uint8Array BytesArgument(const Napi::CallbackInfo& info, const char* usage) {
-    if (info.Length() < 1 || !info[0].IsTypedArray() ||
-        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-      throw Napi::TypeError::New(info.Env(), usage);
+    if (info.Length() < 1 || !IsUint8Array(info[0])) throw Napi::TypeError::New(info.Env(), usage);
     return info[0].As<Napi::Uint8Array>();
   }
 
@@ -309,28 +444,41 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     ChangeMembership(info, PACKET_DROP_MEMBERSHIP, "setsockopt(PACKET_DROP_MEMBERSHIP)");
   }
 
-  // Replaces the whole table; on a bad entry nothing changes.
-  void SetReplyTable(const Napi::CallbackInfo& info) { table_ = ParseReplyTable(info.Env(), info[0], info[1]); }
+  // Replaces the whole table; on a bad entry, or once closed, nothing changes.
+  void SetReplyTable(const Napi::CallbackInfo& info) {
+    ReplyTable table = ParseReplyTable(info.Env(), info[0], info[1]);
+    ThrowIfClosed(info.Env(), "setReplyTable");
+    table_ = std::move(table);
+  }
 
   void SetFastPath(const Napi::CallbackInfo& info) {
     if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "setFastPath(enabled: boolean)");
     fast_path_ = info[0].As<Napi::Boolean>().Value();
   }
 
+  // The back-off timer follows the poll handle: an unref()ed socket never holds the loop, a ref()ed one
+  // holds it while polling is paused too.
   void RefLoop(const Napi::CallbackInfo&) {
-    if (fd_ >= 0) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    if (fd_ < 0) return;
+    uv_ref(reinterpret_cast<uv_handle_t*>(&handles_->poll));
+    uv_ref(reinterpret_cast<uv_handle_t*>(&handles_->timer));
   }
 
   void UnrefLoop(const Napi::CallbackInfo&) {
-    if (fd_ >= 0) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    if (fd_ < 0) return;
+    uv_unref(reinterpret_cast<uv_handle_t*>(&handles_->poll));
+    uv_unref(reinterpret_cast<uv_handle_t*>(&handles_->timer));
   }
 
   void Close(const Napi::CallbackInfo&) { Shutdown(); }
 
   Napi::Value Ifindex(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ifindex_); }
 
+  // One Buffer per socket, made on first use: the same object on every read (don't modify it).
   Napi::Value MacAddress(const Napi::CallbackInfo& info) {
-    return Napi::Buffer<uint8_t>::Copy(info.Env(), mac_.data(), mac_.size());
+    if (mac_value_.IsEmpty())
+      mac_value_ = Napi::Persistent(Napi::Buffer<uint8_t>::Copy(info.Env(), mac_.data(), mac_.size()));
+    return mac_value_.Value();
   }
 
   Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), fd_ < 0); }
@@ -338,8 +486,12 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   std::string ifname_;
   unsigned ifindex_ = 0;
   Mac mac_{};
+  Napi::Reference<Napi::Buffer<uint8_t>> mac_value_;  // what `mac` returns, once read
+  napi_env env_ = nullptr;
   int fd_ = -1;
-  uv_poll_t* poll_ = nullptr;  // heap-allocated: freed by uv_close's callback, which may outlive a close()
+  LoopHandles* handles_ = nullptr;  // until HandlesClosed(), which may come after close()
+  unsigned poll_errors_ = 0;        // POLLERRs in the current burst
+  uint64_t rearmed_at_ms_ = 0;      // loop time of the last re-arm after POLLERR
   napi_async_cleanup_hook_handle cleanup_hook_ = nullptr;
   Napi::FunctionReference on_frame_;
   Napi::FunctionReference on_error_;
@@ -352,8 +504,8 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 //   buildFastReply(frame, mac, ["10.0.0.10"], ["fd00::10"]) → Buffer | null
 Napi::Value BuildFastReplyForJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 4 || !info[0].IsTypedArray() || !info[1].IsTypedArray())
-    throw Napi::TypeError::New(env, "usage: buildFastReply(frame, mac, ipv4[], ipv6[])");
+  if (info.Length() < 4 || !IsUint8Array(info[0]) || !IsUint8Array(info[1]))
+    throw Napi::TypeError::New(env, "usage: buildFastReply(frame: Uint8Array, mac: Uint8Array, ipv4[], ipv6[])");
   Napi::Uint8Array frame = info[0].As<Napi::Uint8Array>();
   Napi::Uint8Array mac_bytes = info[1].As<Napi::Uint8Array>();
   if (mac_bytes.ByteLength() != 6) throw Napi::TypeError::New(env, "buildFastReply: mac must be 6 bytes");
