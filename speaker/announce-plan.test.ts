@@ -37,13 +37,23 @@ describe("planAnnouncements", () => {
     expect(plan).toMatchObject({ owner: undefined, reason: "no ready endpoints" });
   });
 
-  it("dual-stack Services get one plan per IP, spread by the hash of each IP", () => {
+  it("a dual-stack Service gets one plan per IP, both owned by the node its first IP ranks first (MetalLB's ShouldAnnounce)", () => {
+    const all = ["node-1", "node-2", "node-3"];
+    // Ranked alone, the two IPs would go to different nodes: node-3 and node-2.
+    expect([rankNodes(all, "192.168.126.43")[0], rankNodes(all, "fd00:126::43")[0]]).toEqual(["node-3", "node-2"]);
     const plans = planAnnouncements(
       [{ key: "default/web", ips: ["192.168.126.43", "fd00:126::43"], endpoints: [ready("node-1"), ready("node-2"), ready("node-3")] }],
       nodes,
       live,
     );
     expect([...plans.keys()]).toEqual(["192.168.126.43", "fd00:126::43"]);
-    expect(plans.get("fd00:126::43")!.owner).toBe(rankNodes(["node-1", "node-2", "node-3"], "fd00:126::43")[0]);
+    expect([plans.get("192.168.126.43")!.owner, plans.get("fd00:126::43")!.owner]).toEqual(["node-3", "node-3"]);
+    // IPv6 first (ipFamilies: [IPv6, IPv4]): the IPv6 address ranks.
+    const v6first = planAnnouncements(
+      [{ key: "default/web", ips: ["fd00:126::43", "192.168.126.43"], endpoints: [ready("node-1"), ready("node-2"), ready("node-3")] }],
+      nodes,
+      live,
+    );
+    expect([v6first.get("192.168.126.43")!.owner, v6first.get("fd00:126::43")!.owner]).toEqual(["node-2", "node-2"]);
   });
 });

@@ -60,9 +60,12 @@ export interface PlanOptions extends ElectionOptions {
  * (advertisement-policy.ts).
  *
  * A shared IP is announced when any of its Services has an owner: the owner of the first such Service
- * by key, so every speaker picks the same one whatever order its informers list Services in. The rules
- * make them agree anyway when the Services share advertisements (ranking is per IP, and Services
- * sharing an IP with `externalTrafficPolicy: Local` have identical selectors, hence the same endpoints).
+ * by key, so every speaker picks the same one whatever order its informers list Services in.
+ *
+ * As in MetalLB, a Service's nodes are ranked by its first IP, so a dual-stack Service's two IPs go to
+ * one node. Services sharing an IP rank alike when it is the first IP of each (the usual case) and they
+ * share advertisements (Services sharing an IP with `externalTrafficPolicy: Local` have identical
+ * selectors, hence the same endpoints); otherwise the first Service by key decides.
  *
  * @example
  * planAnnouncements([{ key: "default/web", ips: ["192.168.126.40"], endpoints: [{ nodeName: "n1", ready: true }] }],
@@ -98,7 +101,9 @@ export function planAnnouncements(
         advertisements = match.advertisements;
       }
       const placement = advertisements && placementOf(advertisements);
-      const result = electOwner(ip, { externalTrafficPolicy: svc.externalTrafficPolicy, endpoints: svc.endpoints, placement }, nodes, liveSpeakers, election);
+      // MetalLB ranks a Service's nodes by its first IP (ShouldAnnounce: toAnnounce[0]), so both IPs of a
+      // dual-stack Service are announced from one node.
+      const result = electOwner(svc.ips[0], { externalTrafficPolicy: svc.externalTrafficPolicy, endpoints: svc.endpoints, placement }, nodes, liveSpeakers, election);
       const owner = "owner" in result ? result.owner : undefined;
       const reason = "reason" in result ? result.reason : undefined;
       plan.services.push({ key: svc.key, owner, reason, advertisements });

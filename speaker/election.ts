@@ -15,7 +15,8 @@
  * 5. The owner is the first node when ranked by preference score (`preferredNodeSelectors` weights, highest
  *    first; 0 without a placement), then by `sha256(nodeName + "#" + ip)`, the digests compared byte by byte
  *    as unsigned values (MetalLB: `bytes.Compare` in `ShouldAnnounce`). `ip` is hashed in Go's `net.IP.String()`
- *    form (see address-bytes.ts), so "2001:DB8::1" ranks as "2001:db8::1" does in MetalLB.
+ *    form (see address-bytes.ts), so "2001:DB8::1" ranks as "2001:db8::1" does in MetalLB. Callers pass a
+ *    Service's first IP for all its IPs, as MetalLB does (announce-plan.ts), so dual-stack IPs stay together.
  *
  * The rank depends only on the IP, the eligible set and the scores, so Services sharing an IP (with the same
  * eligible set and advertisements, which MetalLB's sharing rules guarantee) are announced from the same node,
