@@ -26,7 +26,7 @@ import { isOurService } from "../shared/kube/service-class.ts";
 import { buildAllocationRequest, serviceKey } from "./service-request.ts";
 import { serviceShows, writeServiceState } from "./service-writer.ts";
 import { ConfigStatusSync, type PoolCounts, type ShownStatus } from "./config-status-sync.ts";
-import { unannouncedIps } from "./unannounced.ts";
+import { unannouncedIps, type UnannouncedIp } from "./unannounced.ts";
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -76,8 +76,7 @@ export class LbController {
   /** Ready conditions and usage counts on the CRs; written by the leader only. */
   private readonly statusSync: ConfigStatusSync;
   /** Per Service, the IPs assigned but announced by nobody (no L2Advertisement applies), as last reported. */
-  private readonly unannounced = new Map<string, string[]>();
-  private readonly unannouncedSaid = new Map<string, string>();
+  private readonly unannounced = new Map<string, UnannouncedIp[]>();
   private unannouncedCount = 0;
   private leader = false;
   /** The config in force and why the latest one is not, if it is not. */
@@ -462,30 +461,30 @@ export class LbController {
    */
   private async reportUnannounced(svc: V1Service, key: string, ips: readonly string[]): Promise<void> {
     const inForce = this.config.inForce;
-    const nodes = this.nodes.isSynced() ? this.nodes.list().map((n) => ({ labels: n.metadata?.labels ?? undefined })) : undefined;
+    // Node labels matter only when an advertisement selects nodes: skip the list otherwise (the reconcile loop is hot).
+    const selectsNodes = inForce?.advertisements.some((ad) => ad.nodeSelectors.length > 0) ?? false;
+    const nodes = selectsNodes && this.nodes.isSynced() ? this.nodes.list().map((n) => ({ labels: n.metadata?.labels ?? undefined })) : undefined;
     const dark = inForce ? unannouncedIps(ips, inForce, svc.metadata?.labels ?? undefined, nodes) : [];
-    const messages = dark.map((d) => d.message);
     const before = this.unannounced.get(key) ?? [];
-    this.setUnannounced(key, dark.map((d) => d.ip));
-    if (messages.length === 0) {
+    this.setUnannounced(key, dark);
+    if (dark.length === 0) {
       if (before.length > 0) this.opts.log.info({ service: key, ips }, "ips announced again: an L2Advertisement applies now");
       return;
     }
-    if (sameIps(before, dark.map((d) => d.ip)) && this.unannouncedSaid.get(key) === messages.join("\n")) return;
-    this.unannouncedSaid.set(key, messages.join("\n"));
+    // Said once per change: the messages name each IP and why.
+    if (before.length === dark.length && before.every((d, i) => d.message === dark[i].message)) return;
+    const messages = dark.map((d) => d.message);
     this.opts.log.warn({ service: key, reasons: messages }, "ips assigned but not announced");
     for (const message of messages) await this.opts.events.record(serviceTarget(svc), "Warning", "NotAnnounced", message);
   }
 
-  private setUnannounced(key: string, ips: string[]): void {
-    this.unannouncedCount += ips.length - (this.unannounced.get(key)?.length ?? 0);
-    if (ips.length > 0) this.unannounced.set(key, ips);
-    else {
-      this.unannounced.delete(key);
-      this.unannouncedSaid.delete(key);
-    }
+  private setUnannounced(key: string, dark: UnannouncedIp[]): void {
+    this.unannouncedCount += dark.length - (this.unannounced.get(key)?.length ?? 0);
+    if (dark.length > 0) this.unannounced.set(key, dark);
+    else this.unannounced.delete(key);
     this.opts.metrics.unannouncedIps.set(this.unannouncedCount);
   }
+
 
   /** After IPs were freed: retry a config refused for its holders, then pending Services oldest first. */
   private afterRelease(freed: string[]): void {

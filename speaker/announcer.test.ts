@@ -95,7 +95,7 @@ describe("Announcer interface restrictions (L2Advertisement interfaces)", () => 
 
   it("a restriction puts the VIP only on the listed interfaces", async () => {
     const { announcer, answering } = await start([eth0, eth1]);
-    announcer.setOwned(new Map([[VIP, ["eth1"]]]));
+    announcer.setOwned(new Set([VIP]), () => ["eth1"]);
     expect(announcer.interfacesOf(VIP)).toEqual(["eth1"]);
     expect(answering("eth0")).toEqual([]);
     expect(answering("eth1")).toEqual([VIP]);
@@ -103,18 +103,18 @@ describe("Announcer interface restrictions (L2Advertisement interfaces)", () => 
 
   it("a changed restriction moves the VIP without losing it", async () => {
     const { announcer, answering } = await start([eth0, eth1]);
-    announcer.setOwned(new Map([[VIP, ["eth1"]]]));
-    const { gained, lost } = announcer.setOwned(new Map([[VIP, ["eth0"]]]));
+    announcer.setOwned(new Set([VIP]), () => ["eth1"]);
+    const { gained, lost } = announcer.setOwned(new Set([VIP]), () => ["eth0"]);
     expect({ gained, lost }).toEqual({ gained: [], lost: [] });
     expect(answering("eth0")).toEqual([VIP]);
     expect(answering("eth1")).toEqual([]);
-    announcer.setOwned(new Map([[VIP, undefined]]));
+    announcer.setOwned(new Set([VIP]), () => undefined);
     expect(announcer.interfacesOf(VIP)).toEqual(["eth0", "eth1"]);
   });
 
   it("listed interfaces missing on this node: the VIP is announced nowhere, logged and counted", async () => {
     const { announcer, withoutInterface } = await start([eth0, eth1]);
-    announcer.setOwned(new Map([[VIP, ["eth9"]]]));
+    announcer.setOwned(new Set([VIP]), () => ["eth9"]);
     expect(announcer.interfacesOf(VIP)).toEqual([]);
     expect(await withoutInterface()).toBe(1);
     expect(lines.find((l) => l.ip === VIP && l.msg.startsWith("won the election"))).toBeDefined();
@@ -125,7 +125,7 @@ describe("Announcer interface restrictions (L2Advertisement interfaces)", () => 
   it("a listed interface that appears later is used at the next rescan", async () => {
     const scanned = [eth0];
     const { announcer, answering, withoutInterface } = await start(scanned);
-    announcer.setOwned(new Map([[VIP, ["eth1"]]]));
+    announcer.setOwned(new Set([VIP]), () => ["eth1"]);
     expect(await withoutInterface()).toBe(1);
     scanned.push(eth1);
     await announcer.rescan();

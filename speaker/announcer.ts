@@ -45,8 +45,10 @@ interface Owned {
   gainedAt: number;
 }
 
-/** The VIPs to own, each with the interfaces it may be announced on (undefined: every eligible interface). */
-export type OwnedIps = ReadonlySet<string> | ReadonlyMap<string, readonly string[] | undefined>;
+/** The interfaces a VIP may be announced on (an L2Advertisement's `interfaces`); undefined: every eligible one. */
+export type InterfacesOf = (ip: string) => readonly string[] | undefined;
+
+const everyInterface: InterfacesOf = () => undefined;
 
 const probesPerTick = 20;
 const probeTickMs = 100;
@@ -62,7 +64,7 @@ const probeTickMs = 100;
  * const announcer = new Announcer(opts);
  * await announcer.rescan();
  * announcer.setOwned(new Set(["192.168.126.40"]));
- * announcer.setOwned(new Map([["192.168.126.40", ["eth1"]]])); // only on eth1 (an L2Advertisement's interfaces)
+ * announcer.setOwned(new Set(["192.168.126.40"]), () => ["eth1"]); // only on eth1 (an L2Advertisement's interfaces)
  */
 export class Announcer {
   private readonly opts: AnnouncerOptions;
@@ -169,10 +171,10 @@ export class Announcer {
    * also restricts each VIP to the interfaces named (an L2Advertisement's `interfaces`); a VIP whose
    * restriction changes is moved (announced afresh on the interfaces it gains).
    */
-  setOwned(ips: OwnedIps): { gained: string[]; lost: string[] } {
+  setOwned(ips: ReadonlySet<string>, only: InterfacesOf = everyInterface): { gained: string[]; lost: string[] } {
     const gained: string[] = [];
     const lost: string[] = [];
-    const only = (ip: string) => (ips instanceof Map ? ips.get(ip) : undefined);
+    let replaced = false;
     for (const ip of [...this.owned.keys()]) {
       if (ips.has(ip)) continue;
       this.unplace(ip);
@@ -182,13 +184,14 @@ export class Announcer {
       this.opts.metrics.announceInterfaces.remove({ ip });
       lost.push(ip);
     }
-    for (const ip of ips.keys()) {
+    for (const ip of ips) {
       const owned = this.owned.get(ip);
       if (owned) {
         const now = only(ip);
         if (now !== owned.only && now?.join(",") !== owned.only?.join(",")) {
           owned.only = now;
           this.place(ip, false, true);
+          replaced = true;
         }
         continue;
       }
@@ -198,7 +201,8 @@ export class Announcer {
       this.place(ip, true);
       gained.push(ip);
     }
-    this.countWithoutInterface();
+    // Cheap when nothing moved: only a gain, a loss or new interfaces change the count.
+    if (gained.length > 0 || lost.length > 0 || replaced) this.countWithoutInterface();
     this.flushTables();
     if (gained.length > 0) this.armGarp(true);
     return { gained, lost };

@@ -1,7 +1,8 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
 import { Counter, Gauge, Registry } from "prom-client";
 import { describeError, statusOf } from "../shared/kube/api-errors.ts";
-import { startInformer, type ResilientInformer } from "../shared/kube/informer.ts";
+import type { ResilientInformer } from "../shared/kube/informer.ts";
+import { startMetallbInformer, type MetallbObject } from "../shared/kube/metallb-resources.ts";
 import type { Logger } from "../shared/log.ts";
 import {
   observeL2Status,
@@ -490,11 +491,9 @@ export class ServiceL2StatusWriter {
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 /** The writer's API calls through client-node's CustomObjectsApi. */
-function customObjectsApi(kc: KubeConfig, namespace: string): { api: ServiceL2StatusApi; list: () => Promise<KubernetesListObject<KubernetesObject>> } {
-  const custom = kc.makeApiClient(CustomObjectsApi);
+function customObjectsApi(custom: CustomObjectsApi, namespace: string): { api: ServiceL2StatusApi } {
   const where = { group: serviceL2StatusResource.group, version: serviceL2StatusResource.version, plural: serviceL2StatusResource.plural, namespace };
   return {
-    list: () => custom.listNamespacedCustomObject(where) as Promise<KubernetesListObject<KubernetesObject>>,
     api: {
       probe: async () => {
         await custom.listNamespacedCustomObject({ ...where, limit: 1 });
@@ -524,19 +523,15 @@ export interface StartServiceL2StatusWriterOptions extends Omit<ServiceL2StatusW
  * writer.sync(new Map([["default/web", { interfaces: ["eth0"] }]]));
  */
 export function startServiceL2StatusWriter(opts: StartServiceL2StatusWriterOptions): ServiceL2StatusWriter {
-  const { api, list } = customObjectsApi(opts.kc, opts.namespace);
-  let informer: ResilientInformer<KubernetesObject> | undefined;
+  const custom = opts.kc.makeApiClient(CustomObjectsApi);
+  const { api } = customObjectsApi(custom, opts.namespace);
+  let informer: ResilientInformer<MetallbObject> | undefined;
   const watch: ServiceL2StatusWatch = {
     start({ onEvent, onSynced }) {
-      informer = startInformer<KubernetesObject>({
-        kc: opts.kc,
-        path: `/apis/${serviceL2StatusResource.group}/${serviceL2StatusResource.version}/namespaces/${opts.namespace}/${serviceL2StatusResource.plural}`,
-        list,
-        log: opts.log,
-        onChange: onEvent,
-        backoffMs: { initial: 500, max: 30_000 },
-      });
-      void informer.synced.then(onSynced);
+      // Started once the CRD was found (see probe); the one place MetalLB's resources are watched from.
+      const started = startMetallbInformer({ kc: opts.kc, custom, namespace: opts.namespace, plural: "servicel2statuses", log: opts.log, onChange: onEvent });
+      informer = started;
+      void started.synced.then(onSynced);
     },
     stop: async () => {
       await informer?.stop();

@@ -457,7 +457,7 @@ export class Speaker {
     });
     this.gate = gated.state;
     const desired = this.desired;
-    const { gained, lost } = this.announcer.setOwned(new Map([...gated.announce].map((ip) => [ip, desired.interfaces.get(ip)])));
+    const { gained, lost } = this.announcer.setOwned(gated.announce, (ip) => desired.interfaces.get(ip));
     if (this.l2StatusDirty || gained.length > 0 || lost.length > 0) {
       this.l2StatusDirty = false;
       this.l2Status?.sync(announcedL2Services(flags.nodeName, gated.announce, desired.plans));
