@@ -1,5 +1,6 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { http } from "../http-modules.ts";
 import type { Registry } from "prom-client";
 
 /** What /healthz and /readyz report: `true`, or the reason the process is not healthy/ready. */
@@ -25,7 +26,7 @@ export async function startOpsServer(opts: {
   healthz: Probe;
   readyz: Probe;
 }): Promise<OpsServer> {
-  const server: Server = createServer((req, res) => {
+  const server: Server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD" }).end();

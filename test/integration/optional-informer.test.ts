@@ -1,11 +1,13 @@
-import { ApiextensionsV1Api, CustomObjectsApi, type KubernetesObject } from "@kubernetes/client-node";
 import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadClusterAccess } from "../../shared/kube/client/cluster-access.ts";
+import { createKubeApi } from "../../shared/kube/client/http-kube-api.ts";
+import type { KubeApi } from "../../shared/kube/client/kube-api.ts";
+import { namespaces, type ResourceType } from "../../shared/kube/client/resource-types.ts";
 import { startInformer, type ResilientInformer } from "../../shared/kube/informer.ts";
+import { projectMeta, type ObjectMeta } from "../../shared/kube/objects/object-meta.ts";
 import { createLogger } from "../../shared/log.ts";
 import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
-import { ensureNamespace } from "./controller-harness.ts";
-import { CoreV1Api } from "@kubernetes/client-node";
 
 const widgetCrd = {
   metadata: { name: "widgets.example.com" },
@@ -16,10 +18,18 @@ const widgetCrd = {
     versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
   },
 };
+const crds: ResourceType = { apiVersion: "apiextensions.k8s.io/v1", plural: "customresourcedefinitions" };
+const widgets: ResourceType = { apiVersion: "example.com/v1", plural: "widgets" };
+
+interface Widget {
+  metadata: ObjectMeta;
+}
+const projectWidget = (raw: unknown): Widget => ({ metadata: projectMeta((raw as { metadata?: unknown }).metadata) });
 
 describe("an informer on an optional resource (a CRD that may not be installed)", () => {
   let sim: KubeSim;
-  let informer: ResilientInformer<KubernetesObject> | undefined;
+  let api: KubeApi;
+  let informer: ResilientInformer<Widget> | undefined;
   const lines: Record<string, unknown>[] = [];
   const log = createLogger(
     "test",
@@ -32,21 +42,28 @@ describe("an informer on an optional resource (a CRD that may not be installed)"
     }),
   );
 
+  let denyWidgets = false;
+
   beforeEach(async () => {
-    sim = await startKubeSim();
-    await ensureNamespace(sim.client.makeApiClient(CoreV1Api), "demo");
+    lines.length = 0;
+    denyWidgets = false;
+    sim = await startKubeSim({ authorize: (_user, a) => ({ allowed: !(denyWidgets && a.resource === "widgets") }) });
+    api = createKubeApi(loadClusterAccess(sim.kubeconfigPath, {}));
+    await api.create(namespaces, { metadata: { name: "demo" } });
   });
   afterEach(async () => {
     await informer?.stop();
+    informer = undefined;
+    await api.close();
     await sim.stop();
   });
 
-  function start(missingIsEmpty: boolean): ResilientInformer<KubernetesObject> {
-    const custom = sim.client.makeApiClient(CustomObjectsApi);
-    return startInformer<KubernetesObject>({
-      kc: sim.client,
-      path: "/apis/example.com/v1/namespaces/demo/widgets",
-      list: () => custom.listNamespacedCustomObject({ group: "example.com", version: "v1", namespace: "demo", plural: "widgets" }),
+  function start(missingIsEmpty: boolean): ResilientInformer<Widget> {
+    return startInformer<Widget>({
+      api,
+      type: widgets,
+      namespace: "demo",
+      project: projectWidget,
       log,
       onChange: () => {},
       backoffMs: { initial: 20, max: 50 },
@@ -61,13 +78,30 @@ describe("an informer on an optional resource (a CRD that may not be installed)"
     expect(informer.list()).toEqual([]);
     await new Promise((r) => setTimeout(r, 350)); // several retries
     expect(lines.filter((l) => String(l.msg).includes("not served"))).toHaveLength(1);
+    expect(lines.find((l) => String(l.msg).includes("not served"))).toMatchObject({ path: "/apis/example.com/v1/namespaces/demo/widgets", retryInMs: 100 });
 
-    await sim.client.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: widgetCrd });
-    const custom = sim.client.makeApiClient(CustomObjectsApi);
-    await custom.createNamespacedCustomObject({ group: "example.com", version: "v1", namespace: "demo", plural: "widgets", body: { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w1" } } });
+    await api.create(crds, widgetCrd);
+    await api.create({ ...widgets, namespace: "demo" }, { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w1" } });
     const deadline = Date.now() + 5_000;
     while (informer.list().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    expect(informer.list().map((o) => o.metadata?.name)).toEqual(["w1"]);
+    expect(informer.list().map((o) => o.metadata.name)).toEqual(["w1"]);
+  });
+
+  it("keeps its objects when RBAC stops allowing the list, and says so once", async () => {
+    await api.create(crds, widgetCrd);
+    await api.create({ ...widgets, namespace: "demo" }, { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w1" } });
+    informer = start(true);
+    await informer.synced;
+    expect(informer.list().map((o) => o.metadata.name)).toEqual(["w1"]);
+    denyWidgets = true;
+    sim.faults.dropWatches();
+    const forbidden = () => lines.filter((l) => String(l.msg).startsWith("not allowed to list this resource"));
+    const deadline = Date.now() + 5_000;
+    while (forbidden().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 250)); // several retries
+    expect(forbidden()).toHaveLength(1);
+    expect(informer.isSynced()).toBe(true);
+    expect(informer.list().map((o) => o.metadata.name)).toEqual(["w1"]);
   });
 
   it("without the option a missing resource keeps it unsynced", async () => {

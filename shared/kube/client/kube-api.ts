@@ -27,6 +27,12 @@ export interface ListOptions {
   /** Page size; the list follows `continue` tokens until the last page. */
   limit?: number;
   resourceVersion?: string;
+  /**
+   * Applied to each item as its page arrives; what it returns replaces the raw item in
+   * {@link ListResult.items} (undefined drops it). An informer projects here, so a 10,000-object
+   * list never holds every raw object at once.
+   */
+  eachItem?: (raw: unknown) => unknown;
 }
 
 export interface WatchOptions {
@@ -44,7 +50,7 @@ export interface WatchEvent {
   object: unknown;
 }
 
-/** A list's items as raw JSON, and the resourceVersion to watch from. */
+/** A list's items (raw JSON, or what {@link ListOptions.eachItem} made of them), and the resourceVersion to watch from. */
 export interface ListResult {
   items: unknown[];
   resourceVersion: string;

@@ -89,8 +89,13 @@ export function projectMeta(raw: unknown): ObjectMeta {
   });
 }
 
-/** `o` without its undefined fields, so a projection holds no empty slots. */
+/**
+ * `o` without its undefined fields, so a projection holds no empty slots. The defined fields are
+ * copied to a new object rather than the others deleted: `delete` turns an object into a hash table
+ * (V8's dictionary mode), several times larger than an object of the same shape as its siblings.
+ */
 export function dropUndefined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
 }
