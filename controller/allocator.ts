@@ -460,8 +460,9 @@ export class Allocator {
   }
 
   #attach(service: string, request: AllocationRequest, pool: PoolState, ips: readonly IpAddress[]): void {
-    const holder: Holder = { service, request, pool, holdings: [] };
-    for (const ip of ips) {
+    // Sized up front: a holder lives as long as its Service's IPs, and a pushed-to array keeps spare room.
+    const holder: Holder = { service, request, pool, holdings: new Array<Holding>(ips.length) };
+    for (const [i, ip] of ips.entries()) {
       let holding = this.#holdings[ip.family].get(ip.value);
       if (holding === undefined) {
         holding = { ip, text: formatIp(ip), pool, holders: new Map() };
@@ -472,7 +473,7 @@ export class Allocator {
       }
       holding.holders.set(service, holder);
       this.#index(holding);
-      holder.holdings.push(holding);
+      holder.holdings[i] = holding;
     }
     this.#holders.set(service, holder);
   }

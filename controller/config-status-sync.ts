@@ -12,22 +12,21 @@
  * on the next pass; a status write never blocks a reconcile.
  *
  * @example
- * const sync = new ConfigStatusSync({ custom, log, events, metrics, desired: () => ({ objects, counts }), current: (kind, name) => cache.get(kind, name) });
+ * const sync = new ConfigStatusSync({ api, log, events, metrics, desired: () => ({ objects, counts }), current: (kind, name) => cache.get(kind, name) });
  * sync.markDirty();
  */
-import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from "@kubernetes/client-node";
 import type { Gauge } from "prom-client";
 import type { Logger } from "../shared/log.ts";
 import { describeError, statusOf } from "../shared/kube/api-errors.ts";
+import type { KubeApi } from "../shared/kube/client/kube-api.ts";
+import { ipAddressPools, l2Advertisements } from "../shared/kube/client/resource-types.ts";
 import type { EventRecorder } from "../shared/kube/event-recorder.ts";
-import { METALLB_GROUP, METALLB_VERSION } from "../shared/kube/metallb-resources.ts";
 import { nextConditions, type Condition, type Readiness } from "./ready-condition.ts";
 
-const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-const plural = { IPAddressPool: "ipaddresspools", L2Advertisement: "l2advertisements" } as const;
+const resourceTypes = { IPAddressPool: ipAddressPools, L2Advertisement: l2Advertisements } as const;
 
 /** The kinds whose status this writer keeps. */
-export type ConfigKind = keyof typeof plural;
+export type ConfigKind = keyof typeof resourceTypes;
 
 /** MetalLB's IPAddressPool status counts. */
 export interface PoolCounts {
@@ -58,7 +57,7 @@ export interface ShownStatus {
 }
 
 export interface ConfigStatusSyncOptions {
-  readonly custom: CustomObjectsApi;
+  readonly api: KubeApi;
   readonly log: Logger;
   readonly events: EventRecorder;
   /** `baremetal_lb_config_object_ready{kind,name}`. */
@@ -140,7 +139,7 @@ export class ConfigStatusSync {
       const key = `${kind}/${verdict.namespace}/${verdict.name}`;
       seen.add(key);
       this.setGauge(kind, verdict.name, verdict.ready);
-      await this.warnIfNotReady(key, verdict);
+      this.warnIfNotReady(kind, key, verdict);
       const shown = this.opts.current(kind, verdict.namespace, verdict.name);
       if (!shown) continue;
       const patch = this.patchFor(kind, verdict, shown.status, counts.get(verdict.name));
@@ -174,10 +173,7 @@ export class ConfigStatusSync {
 
   private async write(kind: ConfigKind, verdict: ObjectVerdict, body: Record<string, unknown>): Promise<boolean> {
     try {
-      await this.opts.custom.patchNamespacedCustomObjectStatus(
-        { group: METALLB_GROUP, version: METALLB_VERSION, namespace: verdict.namespace, plural: plural[kind], name: verdict.name, body },
-        mergePatch,
-      );
+      await this.opts.api.patch({ ...resourceTypes[kind], namespace: verdict.namespace, name: verdict.name, subresource: "status" }, body, "merge");
       return true;
     } catch (err) {
       if (statusOf(err) === 404) return false; // deleted meanwhile; the next pass forgets it
@@ -187,7 +183,7 @@ export class ConfigStatusSync {
     }
   }
 
-  private async warnIfNotReady(key: string, verdict: ObjectVerdict): Promise<void> {
+  private warnIfNotReady(kind: ConfigKind, key: string, verdict: ObjectVerdict): void {
     if (verdict.ready) {
       this.warned.delete(key);
       return;
@@ -196,8 +192,8 @@ export class ConfigStatusSync {
     if (this.warned.get(key) === said) return;
     this.warned.set(key, said);
     this.opts.log.error({ object: key, reason: verdict.reason, message: verdict.message }, "config object not in force");
-    const target = { kind: verdict.kind, apiVersion: `${METALLB_GROUP}/${METALLB_VERSION}`, name: verdict.name, namespace: verdict.namespace, uid: verdict.uid };
-    await this.opts.events.record(target, "Warning", verdict.reason, verdict.message);
+    const target = { kind: verdict.kind, apiVersion: resourceTypes[kind].apiVersion, name: verdict.name, namespace: verdict.namespace, uid: verdict.uid };
+    void this.opts.events.record(target, "Warning", verdict.reason, verdict.message);
   }
 
   private setGauge(kind: string, name: string, ready: boolean): void {

@@ -1,4 +1,3 @@
-import type { CoreV1Api, CustomObjectsApi, KubeConfig, V1ConfigMap, V1Namespace, V1Node, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "../shared/log.ts";
 import {
   configMapInput,
@@ -8,6 +7,7 @@ import {
   isKept,
   nothingLoaded,
   refuseLoad,
+  type ConfigInForce,
   type ConfigState,
   type HeldIps,
   type KeptVerdict,
@@ -16,23 +16,28 @@ import { poolHolding } from "../shared/config/ips-taken-away.ts";
 import { parseIp } from "../shared/ip/address.ts";
 import { rangeContains } from "../shared/ip/range.ts";
 import { describeError } from "../shared/kube/api-errors.ts";
+import type { KubeApi } from "../shared/kube/client/kube-api.ts";
+import { configMaps, ipAddressPools, namespaces, nodes, services } from "../shared/kube/client/resource-types.ts";
 import type { EventRecorder, EventTarget } from "../shared/kube/event-recorder.ts";
 import { startInformer, type ResilientInformer } from "../shared/kube/informer.ts";
-import { METALLB_GROUP, METALLB_VERSION, startMetallbInformer, type MetallbObject } from "../shared/kube/metallb-resources.ts";
+import { startMetallbInformer, type MetallbObject } from "../shared/kube/metallb-resources.ts";
+import { projectConfigMap, type ConfigMapObject } from "../shared/kube/objects/config-map.ts";
+import { projectNamespace, type NamespaceObject } from "../shared/kube/objects/namespace.ts";
+import { projectNode, type NodeObject } from "../shared/kube/objects/node.ts";
+import { projectService, type ServiceObject } from "../shared/kube/objects/service.ts";
 import { WorkQueue } from "../shared/kube/work-queue.ts";
 import { Allocator } from "./allocator.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 import { isOurService } from "../shared/kube/service-class.ts";
 import { buildAllocationRequest, serviceKey } from "./service-request.ts";
+import { OwnWrites } from "./own-writes.ts";
 import { serviceShows, writeServiceState } from "./service-writer.ts";
 import { ConfigStatusSync, type PoolCounts, type ShownStatus } from "./config-status-sync.ts";
-import { unannouncedIps, type UnannouncedIp } from "./unannounced.ts";
+import { announcesEveryIp, unannouncedIps, type UnannouncedIp } from "./unannounced.ts";
 
 export interface ControllerOptions {
-  kc: KubeConfig;
-  core: CoreV1Api;
-  /** Reads MetalLB's IPAddressPools and L2Advertisements and writes their status. */
-  custom: CustomObjectsApi;
+  /** Every read, watch and write: Services, the ConfigMap, MetalLB's CRs and their status, Namespaces, Nodes. */
+  api: KubeApi;
   log: Logger;
   metrics: ControllerMetrics;
   events: EventRecorder;
@@ -42,6 +47,15 @@ export interface ControllerOptions {
 }
 
 const configKey = "\u0000config";
+
+/**
+ * Services whose writes (pool annotation, status) may be in flight at once. Allocation stays
+ * synchronous and in queue order (each reconcile decides before its first await); only the writes
+ * overlap, so the API's round trips no longer bound the allocation rate. 32 is the bench's
+ * concurrent-write level (test/bench/controller-allocation.ts), where the simulator's write rate
+ * levels off; a real API server's priority-and-fairness budget for one client is of that order too.
+ */
+const writeConcurrency = 32;
 
 /**
  * The controller's reconcile loop: informers on Services and the pool ConfigMap feed a work
@@ -54,6 +68,13 @@ const configKey = "\u0000config";
  * learned and no Service is reconciled. Which config is in force is decided by
  * shared/config/config-source.ts, the same module the speakers use.
  *
+ * Reconciles are pipelined: each decides synchronously, in queue order, before its first await
+ * (the allocator is the one source of truth), and up to {@link writeConcurrency} Services' writes
+ * are in flight at once; a key is never reconciled twice at once, and a failed write retries that
+ * key, which the allocator still holds the same IPs for. IPs are freed only once no Service shows
+ * them: a released Service is cleared before its IPs are, and while a moved Service's old IPs are
+ * still shown no reconcile allocates. Events are queued by the recorder and never hold up a reconcile.
+ *
  * @example
  * const c = new LbController(opts);
  * await c.synced();
@@ -63,14 +84,14 @@ export class LbController {
   private readonly opts: ControllerOptions;
   private readonly allocator = new Allocator();
   private readonly queue: WorkQueue;
-  private readonly services: ResilientInformer<V1Service>;
-  private readonly configMaps: ResilientInformer<V1ConfigMap>;
+  private readonly services: ResilientInformer<ServiceObject>;
+  private readonly configMaps: ResilientInformer<ConfigMapObject>;
   private readonly ipAddressPools: ResilientInformer<MetallbObject>;
   private readonly l2Advertisements: ResilientInformer<MetallbObject>;
   /** Namespace labels, for IPAddressPool serviceAllocation.namespaceSelectors. */
-  private readonly namespaces: ResilientInformer<V1Namespace>;
+  private readonly namespaces: ResilientInformer<NamespaceObject>;
   /** Node labels, to tell a Service whose advertisements' nodeSelectors match no node. */
-  private readonly nodes: ResilientInformer<V1Node>;
+  private readonly nodes: ResilientInformer<NodeObject>;
   /** Each Node's labels as last seen (JSON), so only label changes re-check the Services. */
   private readonly nodeLabels = new Map<string, string>();
   /** Ready conditions and usage counts on the CRs; written by the leader only. */
@@ -89,57 +110,73 @@ export class LbController {
   private readonly pending = new Map<string, string>();
   /** The uid last seen of each config object (`IPAddressPool ns/name`), to name a deleted one in Events. */
   private readonly uids = new Map<string, string>();
+  /**
+   * Set while a Service that was moved to other IPs still shows its old ones (its status write is
+   * in flight): no reconcile allocates until it resolves, so a freed IP is never shown by two
+   * Services at once, even for a moment.
+   */
+  private moving: Promise<void> | undefined;
+  private movesInFlight = 0;
+  private movesDone: (() => void) | undefined;
+  /** The Service versions our own writes produced, whose watch events need no reconcile. */
+  private readonly ownWrites = new OwnWrites();
+  /** Whether the config in force announces every IP it assigns (then no Service needs checking). */
+  private announcesAll: { config: ConfigInForce; all: boolean } | undefined;
 
   constructor(opts: ControllerOptions) {
     this.opts = opts;
     this.queue = new WorkQueue((key) => this.reconcileKey(key), {
+      concurrency: writeConcurrency,
       onError: (key, err, retryInMs) => {
         opts.metrics.updateErrors.inc();
         opts.log.warn({ key: key === configKey ? "config" : key, err: describeError(err), retryInMs }, "reconcile failed, will retry");
       },
     });
-    this.services = startInformer<V1Service>({
-      kc: opts.kc,
-      path: "/api/v1/services",
-      list: () => opts.core.listServiceForAllNamespaces(),
-      log: opts.log,
-      onChange: (svc) => this.queue.add(serviceKey(svc)),
+    const { api, log } = opts;
+    this.services = startInformer<ServiceObject>({
+      api,
+      type: services,
+      project: projectService,
+      log,
+      onChange: (svc, kind) => this.serviceChanged(svc, kind),
     });
-    this.configMaps = startInformer<V1ConfigMap>({
-      kc: opts.kc,
-      path: `/api/v1/namespaces/${opts.namespace}/configmaps`,
+    this.configMaps = startInformer<ConfigMapObject>({
+      api,
+      type: configMaps,
+      namespace: opts.namespace,
       fieldSelector: `metadata.name=${opts.configMapName}`,
-      list: () => opts.core.listNamespacedConfigMap({ namespace: opts.namespace, fieldSelector: `metadata.name=${opts.configMapName}` }),
-      log: opts.log,
+      project: projectConfigMap,
+      log,
       onChange: () => this.queue.add(configKey),
     });
     const crInformer = (plural: "ipaddresspools" | "l2advertisements") =>
-      startMetallbInformer({ kc: opts.kc, custom: opts.custom, namespace: opts.namespace, plural, log: opts.log, onChange: () => this.queue.add(configKey) });
+      startMetallbInformer({ api, namespace: opts.namespace, plural, log, onChange: () => this.queue.add(configKey) });
     this.ipAddressPools = crInformer("ipaddresspools");
     this.l2Advertisements = crInformer("l2advertisements");
-    this.namespaces = startInformer<V1Namespace>({
-      kc: opts.kc,
-      path: "/api/v1/namespaces",
-      list: () => opts.core.listNamespace(),
-      log: opts.log,
+    this.namespaces = startInformer<NamespaceObject>({
+      api,
+      type: namespaces,
+      project: projectNamespace,
+      log,
       // New labels may let a waiting Service use a pool whose namespaceSelectors now match.
       onChange: () => this.requeuePending(),
     });
-    this.nodes = startInformer<V1Node>({
-      kc: opts.kc,
-      path: "/api/v1/nodes",
-      list: () => opts.core.listNode(),
-      log: opts.log,
+    this.nodes = startInformer<NodeObject>({
+      api,
+      type: nodes,
+      project: projectNode,
+      log,
       onChange: (node, kind) => this.nodeChanged(node, kind),
     });
     this.statusSync = new ConfigStatusSync({
-      custom: opts.custom,
+      api,
       log: opts.log,
       events: opts.events,
       readyGauge: opts.metrics.configObjectReady,
       desired: () => ({ objects: this.config.objects, counts: this.poolCounts() }),
       current: (kind, namespace, name) => (kind === "IPAddressPool" ? this.ipAddressPools : this.l2Advertisements).get(name, namespace) as { status?: ShownStatus } | undefined,
     });
+    opts.metrics.readPoolUsageFrom(() => this.allocator.stats());
   }
 
   /** Resolves once both informers have listed. */
@@ -155,10 +192,16 @@ export class LbController {
     return [this.services, this.configMaps, this.ipAddressPools, this.l2Advertisements, this.namespaces, this.nodes] as ResilientInformer<never>[];
   }
 
+  /** A Service changed: reconcile it, unless the change is only the echo of our own write. */
+  private serviceChanged(svc: ServiceObject, kind: "add" | "update" | "delete"): void {
+    const key = serviceKey(svc);
+    if (this.ownWrites.needsReconcile(key, kind, svc.metadata.resourceVersion)) this.queue.add(key);
+  }
+
   /** A Node's labels changed (or it came or went): Services may have become announceable or dark. */
-  private nodeChanged(node: V1Node, kind: "add" | "update" | "delete"): void {
-    const name = node.metadata?.name ?? "";
-    const labels = kind === "delete" ? undefined : JSON.stringify(node.metadata?.labels ?? {});
+  private nodeChanged(node: NodeObject, kind: "add" | "update" | "delete"): void {
+    const name = node.metadata.name ?? "";
+    const labels = kind === "delete" ? undefined : JSON.stringify(node.metadata.labels ?? {});
     if (this.nodeLabels.get(name) === labels) return;
     if (labels === undefined) this.nodeLabels.delete(name);
     else this.nodeLabels.set(name, labels);
@@ -181,10 +224,11 @@ export class LbController {
     this.statusSync.stop();
   }
 
-  /** Resolves when no reconcile is queued or running. */
+  /** Resolves when no reconcile is queued or running, and the Events they recorded are written. */
   async idle(): Promise<void> {
     await this.queue.idle();
     await this.statusSync.idle();
+    await this.opts.events.idle();
   }
 
   async stop(): Promise<void> {
@@ -230,15 +274,15 @@ export class LbController {
     this.learnAssignments(this.learned ? this.services.list().filter((svc) => this.orphans.has(serviceKey(svc))) : this.services.list());
     this.learned = true;
     this.updateStaleGauge();
-    this.updatePoolMetrics();
+    this.poolUsageChanged();
     log.info({ pools: pools.map((p) => p.name), source: next.inForce!.source }, "config loaded");
-    if (this.reportsOnConfigMap()) await events.record(this.configTarget(), "Normal", "ConfigLoaded", verdict.message);
+    if (this.reportsOnConfigMap()) void events.record(this.configTarget(), "Normal", "ConfigLoaded", verdict.message);
     // New pools may satisfy Services that were waiting, or change what others should hold.
     for (const svc of this.services.list()) this.queue.add(serviceKey(svc));
   }
 
   /** A kept verdict: a Warning Event on the ConfigMap (even a deleted one), an error line, the stale gauge and a count. */
-  private async reportKept(verdict: KeptVerdict): Promise<void> {
+  private reportKept(verdict: KeptVerdict): void {
     const { log, metrics, events } = this.opts;
     metrics.configStale.set(1);
     metrics.configRejections.inc({ cause: verdict.cause });
@@ -247,15 +291,15 @@ export class LbController {
       "config (re)load failed, config marked stale",
     );
     // With CRs only, each offending object gets its own Warning and Ready=False (config-status-sync.ts).
-    if (this.reportsOnConfigMap()) await events.record(this.configTarget(), "Warning", "InvalidConfig", verdict.message);
-    await this.reportDeletedPoolsKept(verdict);
+    if (this.reportsOnConfigMap()) void events.record(this.configTarget(), "Warning", "InvalidConfig", verdict.message);
+    this.reportDeletedPoolsKept(verdict);
   }
 
   /**
    * A deleted IPAddressPool whose IPs Services hold stays in force, and has no status left to say
    * so: a Warning Event on it (by its last uid, as `kubectl get events` lists deleted objects too).
    */
-  private async reportDeletedPoolsKept(verdict: KeptVerdict): Promise<void> {
+  private reportDeletedPoolsKept(verdict: KeptVerdict): void {
     const inForce = this.config.inForce;
     if (verdict.cause !== "would-orphan-ips" || inForce === undefined) return;
     const present = new Set(this.config.objects.map((o) => `${o.kind} ${o.namespace}/${o.name}`));
@@ -267,11 +311,11 @@ export class LbController {
     }
     for (const [source, holders] of held) {
       const [namespace, name] = source.slice("IPAddressPool ".length).split("/");
-      const target: EventTarget = { kind: "IPAddressPool", apiVersion: `${METALLB_GROUP}/${METALLB_VERSION}`, name, namespace, uid: this.uids.get(source) };
+      const target: EventTarget = { kind: "IPAddressPool", apiVersion: ipAddressPools.apiVersion, name, namespace, uid: this.uids.get(source) };
       const message =
         `${source} was deleted but stays in force while Services hold its IPs: ${holders.join("; ")}; ` +
         `delete those Services or give them other IPs, and the deletion applies as soon as they are gone`;
-      await this.opts.events.record(target, "Warning", "WouldTakeIPs", message);
+      void this.opts.events.record(target, "Warning", "WouldTakeIPs", message);
     }
   }
 
@@ -318,7 +362,7 @@ export class LbController {
    * Records the IPs `services` already show, oldest Service first, before any allocation: on the
    * first config load all Services, on later loads the orphans (a new config may cover them again).
    */
-  private learnAssignments(services: ReadonlyArray<V1Service>): void {
+  private learnAssignments(services: ReadonlyArray<ServiceObject>): void {
     const { log } = this.opts;
     const ours = services.filter((svc) => isOurService(svc, this.opts.lbClass) && ingressIps(svc).length > 0).sort(byCreation);
     for (const svc of ours) {
@@ -355,7 +399,11 @@ export class LbController {
   }
 
   private async reconcileService(key: string): Promise<void> {
-    const { log, metrics, events, core } = this.opts;
+    while (this.moving) {
+      await this.moving;
+      if (!this.leader) return;
+    }
+    const { log, metrics, events, api } = this.opts;
     const [namespace, name] = splitKey(key);
     const svc = this.services.get(name, namespace);
     const target = svc ? serviceTarget(svc) : undefined;
@@ -363,15 +411,17 @@ export class LbController {
     if (!svc || !isOurService(svc, this.opts.lbClass)) {
       this.pending.delete(key);
       this.setUnannounced(key, []);
+      this.ownWrites.forget(key);
       if (this.orphans.delete(key)) this.afterRelease([]);
       const held = this.allocator.assignedTo(key);
       if (!held) return;
+      if (svc && ingressIps(svc).length > 0) {
+        // Cleared before the IPs are freed: while the Service still shows them, nobody else gets them.
+        metrics.updates.inc();
+        await writeServiceState(api, svc, { ips: [], pool: undefined });
+      }
       const freed = this.allocator.unassign(key);
       log.info({ service: key, ips: held, reason: svc ? "no longer ours" : "deleted" }, "released IPs");
-      if (svc && ingressIps(svc).length > 0) {
-        metrics.updates.inc();
-        await writeServiceState(core, svc, { ips: [], pool: undefined });
-      }
       this.afterRelease(freed);
       return;
     }
@@ -397,7 +447,7 @@ export class LbController {
       metrics.allocationFailures.inc();
       metrics.pendingServices.set(this.pending.size);
       log.warn({ service: key, reason: request.error }, "allocation failed");
-      await events.record(target!, "Warning", "AllocationFailed", `Failed to allocate IP for "${key}": ${request.error}`);
+      void events.record(target!, "Warning", "AllocationFailed", `Failed to allocate IP for "${key}": ${request.error}`);
       return;
     }
 
@@ -414,17 +464,18 @@ export class LbController {
       metrics.allocationFailures.inc();
       metrics.pendingServices.set(this.pending.size);
       log.warn({ service: key, reason: result.reason }, "allocation failed");
-      await events.record(target!, "Warning", "AllocationFailed", `Failed to allocate IP for "${key}": ${result.reason}`);
+      void events.record(target!, "Warning", "AllocationFailed", `Failed to allocate IP for "${key}": ${result.reason}`);
       return;
     }
     this.pending.delete(key);
     metrics.pendingServices.set(this.pending.size);
-    this.updatePoolMetrics();
+    this.poolUsageChanged();
 
     const desired = { ips: result.ips, pool: result.pool };
-    if (previous && !sameIps(previous, result.ips)) {
+    const moved = previous !== undefined && !sameIps(previous, result.ips);
+    if (moved) {
       log.info({ service: key, from: previous, to: result.ips }, "assignment changed");
-      await events.record(
+      void events.record(
         target!,
         "Warning",
         "ClearAssignment",
@@ -432,16 +483,37 @@ export class LbController {
       );
     }
     if (!serviceShows(svc, desired)) {
-      const writes = await writeServiceState(core, svc, desired);
+      this.ownWrites.begin(key);
+      let versions: readonly string[] = [];
+      let writes: number;
+      try {
+        const write = writeServiceState(api, svc, desired);
+        ({ writes, versions } = await (moved ? this.whileMoving(write) : write));
+      } finally {
+        if (this.ownWrites.end(key, versions)) this.queue.add(key);
+      }
       metrics.updates.inc(writes);
       // No write means a stale cache: a fresh read showed the IPs already there (our own earlier write).
       if (writes > 0 && !sameIps(shown, result.ips)) {
         log.info({ service: key, ips: result.ips, pool: result.pool }, "ip assigned");
-        await events.record(target!, "Normal", "IPAllocated", `Assigned IP ${JSON.stringify(result.ips)}`);
+        void events.record(target!, "Normal", "IPAllocated", `Assigned IP ${JSON.stringify(result.ips)}`);
       }
     }
-    if (previous && !sameIps(previous, result.ips)) this.afterRelease(previous.filter((ip) => !result.ips.includes(ip)));
-    await this.reportUnannounced(svc, key, result.ips);
+    if (moved) this.afterRelease(previous.filter((ip) => !result.ips.includes(ip)));
+    this.reportUnannounced(svc, key, result.ips);
+  }
+
+  /** Holds every allocation back until `write`, which moves a Service off IPs it still shows, has settled. */
+  private async whileMoving<T>(write: Promise<T>): Promise<T> {
+    if (this.movesInFlight++ === 0) this.moving = new Promise((resolve) => (this.movesDone = resolve));
+    try {
+      return await write;
+    } finally {
+      if (--this.movesInFlight === 0) {
+        this.moving = undefined;
+        this.movesDone?.();
+      }
+    }
   }
 
   /** Whether a pool in force admits Services by their Namespace's labels. */
@@ -450,21 +522,23 @@ export class LbController {
   }
 
   /** The Service's namespace labels, or undefined when the Namespace is not in the cache. */
-  private namespaceLabels(svc: V1Service): Readonly<Record<string, string>> | undefined {
-    const ns = this.namespaces.get(svc.metadata?.namespace || "default");
-    return ns ? (ns.metadata?.labels ?? {}) : undefined;
+  private namespaceLabels(svc: ServiceObject): Readonly<Record<string, string>> | undefined {
+    const ns = this.namespaces.get(svc.metadata.namespace || "default");
+    return ns ? (ns.metadata.labels ?? {}) : undefined;
   }
 
   /**
    * MetalLB assigns IPs from a pool no L2Advertisement selects and never announces them, silently;
    * we say so: a Warning Event on the Service (once per change), a log line and the gauge.
    */
-  private async reportUnannounced(svc: V1Service, key: string, ips: readonly string[]): Promise<void> {
+  private reportUnannounced(svc: ServiceObject, key: string, ips: readonly string[]): void {
     const inForce = this.config.inForce;
+    // The common case, and the reconcile loop is hot: every IP of every pool is announced.
+    if (inForce !== undefined && !this.unannounced.has(key) && this.announcesEveryIp(inForce)) return;
     // Node labels matter only when an advertisement selects nodes: skip the list otherwise (the reconcile loop is hot).
     const selectsNodes = inForce?.advertisements.some((ad) => ad.nodeSelectors.length > 0) ?? false;
-    const nodes = selectsNodes && this.nodes.isSynced() ? this.nodes.list().map((n) => ({ labels: n.metadata?.labels ?? undefined })) : undefined;
-    const dark = inForce ? unannouncedIps(ips, inForce, svc.metadata?.labels ?? undefined, nodes) : [];
+    const nodes = selectsNodes && this.nodes.isSynced() ? this.nodes.list().map((n) => ({ labels: n.metadata.labels })) : undefined;
+    const dark = inForce ? unannouncedIps(ips, inForce, svc.metadata.labels, nodes) : [];
     const before = this.unannounced.get(key) ?? [];
     this.setUnannounced(key, dark);
     if (dark.length === 0) {
@@ -475,20 +549,28 @@ export class LbController {
     if (before.length === dark.length && before.every((d, i) => d.message === dark[i].message)) return;
     const messages = dark.map((d) => d.message);
     this.opts.log.warn({ service: key, reasons: messages }, "ips assigned but not announced");
-    for (const message of messages) await this.opts.events.record(serviceTarget(svc), "Warning", "NotAnnounced", message);
+    for (const message of messages) void this.opts.events.record(serviceTarget(svc), "Warning", "NotAnnounced", message);
+  }
+
+  /** {@link announcesEveryIp} of the config in force, computed once per config. */
+  private announcesEveryIp(inForce: ConfigInForce): boolean {
+    if (this.announcesAll?.config !== inForce) this.announcesAll = { config: inForce, all: announcesEveryIp(inForce) };
+    return this.announcesAll.all;
   }
 
   private setUnannounced(key: string, dark: UnannouncedIp[]): void {
-    this.unannouncedCount += dark.length - (this.unannounced.get(key)?.length ?? 0);
+    const change = dark.length - (this.unannounced.get(key)?.length ?? 0);
     if (dark.length > 0) this.unannounced.set(key, dark);
     else this.unannounced.delete(key);
+    if (change === 0) return;
+    this.unannouncedCount += change;
     this.opts.metrics.unannouncedIps.set(this.unannouncedCount);
   }
 
 
   /** After IPs were freed: retry a config refused for its holders, then pending Services oldest first. */
   private afterRelease(freed: string[]): void {
-    this.updatePoolMetrics();
+    this.poolUsageChanged();
     this.updateStaleGauge();
     const refusedForHolders = this.config.refusal?.cause === "would-orphan-ips";
     if (refusedForHolders) this.queue.add(configKey);
@@ -497,25 +579,19 @@ export class LbController {
     for (const [key] of waiting) this.queue.add(key);
   }
 
-  private updatePoolMetrics(): void {
-    const { metrics } = this.opts;
+  /** Pool usage changed: the CRs' status counts are due (the address gauges read the allocator when scraped). */
+  private poolUsageChanged(): void {
     this.statusSync.markDirty();
-    metrics.addressesTotal.reset();
-    metrics.addressesInUse.reset();
-    for (const s of this.allocator.stats()) {
-      metrics.addressesTotal.set({ pool: s.pool }, s.total);
-      metrics.addressesInUse.set({ pool: s.pool }, s.inUse);
-    }
   }
 }
 
-function ingressIps(svc: V1Service): string[] {
-  return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => !!ip);
+function ingressIps(svc: ServiceObject): string[] {
+  return (svc.status.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => !!ip);
 }
 
 /** The Service's creation time as an ISO string, which sorts oldest first; "" when unknown. */
-function creationOf(svc: V1Service): string {
-  return svc.metadata?.creationTimestamp ? new Date(svc.metadata.creationTimestamp).toISOString() : "";
+function creationOf(svc: ServiceObject): string {
+  return svc.metadata.creationTimestamp ? new Date(svc.metadata.creationTimestamp).toISOString() : "";
 }
 
 function sameIps(a: readonly string[], b: readonly string[]): boolean {
@@ -527,20 +603,20 @@ function splitKey(key: string): [string, string] {
   return [key.slice(0, slash), key.slice(slash + 1)];
 }
 
-function byCreation(a: V1Service, b: V1Service): number {
-  const ta = a.metadata?.creationTimestamp ? new Date(a.metadata.creationTimestamp).getTime() : 0;
-  const tb = b.metadata?.creationTimestamp ? new Date(b.metadata.creationTimestamp).getTime() : 0;
+function byCreation(a: ServiceObject, b: ServiceObject): number {
+  const ta = a.metadata.creationTimestamp ? new Date(a.metadata.creationTimestamp).getTime() : 0;
+  const tb = b.metadata.creationTimestamp ? new Date(b.metadata.creationTimestamp).getTime() : 0;
   return ta - tb || serviceKey(a).localeCompare(serviceKey(b));
 }
 
-function serviceTarget(svc: V1Service): EventTarget {
-  return { kind: "Service", apiVersion: "v1", name: svc.metadata!.name!, namespace: svc.metadata!.namespace, uid: svc.metadata?.uid };
+function serviceTarget(svc: ServiceObject): EventTarget {
+  return { kind: "Service", apiVersion: services.apiVersion, name: svc.metadata.name ?? "", namespace: svc.metadata.namespace, uid: svc.metadata.uid };
 }
 
 /** The Service without what it asks of the load balancer (MetalLB annotations, spec.loadBalancerIP). */
-function withoutLbRequest(svc: V1Service): V1Service {
+function withoutLbRequest(svc: ServiceObject): ServiceObject {
   const annotations = Object.fromEntries(
-    Object.entries(svc.metadata?.annotations ?? {}).filter(([k]) => !k.startsWith("metallb.universe.tf/") && !k.startsWith("metallb.io/")),
+    Object.entries(svc.metadata.annotations ?? {}).filter(([k]) => !k.startsWith("metallb.universe.tf/") && !k.startsWith("metallb.io/")),
   );
   return { ...svc, metadata: { ...svc.metadata, annotations }, spec: { ...svc.spec, loadBalancerIP: undefined } };
 }

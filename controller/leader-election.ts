@@ -1,11 +1,12 @@
-import { V1MicroTime, type CoordinationV1Api, type V1Lease } from "@kubernetes/client-node";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "../shared/log.ts";
 import { describeError, statusOf } from "../shared/kube/api-errors.ts";
+import type { KubeApi } from "../shared/kube/client/kube-api.ts";
 import { LeaseObserver } from "../shared/kube/lease-observer.ts";
+import { createLease, getLease, heldLeaseSpec, releasedLeaseSpec, replaceLease } from "../shared/kube/lease-writer.ts";
 
 export interface LeaderElectionOptions {
-  coordination: CoordinationV1Api;
+  api: KubeApi;
   namespace: string;
   leaseName: string;
   /**
@@ -37,9 +38,10 @@ export interface LeaderElection {
  * A Lease whose holder is our identity is ours to renew at once, as in client-go: a process that
  * restarts with the same identity (a container restart keeps the Pod name) leads again without
  * waiting out its predecessor's Lease, while a different identity still waits for it to expire.
+ * How the Lease is written (created when missing, its spec, its release) is shared/kube/lease-writer.ts.
  *
  * @example
- * const election = startLeaderElection({ coordination, namespace: "metallb-system", leaseName: "baremetal-lb-controller",
+ * const election = startLeaderElection({ api, namespace: "metallb-system", leaseName: "baremetal-lb-controller",
  *   identity: hostname(), log, onStartedLeading: run, onStoppedLeading: () => process.exit(1) });
  */
 export function startLeaderElection(opts: LeaderElectionOptions): LeaderElection {
@@ -56,53 +58,27 @@ export function startLeaderElection(opts: LeaderElectionOptions): LeaderElection
   const leaseSeconds = Math.max(1, Math.ceil(leaseDurationMs / 1000));
 
   async function tryAcquireOrRenew(): Promise<boolean> {
-    const now = new V1MicroTime();
-    let current: V1Lease;
-    try {
-      current = await opts.coordination.readNamespacedLease({ name: opts.leaseName, namespace: opts.namespace });
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
-      await opts.coordination.createNamespacedLease({
-        namespace: opts.namespace,
-        body: {
-          metadata: { name: opts.leaseName, namespace: opts.namespace },
-          spec: {
-            holderIdentity: opts.identity,
-            leaseDurationSeconds: leaseSeconds,
-            acquireTime: now,
-            renewTime: now,
-            leaseTransitions: 0,
-          },
-        },
-      });
+    const ref = { namespace: opts.namespace, name: opts.leaseName };
+    const current = await getLease(opts.api, ref);
+    if (current === undefined) {
+      await createLease(opts.api, ref, heldLeaseSpec(undefined, opts.identity, leaseSeconds, new Date()));
       return true;
     }
-    const spec = current.spec ?? {};
+    const spec = current.lease.spec;
     const holder = spec.holderIdentity ?? "";
     observer.observe(
       opts.leaseName,
       {
         holderIdentity: holder,
-        renewTime: spec.renewTime ? new Date(spec.renewTime).toISOString() : "",
-        resourceVersion: current.metadata?.resourceVersion ?? "",
+        renewTime: spec.renewTime ?? "",
+        resourceVersion: current.lease.metadata.resourceVersion ?? "",
         leaseDurationSeconds: spec.leaseDurationSeconds ?? leaseSeconds,
       },
       performance.now(),
     );
     const mine = holder === opts.identity;
     if (!mine && !observer.isExpired(opts.leaseName, performance.now())) return false;
-    const updated: V1Lease = {
-      ...current,
-      spec: {
-        ...spec,
-        holderIdentity: opts.identity,
-        leaseDurationSeconds: leaseSeconds,
-        renewTime: now,
-        acquireTime: mine ? spec.acquireTime : now,
-        leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
-      },
-    };
-    await opts.coordination.replaceNamespacedLease({ name: opts.leaseName, namespace: opts.namespace, body: updated });
+    await replaceLease(opts.api, current, heldLeaseSpec(spec, opts.identity, leaseSeconds, new Date()));
     return true;
   }
 
@@ -147,13 +123,9 @@ export function startLeaderElection(opts: LeaderElectionOptions): LeaderElection
       if (!leader) return;
       leader = false;
       try {
-        const current = await opts.coordination.readNamespacedLease({ name: opts.leaseName, namespace: opts.namespace });
-        if (current.spec?.holderIdentity !== opts.identity) return;
-        await opts.coordination.replaceNamespacedLease({
-          name: opts.leaseName,
-          namespace: opts.namespace,
-          body: { ...current, spec: { ...current.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: new V1MicroTime() } },
-        });
+        const current = await getLease(opts.api, { namespace: opts.namespace, name: opts.leaseName });
+        if (current?.lease.spec.holderIdentity !== opts.identity) return;
+        await replaceLease(opts.api, current, releasedLeaseSpec(current.lease.spec, new Date()));
         opts.log.info({ lease: opts.leaseName }, "released leadership");
       } catch (err) {
         opts.log.warn({ lease: opts.leaseName, err: describeError(err) }, "could not release the leader lease");

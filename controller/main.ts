@@ -2,12 +2,11 @@
  * The controller binary: `npm run controller -- [flags]` (see README for the flags).
  * Wires the Kubernetes client, metrics, health probes and leader election around LbController.
  */
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { hostname } from "node:os";
 import { exitWithUsageIfAsked } from "../shared/cli/usage.ts";
 import { createLogger } from "../shared/log.ts";
-import { loadKubeConfig } from "../shared/kube/kubeconfig.ts";
-import { reuseConnections } from "../shared/kube/pooled-connections.ts";
+import { loadClusterAccess } from "../shared/kube/client/cluster-access.ts";
+import { createKubeApi } from "../shared/kube/client/http-kube-api.ts";
 import { EventRecorder } from "../shared/kube/event-recorder.ts";
 import { ensureMemberlistSecret, memberlistSecretName } from "../shared/kube/memberlist-secret.ts";
 import { startOpsServer } from "../shared/ops/ops-server.ts";
@@ -28,18 +27,16 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger("controller", flags.logLevel);
-  const kc = reuseConnections(loadKubeConfig(flags.kubeconfig));
-  const core = kc.makeApiClient(CoreV1Api);
-  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const api = createKubeApi(loadClusterAccess(flags.kubeconfig));
   const metrics = createControllerMetrics();
   // Stable across a container restart (the Pod keeps its name), so a crashed leader that comes back
   // renews its own Lease at once instead of waiting for it to expire; another Pod still waits.
   const identity = flags.identity || process.env.POD_NAME || hostname();
-  const events = new EventRecorder(core, "metallb-controller", log, process.env.POD_NAME || hostname());
+  const events = new EventRecorder(api, "metallb-controller", log, process.env.POD_NAME || hostname(), {
+    onDropped: (reason, n) => metrics.eventsDropped.inc({ reason }, n),
+  });
   const controller = new LbController({
-    kc,
-    core,
-    custom: kc.makeApiClient(CustomObjectsApi),
+    api,
     log,
     metrics,
     events,
@@ -51,7 +48,7 @@ async function main(): Promise<void> {
   // background with retries, and checks again every minute, so a deleted Secret comes back for speakers that
   // start later (running speakers keep their keys meanwhile); an existing one is never touched.
   const ensureSecret = (): void => {
-    void ensureMemberlistSecret(core, flags.namespace, memberlistSecretName, log).finally(() => {
+    void ensureMemberlistSecret(api, flags.namespace, memberlistSecretName, log).finally(() => {
       setTimeout(ensureSecret, secretRecheckMs).unref();
     });
   };
@@ -59,7 +56,7 @@ async function main(): Promise<void> {
 
   let shuttingDown = false;
   const election = startLeaderElection({
-    coordination,
+    api,
     namespace: flags.namespace,
     leaseName: flags.leaseName,
     identity,
@@ -98,6 +95,8 @@ async function main(): Promise<void> {
     controller.stopLeading();
     await election.stop();
     await controller.stop();
+    events.stop();
+    await api.close();
     await ops.close();
     process.exit(0);
   };

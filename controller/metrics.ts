@@ -1,5 +1,16 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { keptCauses } from "../shared/config/config-source.ts";
+import type { EventDropReason } from "../shared/kube/event-recorder.ts";
+
+/** Why the event recorder drops an Event (shared/kube/event-recorder.ts). */
+const eventDropReasons: readonly EventDropReason[] = ["spam", "queue-full"];
+
+/** Per pool, what the address gauges show. */
+export interface PoolUsage {
+  readonly pool: string;
+  readonly total: number;
+  readonly inUse: number;
+}
 
 /**
  * The controller's Prometheus metrics, under MetalLB's names so existing dashboards keep working,
@@ -8,6 +19,7 @@ import { keptCauses } from "../shared/config/config-source.ts";
  * @example
  * const m = createControllerMetrics();
  * m.configStale.set(1);
+ * m.readPoolUsageFrom(() => allocator.stats());
  */
 export function createControllerMetrics(registry: Registry = new Registry()) {
   collectDefaultMetrics({ register: registry });
@@ -18,22 +30,36 @@ export function createControllerMetrics(registry: Registry = new Registry()) {
     labelNames: ["cause"],
     registers,
   });
-  // Every cause is exported from the start, so increase() sees the first rejection.
+  // Every cause and reason is exported from the start, so increase() sees the first one.
   for (const cause of keptCauses) configRejections.inc({ cause }, 0);
+  const eventsDropped = new Counter({
+    name: "baremetal_lb_events_dropped_total",
+    help: "Kubernetes Events not written, by reason: spam (the object's Event budget was spent, as client-go's spam filter) or queue-full",
+    labelNames: ["reason"],
+    registers,
+  });
+  for (const reason of eventDropReasons) eventsDropped.inc({ reason }, 0);
+  // The per-pool address gauges are read from the allocator when scraped, not kept up to date per allocation.
+  let poolUsage: () => readonly PoolUsage[] = () => [];
+  const poolGauge = (name: string, help: string, value: (u: PoolUsage) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["pool"],
+      registers,
+      collect() {
+        this.reset();
+        for (const u of poolUsage()) this.set({ pool: u.pool }, value(u));
+      },
+    });
   return {
     registry,
-    addressesTotal: new Gauge({
-      name: "metallb_allocator_addresses_total",
-      help: "Number of usable IP addresses, per pool (capped at 2^63)",
-      labelNames: ["pool"],
-      registers,
-    }),
-    addressesInUse: new Gauge({
-      name: "metallb_allocator_addresses_in_use_total",
-      help: "Number of IP addresses in use, per pool",
-      labelNames: ["pool"],
-      registers,
-    }),
+    addressesTotal: poolGauge("metallb_allocator_addresses_total", "Number of usable IP addresses, per pool (capped at 2^63)", (u) => u.total),
+    addressesInUse: poolGauge("metallb_allocator_addresses_in_use_total", "Number of IP addresses in use, per pool", (u) => u.inUse),
+    /** Where the per-pool address gauges read from when scraped (the controller's allocator). */
+    readPoolUsageFrom(source: () => readonly PoolUsage[]): void {
+      poolUsage = source;
+    },
     updates: new Counter({
       name: "metallb_k8s_client_updates_total",
       help: "Number of k8s object updates that have been processed",
@@ -76,6 +102,7 @@ export function createControllerMetrics(registry: Registry = new Registry()) {
       help: "IPs assigned to Services that no L2Advertisement applies to, so no node announces them",
       registers,
     }),
+    eventsDropped,
     leader: new Gauge({
       name: "baremetal_lb_controller_leader_bool",
       help: "1 while this controller replica is the leader",

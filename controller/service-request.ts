@@ -14,7 +14,7 @@ const CURRENT_PREFIX = "metallb.io/";
 const POLICIES: readonly string[] = ["SingleStack", "PreferDualStack", "RequireDualStack"];
 const PROTOCOLS: readonly string[] = ["TCP", "UDP", "SCTP"];
 
-/** The parts of a Service this module reads; `V1Service` from @kubernetes/client-node fits. */
+/** The parts of a Service this module reads; the informer's projection (shared/kube/objects/service.ts) fits. */
 export interface ServiceObject {
   readonly metadata?: {
     readonly name?: string;
@@ -90,28 +90,31 @@ export function buildAllocationRequest(
     requestedIps = [parsed.ip];
   }
 
-  let ipFamilies: IpFamily[];
+  let ipFamilies: readonly IpFamily[];
   if (spec.ipFamilies && spec.ipFamilies.length > 0) {
-    ipFamilies = [];
+    const families: IpFamily[] = [];
     for (const family of spec.ipFamilies) {
       if (family !== "IPv4" && family !== "IPv6") return fail(`spec.ipFamilies has unknown family "${family}"; use IPv4 or IPv6`);
-      ipFamilies.push(family === "IPv4" ? 4 : 6);
+      families.push(family === "IPv4" ? 4 : 6);
     }
+    ipFamilies = familyList(families);
   } else {
-    ipFamilies = requestedIps.length > 0 ? requestedIps.map((ip) => ip.family) : [4];
+    ipFamilies = familyList(requestedIps.length > 0 ? requestedIps.map((ip) => ip.family) : [4]);
   }
 
   const policy = spec.ipFamilyPolicy || "SingleStack";
   if (!POLICIES.includes(policy)) return fail(`spec.ipFamilyPolicy "${policy}" is unknown; use ${POLICIES.join(", ")}`);
 
-  const ports: ServicePort[] = [];
-  for (const [index, port] of (spec.ports ?? []).entries()) {
+  const specPorts = spec.ports ?? [];
+  // Sized up front: a request lives as long as its Service's IPs, and a pushed-to array keeps spare room.
+  const ports: ServicePort[] = new Array(specPorts.length);
+  for (const [index, port] of specPorts.entries()) {
     const protocol = port.protocol || "TCP";
     if (!PROTOCOLS.includes(protocol)) return fail(`spec.ports[${index}].protocol "${protocol}" is unknown; use TCP, UDP or SCTP`);
     if (typeof port.port !== "number" || !Number.isInteger(port.port) || port.port < 1 || port.port > 65535) {
       return fail(`spec.ports[${index}].port ${String(port.port)} is not a port number from 1 to 65535`);
     }
-    ports.push({ protocol: protocol as PortProtocol, port: port.port });
+    ports[index] = { protocol: protocol as PortProtocol, port: port.port };
   }
 
   const trafficPolicy = spec.externalTrafficPolicy || "Cluster";
@@ -123,8 +126,10 @@ export function buildAllocationRequest(
     ok: true,
     request: {
       namespace: service.metadata?.namespace || "default",
-      namespaceLabels: namespaceLabels === undefined ? undefined : { ...namespaceLabels },
-      serviceLabels: { ...(service.metadata?.labels ?? {}) },
+      // Shared, not copied: the inputs are read-only (the informer's projections), and a request
+      // lives as long as its Service's IPs.
+      namespaceLabels,
+      serviceLabels: service.metadata?.labels ?? noLabels,
       ipFamilies,
       ipFamilyPolicy: policy as IpFamilyPolicy,
       requestedIps,
@@ -132,10 +137,22 @@ export function buildAllocationRequest(
       ...(sharingKey.value ? { sharingKey: sharingKey.value } : {}),
       ports,
       externalTrafficPolicy: trafficPolicy as TrafficPolicy,
-      selector: { ...(spec.selector ?? {}) },
+      selector: spec.selector ?? noLabels,
     },
   };
 }
+
+const noLabels: Readonly<Record<string, string>> = Object.freeze({});
+
+/** The families as one of four shared arrays (most Services are `[4]`). */
+function familyList(families: readonly IpFamily[]): readonly IpFamily[] {
+  const shared = families.length === 1 ? (families[0] === 4 ? v4 : v6) : families.length === 2 ? (families[0] === 4 ? v4v6 : v6v4) : undefined;
+  return shared !== undefined && shared.every((f, i) => f === families[i]) ? shared : families;
+}
+const v4: readonly IpFamily[] = Object.freeze([4]);
+const v6: readonly IpFamily[] = Object.freeze([6]);
+const v4v6: readonly IpFamily[] = Object.freeze([4, 6]);
+const v6v4: readonly IpFamily[] = Object.freeze([6, 4]);
 
 type AnnotationValue = { ok: true; value: string; name: string } | { ok: false; error: string };
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { advertisement } from "../test/fixtures/config-objects.ts";
 import type { Advertisement, Pool } from "../shared/config/config-types.ts";
 import { parseIpRange } from "../shared/ip/range.ts";
-import { unannouncedIps } from "./unannounced.ts";
+import { announcesEveryIp, unannouncedIps } from "./unannounced.ts";
 
 function pool(name: string, cidr: string, labels?: Record<string, string>): Pool {
   const r = parseIpRange(cidr);
@@ -60,5 +60,20 @@ describe("unannouncedIps", () => {
     expect(unannouncedIps(["192.0.2.3"], { pools, advertisements: [edge, ad("all")] }, {}, nodes)).toEqual([]);
     expect(unannouncedIps(["192.0.2.3"], { pools, advertisements: [edge] }, {}, undefined)).toEqual([]);
     expect(unannouncedIps(["192.0.2.3"], { pools, advertisements: [ad("all")] }, {}, [])).toEqual([]);
+  });
+});
+
+describe("announcesEveryIp", () => {
+  it.each<[string, Advertisement[], boolean]>([
+    ["one advertisement for all pools, all Services, all nodes", [ad("all")], true],
+    ["one advertisement per pool", [ad("a", { ipAddressPools: ["lan"] }), ad("b", { ipAddressPools: ["dmz"] })], true],
+    ["a pool no advertisement selects", [ad("a", { ipAddressPools: ["lan"] })], false],
+    ["the only advertisement selects Services", [ad("all", { serviceSelectors: [{ matchLabels: { app: "web" } }] })], false],
+    ["the only advertisement selects nodes", [ad("all", { nodeSelectors: [{ matchLabels: { role: "edge" } }] })], false],
+    ["a selective one and a catch-all", [ad("edge", { nodeSelectors: [{ matchLabels: { role: "edge" } }] }), ad("all")], true],
+  ])("%s: %s", (_name, advertisements, expected) => {
+    expect(announcesEveryIp({ pools, advertisements })).toBe(expected);
+    // Whenever it says so, no IP of any pool is unannounced, whatever the Service's labels or the nodes.
+    if (expected) expect(unannouncedIps(["192.0.2.3", "198.51.100.3"], { pools, advertisements }, { app: "x" }, [])).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
  * them, or the ones that apply select no node by their `nodeSelectors`: MetalLB assigns these
  * silently; we say so on the Service. Pure.
  */
-import { advertisementsFor, selectsNode } from "../shared/config/advertisements-for.ts";
+import { advertisementsFor, selectsNode, selectsPool } from "../shared/config/advertisements-for.ts";
 import { formatSelector } from "../shared/config/label-selector.ts";
 import type { Advertisement, Pool } from "../shared/config/config-types.ts";
 import { parseIp } from "../shared/ip/address.ts";
@@ -51,4 +51,18 @@ export function unannouncedIps(
     dark.push({ ip, pool: pool.name, message: `${ip} from pool "${pool.name}" is not announced: ${match.reason}; ${fix}` });
   }
   return dark;
+}
+
+/**
+ * True when `config` announces every IP it can assign: each pool is selected by an advertisement
+ * that selects every Service and every node. Then {@link unannouncedIps} is empty for any Service,
+ * and the controller need not ask per Service (the common case: one L2Advertisement for all pools).
+ *
+ * @example
+ * announcesEveryIp({ pools, advertisements: [allPoolsAllNodes] }); // true
+ */
+export function announcesEveryIp(config: { readonly pools: readonly Pool[]; readonly advertisements: readonly Advertisement[] }): boolean {
+  return config.pools.every((pool) =>
+    config.advertisements.some((ad) => selectsPool(ad, pool) && ad.serviceSelectors.length === 0 && ad.nodeSelectors.length === 0),
+  );
 }

@@ -2,12 +2,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { enforceManifestRbac, installNamespace } from "../../test/e2e/rbac-identities.ts";
 import { startKubeSim, type KubeSim } from "../../test/kube-sim/index.ts";
 import { RbacAuthorizer } from "../../test/kube-sim/rbac-authorizer.ts";
 import { createLogger } from "../log.ts";
+import { loadClusterAccess } from "./client/cluster-access.ts";
+import { createKubeApi } from "./client/http-kube-api.ts";
+import type { KubeApi } from "./client/kube-api.ts";
+import { secrets } from "./client/resource-types.ts";
 import { ensureMemberlistSecret, memberlistSecretName } from "./memberlist-secret.ts";
 
 const fast = { backoffMs: { initial: 10, max: 40 } };
@@ -25,16 +29,23 @@ function capturedLog() {
 
 describe("the heartbeat key Secret (memberlist), ensured by the controller", () => {
   let sim: KubeSim;
+  /** The test's own requests. */
   let core: CoreV1Api;
+  /** The client the controller uses. */
+  let api: KubeApi;
   let deny = 0;
 
   beforeAll(async () => {
     // Refuses the next `deny` requests, as a missing RBAC rule would, then allows all.
     sim = await startKubeSim({ authorize: () => (deny > 0 ? (deny--, { allowed: false, reason: "test" }) : { allowed: true }) });
     core = sim.client.makeApiClient(CoreV1Api);
+    api = createKubeApi(loadClusterAccess(sim.kubeconfigPath));
     await core.createNamespace({ body: { metadata: { name: installNamespace } } });
   });
-  afterAll(() => sim?.stop());
+  afterAll(async () => {
+    await api?.close();
+    await sim?.stop();
+  });
   beforeEach(async () => {
     await core.deleteNamespacedSecret({ name: memberlistSecretName, namespace: installNamespace }).catch(() => undefined);
   });
@@ -43,7 +54,7 @@ describe("the heartbeat key Secret (memberlist), ensured by the controller", () 
 
   it("creates it when absent, with 64 random bytes as base64 text under secretkey", async () => {
     const { log, lines } = capturedLog();
-    expect(await ensureMemberlistSecret(core, installNamespace, memberlistSecretName, log, fast)).toBe("created");
+    expect(await ensureMemberlistSecret(api, installNamespace, memberlistSecretName, log, fast)).toBe("created");
     const secret = await read();
     expect(secret.type).toBe("Opaque");
     expect(Object.keys(secret.data ?? {})).toEqual(["secretkey"]);
@@ -55,10 +66,10 @@ describe("the heartbeat key Secret (memberlist), ensured by the controller", () 
 
   it("makes a different key every time it creates one", async () => {
     const { log } = capturedLog();
-    await ensureMemberlistSecret(core, installNamespace, memberlistSecretName, log, fast);
+    await ensureMemberlistSecret(api, installNamespace, memberlistSecretName, log, fast);
     const first = (await read()).data!.secretkey;
     await core.deleteNamespacedSecret({ name: memberlistSecretName, namespace: installNamespace });
-    await ensureMemberlistSecret(core, installNamespace, memberlistSecretName, log, fast);
+    await ensureMemberlistSecret(api, installNamespace, memberlistSecretName, log, fast);
     expect((await read()).data!.secretkey).not.toBe(first);
   });
 
@@ -67,7 +78,7 @@ describe("the heartbeat key Secret (memberlist), ensured by the controller", () 
     await core.createNamespacedSecret({ namespace: installNamespace, body: { metadata: { name: memberlistSecretName }, data: { secretkey: metallbKey, next: metallbKey } } });
     const before = await read();
     const { log, lines } = capturedLog();
-    expect(await ensureMemberlistSecret(core, installNamespace, memberlistSecretName, log, fast)).toBe("exists");
+    expect(await ensureMemberlistSecret(api, installNamespace, memberlistSecretName, log, fast)).toBe("exists");
     const after = await read();
     expect(after.data).toEqual({ secretkey: metallbKey, next: metallbKey });
     expect(after.metadata!.resourceVersion).toBe(before.metadata!.resourceVersion);
@@ -77,7 +88,7 @@ describe("the heartbeat key Secret (memberlist), ensured by the controller", () 
   it("leaves an existing Secret without a usable key alone too, and says how to fix it", async () => {
     await core.createNamespacedSecret({ namespace: installNamespace, body: { metadata: { name: memberlistSecretName }, data: { secretkey: Buffer.from("short").toString("base64") } } });
     const { log, lines } = capturedLog();
-    expect(await ensureMemberlistSecret(core, installNamespace, memberlistSecretName, log, fast)).toBe("exists");
+    expect(await ensureMemberlistSecret(api, installNamespace, memberlistSecretName, log, fast)).toBe("exists");
     expect(Buffer.from((await read()).data!.secretkey, "base64").toString()).toBe("short");
     expect(lines).toMatchObject([
       {
@@ -91,7 +102,7 @@ describe("the heartbeat key Secret (memberlist), ensured by the controller", () 
 
   it("lets every replica ensure it at once: one creates it, the others find it, one key in the end", async () => {
     const { log } = capturedLog();
-    const results = await Promise.all([1, 2, 3].map(() => ensureMemberlistSecret(core, installNamespace, memberlistSecretName, log, fast)));
+    const results = await Promise.all([1, 2, 3].map(() => ensureMemberlistSecret(api, installNamespace, memberlistSecretName, log, fast)));
     expect(results.filter((r) => r === "created")).toHaveLength(1);
     expect(results.filter((r) => r === "exists")).toHaveLength(2);
     expect(Object.keys((await read()).data ?? {})).toEqual(["secretkey"]);
@@ -99,18 +110,19 @@ describe("the heartbeat key Secret (memberlist), ensured by the controller", () 
 
   it("retries with backoff through API errors until it succeeds", async () => {
     const { log, lines } = capturedLog();
-    sim.faults.failNext(2, 503);
-    expect(await ensureMemberlistSecret(core, installNamespace, memberlistSecretName, log, fast)).toBe("created");
+    // 500 without Retry-After: the client gives up at once (a 503 or 429 with Retry-After it retries itself, as client-go does).
+    sim.faults.failNext(2, 500);
+    expect(await ensureMemberlistSecret(api, installNamespace, memberlistSecretName, log, fast)).toBe("created");
     const retries = lines.filter((l) => l.msg === "could not ensure the heartbeat key Secret, retrying");
     expect(retries).toHaveLength(2);
-    expect(String(retries[0].err)).toContain("HTTP 503");
+    expect(String(retries[0].err)).toContain("HTTP 500");
     expect((await read()).data?.secretkey).toBeDefined();
   });
 
   it("names the missing RBAC rule while it is refused, and succeeds once allowed", async () => {
     const { log, lines } = capturedLog();
     deny = 1;
-    expect(await ensureMemberlistSecret(core, installNamespace, memberlistSecretName, log, fast)).toBe("created");
+    expect(await ensureMemberlistSecret(api, installNamespace, memberlistSecretName, log, fast)).toBe("created");
     expect(lines[0]).toMatchObject({
       msg: "could not ensure the heartbeat key Secret, retrying",
       fix: 'the controller needs get on secrets "memberlist" and create on secrets in namespace metallb-system (manifests/20-rbac.yaml)',
@@ -122,29 +134,28 @@ describe("the heartbeat key Secret under the manifests' RBAC", () => {
   let sim: KubeSim;
   let dir: string;
   const rbac = new RbacAuthorizer();
-  let controllerCore: CoreV1Api;
+  let controllerApi: KubeApi;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "memberlist-rbac-"));
     sim = await startKubeSim({ authorize: rbac.authorize });
     const identities = { controller: join(dir, "controller.kubeconfig"), speaker: join(dir, "speaker.kubeconfig") };
     await enforceManifestRbac(sim, rbac, identities);
-    const kc = new KubeConfig();
-    kc.loadFromFile(identities.controller);
-    controllerCore = kc.makeApiClient(CoreV1Api);
+    controllerApi = createKubeApi(loadClusterAccess(identities.controller));
   });
   afterAll(async () => {
+    await controllerApi?.close();
     await sim?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("lets the controller create it and find it again, and read no other Secret", async () => {
     const { log, lines } = capturedLog();
-    expect(await ensureMemberlistSecret(controllerCore, installNamespace, memberlistSecretName, log, fast)).toBe("created");
-    expect(await ensureMemberlistSecret(controllerCore, installNamespace, memberlistSecretName, log, fast)).toBe("exists");
+    expect(await ensureMemberlistSecret(controllerApi, installNamespace, memberlistSecretName, log, fast)).toBe("created");
+    expect(await ensureMemberlistSecret(controllerApi, installNamespace, memberlistSecretName, log, fast)).toBe("exists");
     expect(rbac.denials()).toEqual([]);
     expect(lines.filter((l) => l.level !== 30)).toEqual([]);
-    await expect(controllerCore.readNamespacedSecret({ name: "other", namespace: installNamespace })).rejects.toMatchObject({ code: 403 });
-    await expect(controllerCore.listNamespacedSecret({ namespace: installNamespace })).rejects.toMatchObject({ code: 403 });
+    await expect(controllerApi.get({ ...secrets, name: "other", namespace: installNamespace })).rejects.toMatchObject({ code: 403 });
+    await expect(controllerApi.list({ ...secrets, namespace: installNamespace })).rejects.toMatchObject({ code: 403 });
   });
 });

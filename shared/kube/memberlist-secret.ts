@@ -4,9 +4,11 @@
  * (speaker/heartbeat-key-watch.ts) and sign their heartbeats with it.
  */
 import { randomBytes } from "node:crypto";
-import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
 import type { Logger } from "../log.ts";
 import { describeError, statusOf } from "./api-errors.ts";
+import type { KubeApi } from "./client/kube-api.ts";
+import { secrets } from "./client/resource-types.ts";
+import { projectSecret, type SecretObject } from "./objects/secret.ts";
 
 /** MetalLB's name for the Secret, in the speakers' namespace. */
 export const memberlistSecretName = "memberlist";
@@ -33,10 +35,10 @@ export interface EnsureMemberlistSecretOptions {
  * also works where MetalLB's speaker reads the same Secret into an environment variable.
  *
  * @example
- * void ensureMemberlistSecret(core, "metallb-system", memberlistSecretName, log);
+ * void ensureMemberlistSecret(api, "metallb-system", memberlistSecretName, log);
  */
 export async function ensureMemberlistSecret(
-  core: CoreV1Api,
+  api: KubeApi,
   namespace: string,
   name: string,
   log: Logger,
@@ -47,12 +49,12 @@ export async function ensureMemberlistSecret(
   let delay = initial;
   for (;;) {
     try {
-      const existing = await readIfPresent(core, namespace, name);
+      const existing = await readIfPresent(api, namespace, name);
       if (existing) {
         checkExisting(existing, secret, log);
         return "exists";
       }
-      await core.createNamespacedSecret({ namespace, body: newSecret(name) });
+      await api.create({ ...secrets, namespace }, newSecret(name));
       log.info({ secret }, "created the heartbeat key Secret");
       return "created";
     } catch (err) {
@@ -69,25 +71,27 @@ export async function ensureMemberlistSecret(
   }
 }
 
-async function readIfPresent(core: CoreV1Api, namespace: string, name: string): Promise<V1Secret | undefined> {
+async function readIfPresent(api: KubeApi, namespace: string, name: string): Promise<SecretObject | undefined> {
   try {
-    return await core.readNamespacedSecret({ name, namespace });
+    return projectSecret(await api.get({ ...secrets, namespace, name }));
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
     throw err;
   }
 }
 
-function newSecret(name: string): V1Secret {
+function newSecret(name: string): Record<string, unknown> {
   const key = randomBytes(newKeyRandomBytes).toString("base64");
   return {
+    apiVersion: secrets.apiVersion,
+    kind: "Secret",
     metadata: { name, labels: { "app.kubernetes.io/name": "baremetal-lb" } },
     type: "Opaque",
     data: { [memberlistSecretKey]: Buffer.from(key).toString("base64") },
   };
 }
 
-function checkExisting(existing: V1Secret, secret: string, log: Logger): void {
+function checkExisting(existing: SecretObject, secret: string, log: Logger): void {
   const value = existing.data?.[memberlistSecretKey];
   const bytes = value === undefined ? undefined : Buffer.from(value, "base64").length;
   if (bytes !== undefined && bytes >= minMemberlistKeyBytes) return;

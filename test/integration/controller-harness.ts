@@ -1,7 +1,9 @@
-import { CoreV1Api, CustomObjectsApi, type V1Service } from "@kubernetes/client-node";
+import type { CoreV1Api, V1Service } from "@kubernetes/client-node";
 import { Writable } from "node:stream";
 import { LbController } from "../../controller/controller.ts";
 import { createControllerMetrics, type ControllerMetrics } from "../../controller/metrics.ts";
+import { loadClusterAccess } from "../../shared/kube/client/cluster-access.ts";
+import { createKubeApi } from "../../shared/kube/client/http-kube-api.ts";
 import { EventRecorder } from "../../shared/kube/event-recorder.ts";
 import { createLogger } from "../../shared/log.ts";
 import type { KubeSim } from "../kube-sim/index.ts";
@@ -15,7 +17,10 @@ export const readmeConfig = `address-pools:
   addresses: [192.168.126.40-192.168.126.45]
 `;
 
-/** An in-process controller that leads at once, with its log lines kept for assertions. */
+/**
+ * An in-process controller that leads at once, with its log lines kept for assertions. It talks to
+ * the simulator through the client the binary uses; the tests' own requests use client-node.
+ */
 export interface TestController {
   controller: LbController;
   metrics: ControllerMetrics;
@@ -32,21 +37,25 @@ export async function startTestController(sim: KubeSim, opts: { lbClass?: string
     },
   });
   const log = createLogger("controller", "debug", sink);
-  const core = sim.client.makeApiClient(CoreV1Api);
+  const api = createKubeApi(loadClusterAccess(sim.kubeconfigPath));
   const metrics = createControllerMetrics();
+  const events = new EventRecorder(api, "metallb-controller", log, "test", { onDropped: (reason, n) => metrics.eventsDropped.inc({ reason }, n) });
   const controller = new LbController({
-    kc: sim.client,
-    core,
-    custom: sim.client.makeApiClient(CustomObjectsApi),
+    api,
     log,
     metrics,
-    events: new EventRecorder(core, "metallb-controller", log, "test"),
+    events,
     namespace,
     configMapName: "config",
     lbClass: opts.lbClass,
   });
   await controller.becomeLeader();
-  return { controller, metrics, logs, stop: () => controller.stop() };
+  const stop = async () => {
+    await controller.stop();
+    events.stop();
+    await api.close();
+  };
+  return { controller, metrics, logs, stop };
 }
 
 export async function ensureNamespace(core: CoreV1Api, name: string): Promise<void> {

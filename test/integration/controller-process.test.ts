@@ -70,6 +70,7 @@ describe("controller binary against the API simulator", () => {
     expect(await c.metric('metallb_allocator_addresses_total{pool="default"}')).toBe(6);
     expect(await c.metric('metallb_allocator_addresses_in_use_total{pool="default"}')).toBe(1);
     expect(await c.metric("baremetal_lb_controller_leader_bool")).toBe(1);
+    expect(await c.metric('baremetal_lb_events_dropped_total{reason="spam"}')).toBe(0);
     expect(await c.metric(staleSample)).toBe(0);
     expect(await c.get("/nope")).toMatchObject({ status: 404 });
     expect(await leaseHolder()).toBe("solo");

@@ -63,7 +63,8 @@ export class ControllerProcess {
    * Spawns `node controller/main.ts --kubeconfig K --identity ID --metrics-port 0 --metrics-host 127.0.0.1
    * --log-level info` plus {@link fastElection} and `args` (later flags win); `nodeArgs` go to node itself
    * (e.g. `--cpu-prof`). With `identityFrom: "pod-name"` the identity is passed as the env `POD_NAME`
-   * instead of `--identity`, as the Deployment does through the downward API.
+   * instead of `--identity`, as the Deployment does through the downward API. `env` replaces this process's
+   * environment (benchmarks pass the product's, test/bench/product-env.ts).
    */
   static start(opts: {
     kubeconfig: string;
@@ -71,6 +72,7 @@ export class ControllerProcess {
     identityFrom?: "flag" | "pod-name";
     args?: string[];
     nodeArgs?: string[];
+    env?: NodeJS.ProcessEnv;
   }): ControllerProcess {
     const byPodName = opts.identityFrom === "pod-name";
     const args = [
@@ -84,7 +86,7 @@ export class ControllerProcess {
       ...fastElection,
       ...(opts.args ?? []),
     ];
-    const env = { ...process.env, POD_NAME: byPodName ? opts.identity : undefined };
+    const env = { ...(opts.env ?? process.env), POD_NAME: byPodName ? opts.identity : undefined };
     const child = spawn(nodeBinary, args, { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
     return new ControllerProcess(child, opts.identity);
   }

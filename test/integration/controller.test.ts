@@ -13,6 +13,7 @@ import {
   startTestController,
   type TestController,
 } from "./controller-harness.ts";
+import { ServiceIpRecorder } from "./service-ip-recorder.ts";
 
 let sim: KubeSim;
 let core: CoreV1Api;
@@ -43,6 +44,7 @@ async function settle(c: TestController): Promise<void> {
 const names = (n: number) => Array.from({ length: n }, (_, i) => `svc-${i + 1}`);
 
 const jsonPatch = setHeaderOptions("Content-Type", "application/json-patch+json");
+const mergePatch = setHeaderOptions("Content-Type", "application/merge-patch+json");
 
 /** The value of a metric without labels, or of the sample with `labels`. */
 async function sample(metric: { get(): Promise<{ values: { value: number; labels: object }[] }> }, labels: Record<string, string> = {}): Promise<number | undefined> {
@@ -340,6 +342,57 @@ describe("controller against the API simulator", () => {
     expect(await eventually(async () => (await ipsOf(core, "early"))[0])).toBe("192.168.126.40");
     expect(await sample(c.metrics.configStale)).toBe(0);
     expect(await sample(c.metrics.configLoaded)).toBe(1);
+  });
+
+  it("never shows a freed IP on two Services at once while writes are pipelined", async () => {
+    // 21 addresses: the mover and the leaver take two, 19 are left for 20 newcomers.
+    const pools = ["default", "protocol: layer2", "addresses: [192.168.126.32-192.168.126.52]"];
+    const reserved = ["reserved", "protocol: layer2", "auto-assign: false", "addresses: [192.168.127.0/30]"];
+    await putConfig(core, `address-pools:\n${[pools, reserved].map(([name, ...rest]) => `- name: ${name}\n${rest.map((l) => `  ${l}\n`).join("")}`).join("")}`);
+    const c = await start();
+    await core.createNamespacedService({ namespace: "default", body: lbService("mover") });
+    await core.createNamespacedService({ namespace: "default", body: lbService("leaver") });
+    expect(await eventually(async () => (await ipsOf(core, "mover"))[0])).toBe("192.168.126.32");
+    expect(await eventually(async () => (await ipsOf(core, "leaver"))[0])).toBe("192.168.126.33");
+    const recorder = await ServiceIpRecorder.start(sim.client, "default");
+    try {
+      // The mover asks for another IP and the leaver stops being a LoadBalancer while 20 Services
+      // arrive: .34-.52 are not enough for them, so one at least gets .32 or .33 once freed.
+      const newcomers = names(20);
+      await Promise.all([
+        core.patchNamespacedService({ name: "mover", namespace: "default", body: { metadata: { annotations: { "metallb.universe.tf/loadBalancerIPs": "192.168.127.0" } } } }, mergePatch),
+        core.patchNamespacedService({ name: "leaver", namespace: "default", body: [{ op: "replace", path: "/spec/type", value: "ClusterIP" }, { op: "remove", path: "/spec/ports/0/nodePort" }] }, jsonPatch),
+        ...newcomers.map((n) => core.createNamespacedService({ namespace: "default", body: lbService(n) })),
+      ]);
+      const ips = await eventually(async () => {
+        const all = await Promise.all(newcomers.map((n) => ipsOf(core, n)));
+        return all.every((x) => x.length === 1) ? all.map((x) => x[0]) : undefined;
+      }, 10_000, "every newcomer to get an IP");
+      expect(await eventually(async () => (await ipsOf(core, "mover"))[0] === "192.168.127.0" || undefined)).toBe(true);
+      expect(await ipsOf(core, "leaver")).toEqual([]);
+      expect(new Set(ips).size).toBe(20);
+      expect(ips.filter((ip) => ip === "192.168.126.32" || ip === "192.168.126.33").length).toBeGreaterThan(0);
+      await settle(c);
+      await new Promise((r) => setTimeout(r, 200)); // let the last writes reach the recorder's watch
+      expect(recorder.violations.filter((v) => v.includes(" both show "))).toEqual([]);
+    } finally {
+      recorder.stop();
+    }
+  });
+
+  it("counts the Events it drops when one Service gets more than its budget, as client-go's spam filter does", async () => {
+    await putConfig(core, readmeConfig);
+    const c = await start();
+    // An invalid request: every reconcile records AllocationFailed on the Service.
+    await core.createNamespacedService({ namespace: "default", body: lbService("noisy", { annotations: { "metallb.universe.tf/loadBalancerIPs": "not-an-ip" } }) });
+    await eventually(async () => (await eventsFor(core, "Service", "noisy", "default")).find((e) => e.reason === "AllocationFailed"));
+    expect(await sample(c.metrics.eventsDropped, { reason: "spam" })).toBe(0);
+    for (let i = 0; i < 40; i++) {
+      await core.patchNamespacedService({ name: "noisy", namespace: "default", body: { metadata: { labels: { round: String(i) } } } }, mergePatch);
+      await settle(c);
+    }
+    expect(await sample(c.metrics.eventsDropped, { reason: "spam" })).toBeGreaterThan(0);
+    expect(await sample(c.metrics.eventsDropped, { reason: "queue-full" })).toBe(0);
   });
 
   it("reports an unchanged broken config once, however often the ConfigMap is rewritten", async () => {

@@ -2,7 +2,10 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubernetesObject } from "@kubernetes/client-node";
+import { loadClusterAccess } from "../../shared/kube/client/cluster-access.ts";
+import { createKubeApi } from "../../shared/kube/client/http-kube-api.ts";
+import type { KubeApi } from "../../shared/kube/client/kube-api.ts";
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../shared/log.ts";
@@ -29,6 +32,14 @@ let sim: KubeSim;
 let core: CoreV1Api;
 let custom: CustomObjectsApi;
 let writers: ServiceL2StatusWriter[];
+let apis: KubeApi[] = [];
+
+/** The speaker's own client on `kubeconfig`, closed after the test. */
+function apiFor(kubeconfig: string): KubeApi {
+  const api = createKubeApi(loadClusterAccess(kubeconfig));
+  apis.push(api);
+  return api;
+}
 let logs: Record<string, unknown>[];
 
 beforeEach(async () => {
@@ -42,6 +53,8 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await Promise.all(writers.map((w) => w.stop()));
+  await Promise.all(apis.map((a) => a.close()));
+  apis = [];
   await sim.stop();
 });
 
@@ -53,7 +66,7 @@ async function installCrd(): Promise<void> {
   await eventually(async () => (await custom.listNamespacedCustomObject(where), true), 5_000, "the ServiceL2Status CRD to be served");
 }
 
-function startWriter(node: string, opts: { kc?: KubeConfig; pod?: { name: string; uid: string }; registry?: Registry } = {}): ServiceL2StatusWriter {
+function startWriter(node: string, opts: { kubeconfig?: string; pod?: { name: string; uid: string }; registry?: Registry } = {}): ServiceL2StatusWriter {
   const sink = new Writable({
     write(chunk, _enc, done) {
       for (const line of String(chunk).split("\n")) if (line) logs.push({ node, ...(JSON.parse(line) as Record<string, unknown>) });
@@ -61,7 +74,7 @@ function startWriter(node: string, opts: { kc?: KubeConfig; pod?: { name: string
     },
   });
   const writer = startServiceL2StatusWriter({
-    kc: opts.kc ?? sim.client,
+    api: apiFor(opts.kubeconfig ?? sim.kubeconfigPath),
     namespace,
     node,
     pod: opts.pod,
@@ -240,15 +253,15 @@ describe("ServiceL2Status writer against the API simulator", () => {
   }
 
   /** A dead node-1's object replaced by node-2, then removed: every call the writer makes. */
-  async function exerciseEveryCall(kc: KubeConfig, rbac: RbacAuthorizer): Promise<void> {
-    const node1 = startWriter("node-1", { kc });
+  async function exerciseEveryCall(kubeconfig: string, rbac: RbacAuthorizer): Promise<void> {
+    const node1 = startWriter("node-1", { kubeconfig });
     node1.sync(announce({ "default/web": ["eth0"] }));
     await converged(["node-1 default/web eth0"], 5_000).catch((err: Error) => {
       const refused = rbac.denials().map((d) => `${d.verb} ${d.resource}`);
       throw new Error(`${err.message}; refused: ${refused.join(", ") || "none"}`);
     });
     await node1.stop();
-    const node2 = startWriter("node-2", { kc });
+    const node2 = startWriter("node-2", { kubeconfig });
     node2.sync(announce({ "default/web": [] }));
     await converged(["node-2 default/web"]);
     node2.sync(announce({}));
@@ -276,9 +289,10 @@ describe("ServiceL2Status writer against the API simulator", () => {
       subjects: [{ kind: "ServiceAccount", name: "l2-status-test", namespace }],
     } as KubernetesObject);
     const dir = await mkdtemp(join(tmpdir(), "l2status-rbac-"));
-    const kc = await sim.issueKubeconfig(join(dir, "kubeconfig"), { name: user, groups: serviceAccountGroups(namespace) });
+    const kubeconfig = join(dir, "kubeconfig");
+    await sim.issueKubeconfig(kubeconfig, { name: user, groups: serviceAccountGroups(namespace) });
 
-    await exerciseEveryCall(kc, rbac);
+    await exerciseEveryCall(kubeconfig, rbac);
     expect(rbac.denials()).toEqual([]);
     const used = new Set(rbac.usage().filter((u) => u.user === user).map((u) => `${u.verb} ${u.resource}`));
     expect([...used].sort()).toEqual([
@@ -295,8 +309,8 @@ describe("ServiceL2Status writer against the API simulator", () => {
     const dir = await mkdtemp(join(tmpdir(), "l2status-rbac-"));
     const paths = { controller: join(dir, "controller.kubeconfig"), speaker: join(dir, "speaker.kubeconfig") };
     await enforceManifestRbac(sim, rbac, paths);
-    const kc = await sim.issueKubeconfig(paths.speaker, { name: `system:serviceaccount:${namespace}:speaker`, groups: serviceAccountGroups(namespace) });
-    await exerciseEveryCall(kc, rbac);
+    await sim.issueKubeconfig(paths.speaker, { name: `system:serviceaccount:${namespace}:speaker`, groups: serviceAccountGroups(namespace) });
+    await exerciseEveryCall(paths.speaker, rbac);
     expect(rbac.denials().filter((d) => d.resource.startsWith("servicel2statuses"))).toEqual([]);
   });
 });

@@ -265,7 +265,8 @@ describe("the manifests' RBAC against what the binaries really call", () => {
     for (const verb of ["create", "update", "delete", "deletecollection"]) expect(check.authorize(sa("controller"), svc(verb)).allowed, `controller ${verb}`).toBe(false);
     for (const verb of ["create", "update", "patch", "delete", "deletecollection"]) expect(check.authorize(sa("speaker"), svc(verb)).allowed, `speaker ${verb}`).toBe(false);
     for (const verb of ["update", "patch"]) expect(check.authorize(sa("speaker"), svc(verb, "status")).allowed, `speaker ${verb} status`).toBe(false);
-    expect(check.authorize(sa("controller"), svc("patch", "status")).allowed).toBe(false);
+    // The controller merge-patches status.loadBalancer.ingress; it never replaces a Service's whole status.
+    expect(check.authorize(sa("controller"), svc("update", "status")).allowed).toBe(false);
   });
 
   it("lets the controller create the heartbeat key Secret and read only it, and the speaker only watch it", () => {
@@ -321,7 +322,7 @@ describe("a rule missing from the manifests' RBAC", () => {
   it("makes the controller's status write fail with kube-apiserver's exact 403 message", async () => {
     const failed = await controller!.waitForLog((l) => l.msg === "reconcile failed, will retry" && String(l.err).includes("403"), 15_000);
     expect(failed.err).toBe(
-      'HTTP 403: services "web" is forbidden: User "system:serviceaccount:metallb-system:controller" cannot update resource "services/status" in API group "" in the namespace "default"',
+      'HTTP 403: services "web" is forbidden: User "system:serviceaccount:metallb-system:controller" cannot patch resource "services/status" in API group "" in the namespace "default"',
     );
   });
 });
