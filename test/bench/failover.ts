@@ -4,7 +4,7 @@
  * outage, and when its speaker shuts down gracefully (SIGTERM), at the speaker's default timing.
  *
  * A lab of three node namespaces (test/e2e/lab-cluster.ts) runs the controller and a speaker per
- * node; every node has an HTTP backend reached through kube-proxy-like DNAT. Inside the client
+ * node, as the image runs them (test/bench/product-env.ts); every node has an HTTP backend reached through kube-proxy-like DNAT. Inside the client
  * namespace, test/bench/http-probe.ts opens a new connection to the VIP every 20 ms (connect
  * timeout 100 ms, 300 ms in all) and reports which node served it. Per trial:
  *
@@ -29,7 +29,7 @@
  *
  * @example
  * const r = await benchFailover({ trials: 10 });
- * r.crash.ms.p50 <= 1000 && r.crashApiDown.ms.p50 <= 1000 && r.graceful.gapMs.p50 <= 100;
+ * r.crash.ms.p50 <= 1000 && r.crashApiDown.ms.p50 <= 1000 && r.graceful.gapMs.p50 <= 100; // r.goals holds all the goals
  */
 import type { ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -43,7 +43,9 @@ import { rankNodes } from "../../speaker/election.ts";
 import { parseSpeakerFlags } from "../../speaker/flags.ts";
 import { blockApi } from "../netns/net-faults.ts";
 import { runIn, spawnIn } from "../netns/run.ts";
+import type { Goals } from "./goals.ts";
 import { runNamespaceBench } from "./namespace-bench-main.ts";
+import { productRunner, warmCompileCache } from "./product-env.ts";
 import type { TopologyNode } from "../netns/topology.ts";
 import { exposeWeb, startLabCluster, waitForSpeakerLeaseRenewals, type LabCluster, type Proc } from "../e2e/lab-cluster.ts";
 
@@ -70,6 +72,8 @@ export interface FailoverResult {
   crashApiDown: {
     ms: Stats & { samples: (number | null)[] };
     timeline: { detectedMs: Stats; announcingMs: Stats; neighbourFlippedMs: Stats };
+    /** Trials without a response from another node within 10 s of the kill. */
+    trialsWithoutFailover: number;
     /** Trials in which nobody answered ARP for the VIP just before the kill (the outage alone had darkened it). */
     darkBeforeKill: number;
     /** Why trials are missing, or served by an unexpected node. */
@@ -83,9 +87,18 @@ export interface FailoverResult {
     failedProbes: number;
     timeline: { detectedMs: Stats; announcingMs: Stats; neighbourFlippedMs: Stats };
   };
-  goal: { crashP50Ms: 1000; crashP95Ms: 1500; crashApiDownP50Ms: 1000; crashApiDownP95Ms: 1500; gracefulGapP50Ms: 100 };
-  goalMet: boolean;
+  goals: Goals;
 }
+
+/** Crash failover within 1 s (p50) and 1.5 s (p95) with the API up and down, none missing; a graceful handover's gap ≤ 100 ms (p50). */
+const goals = {
+  "crash.ms.p50": { max: 1000 },
+  "crash.ms.p95": { max: 1500 },
+  "crashApiDown.ms.p50": { max: 1000 },
+  "crashApiDown.ms.p95": { max: 1500 },
+  "crashApiDown.trialsWithoutFailover": { max: 0 },
+  "graceful.gapMs.p50": { max: 100 },
+} satisfies Goals;
 
 const node24 = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
 const probeScript = fileURLToPath(new URL("./http-probe.ts", import.meta.url));
@@ -297,7 +310,8 @@ async function gracefulTrial(b: Bench): Promise<{ gapMs: number; switchMs: numbe
 /** Runs the benchmark; see the module comment. `onStop` hands out the (idempotent) cleanup for SIGINT. */
 export async function benchFailover(opts: { trials: number; onStop?: (stop: () => Promise<void>) => void }): Promise<FailoverResult> {
   const flags = parseSpeakerFlags(["--node-name", "bench"], {});
-  const lab = await startLabCluster({ prefix: "blbfo", index: 71, nodeNames });
+  await warmCompileCache();
+  const lab = await startLabCluster({ prefix: "blbfo", index: 71, nodeNames, runner: productRunner });
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= lab.stop());
   opts.onStop?.(stop);
@@ -362,7 +376,6 @@ export async function benchFailover(opts: { trials: number; onStop?: (stop: () =
     const crashStats = statsOf(crash);
     const crashApiDownStats = statsOf(crashApiDown);
     const gapStats = statsOf(gaps);
-    const goal = { crashP50Ms: 1000, crashP95Ms: 1500, crashApiDownP50Ms: 1000, crashApiDownP95Ms: 1500, gracefulGapP50Ms: 100 } as const;
     return {
       bench: "failover",
       trials: opts.trials,
@@ -382,6 +395,7 @@ export async function benchFailover(opts: { trials: number; onStop?: (stop: () =
       crashApiDown: {
         ms: { ...crashApiDownStats, samples: crashApiDown.map((ms) => (Number.isFinite(ms) ? round(ms) : null)) },
         timeline: timelineStats(crashApiDownTimelines),
+        trialsWithoutFailover: crashApiDownStats.missing ?? 0,
         darkBeforeKill,
         notes: apiDownNotes,
       },
@@ -395,14 +409,7 @@ export async function benchFailover(opts: { trials: number; onStop?: (stop: () =
         failedProbes,
         timeline: timelineStats(gracefulTimelines),
       },
-      goal,
-      goalMet:
-        crashStats.p50 <= goal.crashP50Ms &&
-        crashStats.p95 <= goal.crashP95Ms &&
-        crashApiDownStats.missing === undefined &&
-        crashApiDownStats.p50 <= goal.crashApiDownP50Ms &&
-        crashApiDownStats.p95 <= goal.crashApiDownP95Ms &&
-        gapStats.p50 <= goal.gracefulGapP50Ms,
+      goals,
     };
   } finally {
     const logPath = join(tmpdir(), "blb-failover-bench.log");

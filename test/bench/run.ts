@@ -2,10 +2,13 @@
  * `npm run bench [-- NAME...]`: runs each benchmark of test/bench/ that exists, one after another, each as its own
  * child process (`node test/bench/<file>`), collects the one JSON line each prints on stdout, and prints a summary
  * table. Benchmarks that need root are skipped, with the reason, when not running as root. Names on the command
- * line pick benchmarks by file name (`npm run bench -- controller-allocation`). Exits 1 when any benchmark failed.
+ * line pick benchmarks by file name (`npm run bench -- controller-allocation`). Exits 1 when any benchmark failed
+ * to run.
  *
  * A benchmark is a script that prints one JSON object on its last stdout line and exits 0; progress goes to stderr,
- * which is passed through.
+ * which is passed through. The object may declare goals for its figures under `goals` (see goals.ts): the table
+ * prints each such figure with its goal and whether it is met, e.g. `rssMb=71.2 (goal ≤ 80: met)`, and a last
+ * line counts the goals met. A missed goal is reported, not a failure: it does not change the exit code.
  *
  * @example
  * npm run bench -- kube-sim-throughput
@@ -15,6 +18,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { defineCommand, parseCommandLine } from "../../shared/cli/parse-flags.ts";
 import { exitWithUsageIfAsked, shortUsage } from "../../shared/cli/usage.ts";
+import { describeVerdict, judgeGoals, type GoalVerdict } from "./goals.ts";
 
 /** One benchmark script. */
 interface Benchmark {
@@ -26,9 +30,13 @@ interface Benchmark {
 
 const benchmarks: readonly Benchmark[] = [
   { file: "kube-sim-throughput.ts", needsRoot: false },
+  { file: "controller-idle.ts", needsRoot: false },
   { file: "controller-allocation.ts", needsRoot: false },
   { file: "arp-rtt.ts", needsRoot: true },
+  { file: "speaker-idle.ts", needsRoot: true },
   { file: "speaker-rss.ts", needsRoot: true },
+  { file: "speaker-ready.ts", needsRoot: true },
+  { file: "arp-flood.ts", needsRoot: true },
   { file: "failover.ts", needsRoot: true },
 ];
 
@@ -39,8 +47,10 @@ export const benchCommand = defineCommand({
   program: "bench",
   synopsis: "npm run bench -- [NAME...]",
   summary:
-    "Runs each benchmark of test/bench/ as its own process and prints a summary table of the JSON line each prints. " +
-    "Benchmarks that need root are skipped, with the reason, when not running as root. Exits 1 when any benchmark failed.",
+    "Runs each benchmark of test/bench/ as its own process and prints a summary table of the JSON line each prints, " +
+    "each figure that has a goal with the goal and whether it is met, then how many goals were met. " +
+    "Benchmarks that need root are skipped, with the reason, when not running as root. " +
+    "Exits 1 when any benchmark failed to run; a missed goal is reported, not a failure.",
   flags: {},
   positionals: { name: "NAME...", help: `the benchmarks to run, by file name: ${benchmarkNames.join(", ")} (default: all)` },
 });
@@ -94,11 +104,22 @@ function formatValue(v: unknown): string {
   return typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
 }
 
+/** The table: one row per figure, each figure with a goal followed by the goal and its verdict. */
 function printTable(outcomes: readonly Outcome[]): void {
   const rows: string[][] = [["benchmark", "status", "seconds", "result"]];
   for (const o of outcomes) {
     if (o.status === "ok") {
-      const fields = Object.entries(o.result).map(([k, v]) => `${k}=${formatValue(v)}`);
+      const verdicts = new Map(judgeGoals(o.result).map((v) => [v.figure, v]));
+      const note = (figure: string) => {
+        const v = verdicts.get(figure);
+        verdicts.delete(figure);
+        return v ? ` ${describeVerdict(v)}` : "";
+      };
+      const fields = Object.entries(o.result)
+        .filter(([k]) => k !== "goals")
+        .map(([k, v]) => `${k}=${formatValue(v)}${note(k)}`);
+      // Goals of nested figures ("crash.ms.p50") get a row of their own.
+      for (const v of verdicts.values()) fields.push(`${v.figure}=${v.value ?? "?"} ${describeVerdict(v)}`);
       rows.push([o.name, o.status, String(o.seconds), fields[0] ?? ""]);
       for (const f of fields.slice(1)) rows.push(["", "", "", f]);
     } else {
@@ -110,6 +131,21 @@ function printTable(outcomes: readonly Outcome[]): void {
   console.log(line(rows[0]));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows.slice(1)) console.log(line(r));
+}
+
+/** "goals: 6 of 8 met, 1 MISSED (controller-idle rssMb), 1 not judged (arp-flood answeredPercent)", and whose goals went uncounted. */
+function goalSummary(outcomes: readonly Outcome[]): string {
+  const all: (GoalVerdict & { bench: string })[] = [];
+  for (const o of outcomes) if (o.status === "ok") for (const v of judgeGoals(o.result)) all.push({ ...v, bench: o.name });
+  const named = (verdict: GoalVerdict["verdict"]) => all.filter((v) => v.verdict === verdict).map((v) => `${v.bench} ${v.figure}`);
+  const missed = named("missed");
+  const notJudged = named("not judged");
+  let text = all.length === 0 ? "goals: none declared by the benchmarks that ran" : `goals: ${named("met").length} of ${all.length} met`;
+  if (missed.length > 0) text += `, ${missed.length} MISSED (${missed.join(", ")})`;
+  if (notJudged.length > 0) text += `, ${notJudged.length} not judged (${notJudged.join(", ")})`;
+  const uncounted = outcomes.filter((o) => o.status !== "ok").map((o) => `${o.name} (${o.status})`);
+  if (uncounted.length > 0) text += `; not counted: the goals of ${uncounted.join(", ")}, which gave no result`;
+  return text;
 }
 
 async function main(): Promise<void> {
@@ -142,6 +178,7 @@ async function main(): Promise<void> {
     outcomes.push(await runOne(bench));
   }
   printTable(outcomes);
+  console.log(goalSummary(outcomes));
   if (outcomes.some((o) => o.status === "failed")) process.exit(1);
 }
 
