@@ -36,9 +36,18 @@ COPY package.json ./
 COPY shared/ shared/
 COPY controller/ controller/
 COPY speaker/ speaker/
+# Node's on-disk compile cache holds the type-stripped sources and V8 code of every module the two programs
+# import, so at start Node neither loads its TypeScript stripper (about 17 MB resident) nor compiles: measured
+# 61 -> 44 MB RSS for a bare .ts file. Entries are per user id, so the cache is filled for root (the speaker)
+# and for 65532 (the controller). `--help` links every static import (which compiles it) and exits. A
+# read-only root filesystem is fine: the cache is only read then.
+ENV NODE_COMPILE_CACHE=/var/cache/baremetal-lb/node-compile-cache
+RUN mkdir -p "$NODE_COMPILE_CACHE" && chmod 1777 "$NODE_COMPILE_CACHE" \
+ && node controller/main.ts --help >/dev/null && node speaker/main.ts --help >/dev/null
 # A numeric non-root user, so `runAsNonRoot` can verify it. The controller runs as this user; the speaker's
 # manifest runs it as root with only NET_RAW (see manifests/40-speaker.yaml for why). Files stay owned by
 # root and read-only for both.
 USER 65532:65532
+RUN node controller/main.ts --help >/dev/null && node speaker/main.ts --help >/dev/null
 ENTRYPOINT ["node"]
 CMD ["controller/main.ts"]
