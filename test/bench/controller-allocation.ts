@@ -117,7 +117,7 @@ export async function benchControllerAllocation(opts: { services?: number; timeo
 
     const spawnedAt = performance.now();
     const simCpuBefore = process.cpuUsage();
-    controller = ControllerProcess.start({ kubeconfig: sim.kubeconfigPath, identity: "bench", nodeArgs: opts.nodeArgs, env: productEnv() });
+    controller = ControllerProcess.start({ kubeconfig: sim.kubeconfigPath, identity: "bench", nodeArgs: opts.nodeArgs, env: productEnv("controller") });
     let peakMb = 0;
     let done = 0;
     while (done < n) {

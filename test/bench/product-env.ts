@@ -14,10 +14,11 @@
  *
  * @example
  * await warmCompileCache();
- * spawn(node24, ["speaker/main.ts", ...flags], { env: productEnv() });
+ * spawn(node24, ["speaker/main.ts", ...flags], { env: productEnv("speaker") });
  */
 import { spawn } from "node:child_process";
-import { chmodSync, mkdirSync, statSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,15 +31,33 @@ const node24 = `${repoRoot}node_modules/.bin/node`;
 /** The compile cache every bench shares (Node keeps one subdirectory per Node version and user id in it). */
 export const compileCacheDir = join(tmpdir(), "baremetal-lb-compile-cache");
 
-/** The binaries' environment: `base` (default this process's) plus the compile cache. */
-export function productEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return { ...base, NODE_COMPILE_CACHE: compileCacheDir };
+/** The `NODE_OPTIONS` the manifests give `role`'s container (the V8 heap tuning), read from manifests/ itself. */
+export function manifestNodeOptions(role: "controller" | "speaker"): string | undefined {
+  const file = join(repoRoot, "manifests", role === "controller" ? "30-controller.yaml" : "40-speaker.yaml");
+  for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {
+    const o = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } } } | null;
+    if (o?.kind !== "Deployment" && o?.kind !== "DaemonSet") continue;
+    for (const c of o.spec?.template?.spec?.containers ?? []) {
+      const value = c.env?.find((e) => e.name === "NODE_OPTIONS")?.value;
+      if (value !== undefined) return value;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `role`'s environment as its manifest and the image give it: `base` (default this process's), the compile cache
+ * and the manifest's `NODE_OPTIONS`.
+ */
+export function productEnv(role: "controller" | "speaker", base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const nodeOptions = manifestNodeOptions(role);
+  return { ...base, NODE_COMPILE_CACHE: compileCacheDir, ...(nodeOptions !== undefined ? { NODE_OPTIONS: nodeOptions } : {}) };
 }
 
 /** The lab's process runner (test/e2e/lab-cluster.ts) with {@link productEnv}: `node <role>/main.ts FLAGS` in the workload's namespace. */
 export const productRunner: WorkloadRunner = {
   async start(w) {
-    const child = spawnIn(w.ns, [node24, join(repoRoot, `${w.role}/main.ts`), ...w.args], { env: productEnv() });
+    const child = spawnIn(w.ns, [node24, join(repoRoot, `${w.role}/main.ts`), ...w.args], { env: productEnv(w.role) });
     return { child, kill: (signal) => void child.kill(signal) };
   },
   async stop() {},
@@ -66,9 +85,10 @@ export function warmCompileCache(): Promise<void> {
     // Like the image's cache directory: writable by every user (Node keeps each user's entries apart).
     if (statSync(compileCacheDir).uid === process.getuid?.()) chmodSync(compileCacheDir, 0o1777);
     for (const main of ["controller/main.ts", "speaker/main.ts"]) {
-      const fill = await runHelp(main, productEnv());
+      const role = main.startsWith("controller") ? "controller" : "speaker";
+      const fill = await runHelp(main, productEnv(role));
       if (fill.code !== 0) throw new Error(`node ${main} --help exited ${fill.code} while warming the compile cache: ${fill.stderr.trim()}`);
-      const check = await runHelp(main, { ...productEnv(), NODE_DEBUG_NATIVE: "COMPILE_CACHE" });
+      const check = await runHelp(main, { ...productEnv(role), NODE_DEBUG_NATIVE: "COMPILE_CACHE" });
       const hits = check.stderr.match(/retrieving transpile cache for StrippedTypeScript \S+\.\.\.success/g)?.length ?? 0;
       const misses = [...check.stderr.matchAll(/no transpile cache for StrippedTypeScript (\S+)/g)].map((m) => m[1]);
       if (hits === 0 || misses.length > 0) {

@@ -152,7 +152,7 @@ export function spawnSpeaker(lab: LabCluster, logPath: string, nodeArgs: string[
   const node = lab.topo.nodes[0];
   const logFd = openSync(logPath, "w");
   const flags = ["--kubeconfig", lab.kubeconfigPath, "--node-name", node.name, "--metrics-port", "7473", "--metrics-host", node.ipv4, "--kube-proxy-mode-url", "http://127.0.0.1:1/proxyMode"];
-  const child = spawnIn(node.ns, [node24, ...nodeArgs, speakerMain, ...flags], { stdio: ["ignore", logFd, logFd], env: productEnv() });
+  const child = spawnIn(node.ns, [node24, ...nodeArgs, speakerMain, ...flags], { stdio: ["ignore", logFd, logFd], env: productEnv("speaker") });
   closeSync(logFd);
   lab.topo.track(child);
   return { child, log: new SpeakerLog(logPath) };
