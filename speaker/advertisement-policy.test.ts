@@ -24,7 +24,7 @@ const labels = (matchLabels: Record<string, string>): LabelSelector => ({ matchL
 const prefer = (weight: number, matchLabels: Record<string, string>) => ({ weight, preference: labels(matchLabels) });
 
 function service(over: Partial<AnnouncedService> = {}): AnnouncedService {
-  return { key: "shop/web", ips: [IP], endpoints: EVERYWHERE, labels: { app: "web" }, poolOf: { [IP]: "lan" }, ...over };
+  return { key: "shop/web", ips: [IP], endpoints: EVERYWHERE, labels: { app: "web" }, pools: ["lan"], ...over };
 }
 
 interface Case {
@@ -138,7 +138,7 @@ describe("planAnnouncements with L2Advertisements", () => {
     const advertising = { pools: parsed.config.pools, advertisements: parsed.config.advertisements };
     const services = Array.from({ length: 200 }, (_, i) => {
       const ip = `10.20.${i >> 4}.${i & 15}`;
-      return service({ key: `shop/svc-${i}`, ips: [ip], poolOf: { [ip]: "default" }, endpoints: i % 7 === 0 ? [] : EVERYWHERE });
+      return service({ key: `shop/svc-${i}`, ips: [ip], pools: ["default"], endpoints: i % 7 === 0 ? [] : EVERYWHERE });
     });
     for (const live of [ALL_LIVE, new Set(["node1", "node3"]), new Set<string>()]) {
       const withPolicy = planAnnouncements(services, NODES, live, { advertising });

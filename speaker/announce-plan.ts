@@ -13,8 +13,13 @@ export interface AnnouncedService {
   endpoints: readonly EndpointInfo[];
   /** The Service's labels, matched by L2Advertisement `serviceSelectors`. */
   labels?: Readonly<Record<string, string>>;
-  /** The pool in force each IP lies in, by IP (matched by L2Advertisement `ipAddressPools`/`ipAddressPoolSelectors`). */
-  poolOf?: Readonly<Record<string, string>>;
+  /**
+   * The pool in force each IP lies in, in the order of `ips` (matched by L2Advertisement
+   * `ipAddressPools`/`ipAddressPoolSelectors`). A list, not an object keyed by IP: every distinct
+   * property name on an object literal adds a V8 hidden-class transition, and thousands of them make
+   * the engine build every new object shape of the process in dictionary mode (about 450 bytes each).
+   */
+  pools?: readonly string[];
 }
 
 /** The config's pools and advertisements, which decide whether and where each IP is announced. */
@@ -79,11 +84,12 @@ export function planAnnouncements(
   options: PlanOptions = {},
 ): Map<string, IpPlan> {
   const { advertising, ...election } = options;
-  const placementOf = placements(advertising, nodes);
+  const placementOf = placements(nodes);
+  const sharedAdvertisements = interning(advertising);
   const poolsByName = new Map(advertising?.pools.map((p) => [p.name, p]));
   const plans = new Map<string, IpPlan>();
   for (const svc of services) {
-    for (const ip of svc.ips) {
+    for (const [i, ip] of svc.ips.entries()) {
       let plan = plans.get(ip);
       if (!plan) {
         plan = { ip, owner: undefined, reason: undefined, unadvertised: false, services: [] };
@@ -91,14 +97,14 @@ export function planAnnouncements(
       }
       let advertisements: readonly Advertisement[] | undefined;
       if (advertising) {
-        const poolName = svc.poolOf?.[ip];
+        const poolName = svc.pools?.[i];
         const pool = poolName === undefined ? undefined : poolsByName.get(poolName);
         const match = pool ? advertisementsFor(pool, svc.labels, advertising.advertisements) : { ok: false as const, reason: `${ip} is in no pool in force` };
         if (!match.ok) {
           plan.services.push({ key: svc.key, owner: undefined, reason: `not announced: ${match.reason}`, advertisements: [] });
           continue;
         }
-        advertisements = match.advertisements;
+        advertisements = sharedAdvertisements(match.advertisements);
       }
       const placement = advertisements && placementOf(advertisements);
       // MetalLB ranks a Service's nodes by its first IP (ShouldAnnounce: toAnnounce[0]), so both IPs of a
@@ -110,7 +116,8 @@ export function planAnnouncements(
     }
   }
   for (const plan of plans.values()) {
-    plan.services.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // Sorted into a copy of exactly its length: an array grown by push keeps room for 16 more.
+    plan.services = plan.services.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).slice();
     const advertised = plan.services.filter((s) => s.advertisements === undefined || s.advertisements.length > 0);
     plan.unadvertised = advertised.length === 0;
     const owned = advertised.find((s) => s.owner !== undefined);
@@ -121,15 +128,28 @@ export function planAnnouncements(
 }
 
 /**
- * The placement of each distinct set of advertisements, computed once per set: at 10k Services the
- * election must not match every node against every selector for every IP.
+ * One array per distinct list of advertisements: at 10k Services sharing one L2Advertisement, the
+ * plans hold one list, not 10k equal copies.
  */
-function placements(advertising: Advertising | undefined, nodes: readonly NodeInfo[]): (ads: readonly Advertisement[]) => NodePlacement | undefined {
+function interning(advertising: Advertising | undefined): (ads: readonly Advertisement[]) => readonly Advertisement[] {
   const index = new Map(advertising?.advertisements.map((ad, i) => [ad, i]));
-  const memo = new Map<string, NodePlacement | undefined>();
+  const lists = new Map<string, readonly Advertisement[]>();
   return (ads) => {
     const key = ads.map((ad) => index.get(ad)).join(",");
-    if (!memo.has(key)) memo.set(key, nodePlacement(ads, nodes));
-    return memo.get(key);
+    let list = lists.get(key);
+    if (!list) lists.set(key, (list = ads.slice()));
+    return list;
+  };
+}
+
+/**
+ * The placement of each distinct list of advertisements (as `interning` returns them), computed once
+ * per list: at 10k Services the election must not match every node against every selector for every IP.
+ */
+function placements(nodes: readonly NodeInfo[]): (ads: readonly Advertisement[]) => NodePlacement | undefined {
+  const memo = new Map<readonly Advertisement[], NodePlacement | undefined>();
+  return (ads) => {
+    if (!memo.has(ads)) memo.set(ads, nodePlacement(ads, nodes));
+    return memo.get(ads);
   };
 }

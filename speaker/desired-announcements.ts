@@ -64,19 +64,27 @@ export function desiredAnnouncements(
   const unadvertised: string[] = [];
   const selfLive = view.live.has(self);
   const selfNode = snapshot.nodes.find((n) => n.name === self);
+  // Thousands of IPs share a handful of reasons ("owner node-2"): one string each, not one per IP.
+  const said = new Map<string, string>();
+  const reason = (text: string): string => {
+    const known = said.get(text);
+    if (known !== undefined) return known;
+    said.set(text, text);
+    return text;
+  };
   for (const plan of plans.values()) {
     owners.set(plan.ip, plan.owner);
     if (plan.unadvertised) {
       unadvertised.push(plan.ip);
       reasons.set(plan.ip, plan.reason ?? "not announced");
-    } else if (plan.owner === undefined) reasons.set(plan.ip, `nobody: ${plan.reason}`);
-    else if (plan.owner !== self) reasons.set(plan.ip, `owner ${plan.owner}`);
-    else if (!view.quorum) reasons.set(plan.ip, `not announcing: ${view.quorumReason}`);
+    } else if (plan.owner === undefined) reasons.set(plan.ip, reason(`nobody: ${plan.reason}`));
+    else if (plan.owner !== self) reasons.set(plan.ip, reason(`owner ${plan.owner}`));
+    else if (!view.quorum) reasons.set(plan.ip, reason(`not announcing: ${view.quorumReason}`));
     else if (!selfLive) reasons.set(plan.ip, "not announcing: this speaker is not a candidate yet");
     else {
       owned.add(plan.ip);
       interfaces.set(plan.ip, selfNode ? interfacesOn(plan, selfNode) : undefined);
-      reasons.set(plan.ip, `owner ${self}`);
+      reasons.set(plan.ip, reason(`owner ${self}`));
     }
   }
   return { owned, owners, plans, reasons, interfaces, unadvertised };

@@ -2,9 +2,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../shared/log.ts";
+import { loadClusterAccess } from "../shared/kube/client/cluster-access.ts";
+import { createKubeApi } from "../shared/kube/client/http-kube-api.ts";
+import type { KubeApi } from "../shared/kube/client/kube-api.ts";
 import { ensureMemberlistSecret, memberlistSecretName } from "../shared/kube/memberlist-secret.ts";
 import { enforceManifestRbac, installNamespace } from "../test/e2e/rbac-identities.ts";
 import { startKubeSim, type KubeSim } from "../test/kube-sim/index.ts";
@@ -27,7 +30,9 @@ describe("heartbeat keys from the Secret memberlist, read as the speaker under t
   let sim: KubeSim;
   let dir: string;
   let admin: CoreV1Api;
-  let speakerKc: KubeConfig;
+  /** The controller's client, which creates the Secret in the first test. */
+  let adminApi: KubeApi;
+  let speakerApi: KubeApi;
   const rbac = new RbacAuthorizer();
   let watch: HeartbeatKeyWatch | undefined;
   let clock = 0;
@@ -39,10 +44,12 @@ describe("heartbeat keys from the Secret memberlist, read as the speaker under t
     const identities = { controller: join(dir, "controller.kubeconfig"), speaker: join(dir, "speaker.kubeconfig") };
     await enforceManifestRbac(sim, rbac, identities);
     admin = sim.client.makeApiClient(CoreV1Api);
-    speakerKc = new KubeConfig();
-    speakerKc.loadFromFile(identities.speaker);
+    adminApi = createKubeApi(loadClusterAccess(sim.kubeconfigPath));
+    speakerApi = createKubeApi(loadClusterAccess(identities.speaker));
   });
   afterAll(async () => {
+    await speakerApi?.close();
+    await adminApi?.close();
     await sim?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -65,8 +72,7 @@ describe("heartbeat keys from the Secret memberlist, read as the speaker under t
       },
     });
     watch = watchHeartbeatKeys({
-      kc: speakerKc,
-      core: speakerKc.makeApiClient(CoreV1Api),
+      api: speakerApi,
       namespace: installNamespace,
       log: createLogger("speaker", "debug", sink),
       now: () => clock,
@@ -79,7 +85,7 @@ describe("heartbeat keys from the Secret memberlist, read as the speaker under t
   const acceptedCount = () => watch!.keys()?.accepted.size ?? 0;
 
   it("signs with the key the controller created", async () => {
-    await ensureMemberlistSecret(admin, installNamespace, memberlistSecretName, createLogger("controller", "silent"));
+    await ensureMemberlistSecret(adminApi, installNamespace, memberlistSecretName, createLogger("controller", "silent"));
     const created = Buffer.from((await admin.readNamespacedSecret({ name: memberlistSecretName, namespace: installNamespace })).data!.secretkey, "base64");
     await start().synced;
     expect(watch!.keys()?.signing.secret).toEqual(created);

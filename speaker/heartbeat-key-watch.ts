@@ -2,17 +2,18 @@
  * Watches the Secret `memberlist` (MetalLB's name, in the speakers' namespace) and keeps the heartbeat keys
  * it holds: the adapter around {@link HeartbeatKeyRing}, which decides what is accepted and what signs.
  */
-import type { CoreV1Api, KubeConfig, V1Secret } from "@kubernetes/client-node";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "../shared/log.ts";
+import type { KubeApi } from "../shared/kube/client/kube-api.ts";
+import { secrets } from "../shared/kube/client/resource-types.ts";
 import { startInformer } from "../shared/kube/informer.ts";
+import { projectSecret, type SecretObject } from "../shared/kube/objects/secret.ts";
 import { memberlistSecretName } from "../shared/kube/memberlist-secret.ts";
 import { HeartbeatKeyRing } from "./heartbeat-keys.ts";
 import type { HeartbeatKeys } from "./heartbeat-message.ts";
 
 export interface HeartbeatKeyWatchOptions {
-  kc: KubeConfig;
-  core: CoreV1Api;
+  api: KubeApi;
   /** The speakers' namespace (metallb-system). */
   namespace: string;
   /** Default "memberlist". */
@@ -37,7 +38,7 @@ export interface HeartbeatKeyWatch {
 
 /**
  * @example
- * const keyWatch = watchHeartbeatKeys({ kc, core, namespace: flags.namespace, log });
+ * const keyWatch = watchHeartbeatKeys({ api, namespace: flags.namespace, log });
  * await keyWatch.synced;
  * openHeartbeatChannel({ ..., keys: () => keyWatch.keys() });
  */
@@ -49,11 +50,12 @@ export function watchHeartbeatKeys(opts: HeartbeatKeyWatchOptions): HeartbeatKey
   const ring = new HeartbeatKeyRing({ adoptionDelayMs: opts.adoptionDelayMs, graceMs: opts.graceMs });
   const fieldSelector = `metadata.name=${name}`;
 
-  const informer = startInformer<V1Secret>({
-    kc: opts.kc,
-    path: `/api/v1/namespaces/${opts.namespace}/secrets`,
+  const informer = startInformer<SecretObject>({
+    api: opts.api,
+    type: secrets,
+    namespace: opts.namespace,
     fieldSelector,
-    list: () => opts.core.listNamespacedSecret({ namespace: opts.namespace, fieldSelector }),
+    project: projectSecret,
     log,
     onChange: (obj, kind) => {
       if (obj.metadata?.name !== name) return;
@@ -100,6 +102,6 @@ export function watchHeartbeatKeys(opts: HeartbeatKeyWatchOptions): HeartbeatKey
   return { keys: reportChanges, synced, stop: () => informer.stop() };
 }
 
-function decodeData(obj: V1Secret): Record<string, Uint8Array> {
+function decodeData(obj: SecretObject): Record<string, Uint8Array> {
   return Object.fromEntries(Object.entries(obj.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64")]));
 }

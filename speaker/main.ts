@@ -1,13 +1,14 @@
 /**
  * The speaker binary: `npm run speaker -- --node-name NAME [flags]` (see README for the flags).
  * Wires the Kubernetes client, metrics, health probes and the packet sockets around Speaker.
+ * The client is shared/kube/client (plain JSON over one connection pool), not @kubernetes/client-node:
+ * the speaker runs on every node, small ones included, and client-node alone costs ~80 MB.
  */
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import { exitWithUsageIfAsked } from "../shared/cli/usage.ts";
 import { createLogger } from "../shared/log.ts";
-import { loadKubeConfig } from "../shared/kube/kubeconfig.ts";
-import { reuseConnections } from "../shared/kube/pooled-connections.ts";
+import { loadClusterAccess } from "../shared/kube/client/cluster-access.ts";
+import { createKubeApi } from "../shared/kube/client/http-kube-api.ts";
 import { EventRecorder } from "../shared/kube/event-recorder.ts";
 import { startOpsServer } from "../shared/ops/ops-server.ts";
 import { speakerCommand, parseSpeakerFlags } from "./flags.ts";
@@ -26,19 +27,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger("speaker", flags.logLevel);
-  // One connection pool for every request and watch: client-node alone opens a new connection per request.
-  const kc = reuseConnections(loadKubeConfig(flags.kubeconfig));
-  const core = kc.makeApiClient(CoreV1Api);
+  const api = createKubeApi(loadClusterAccess(flags.kubeconfig));
   const metrics = createSpeakerMetrics();
+  const events = new EventRecorder(api, "metallb-speaker", log, flags.nodeName, { onDropped: (reason, n) => speaker.eventsDropped(reason, n) });
   const speaker = new Speaker({
-    kc,
-    core,
-    coordination: kc.makeApiClient(CoordinationV1Api),
-    discovery: kc.makeApiClient(DiscoveryV1Api),
-    custom: kc.makeApiClient(CustomObjectsApi),
+    api,
     log,
     metrics,
-    events: new EventRecorder(core, "metallb-speaker", log, flags.nodeName),
+    events,
     flags,
     identity: `${flags.nodeName}_${randomBytes(4).toString("hex")}`,
     scan: () => scanInterfaces(),
@@ -57,7 +53,9 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, "shutting down: handing over");
     await speaker.shutdown();
+    events.stop();
     await ops.close();
+    await api.close();
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -1,6 +1,9 @@
-import { V1MicroTime, type CoordinationV1Api, type V1Lease, type V1OwnerReference } from "@kubernetes/client-node";
 import type { Logger } from "../shared/log.ts";
 import { describeError, statusOf } from "../shared/kube/api-errors.ts";
+import type { KubeApi } from "../shared/kube/client/kube-api.ts";
+import { createLease, getLease, heldLeaseSpec, releasedLeaseSpec, replaceLease, type ReadLease } from "../shared/kube/lease-writer.ts";
+import type { LeaseObject } from "../shared/kube/objects/lease.ts";
+import type { OwnerReference } from "../shared/kube/objects/object-meta.ts";
 
 /** Labels on every speaker Lease, so speakers can watch exactly those. */
 export const speakerLeaseLabels = { "app.kubernetes.io/name": "baremetal-lb", "app.kubernetes.io/component": "speaker" };
@@ -13,12 +16,12 @@ export function speakerLeaseName(node: string): string {
 }
 
 /** The node a speaker Lease belongs to, from its label (names may be shortened). */
-export function nodeOfLease(lease: V1Lease): string | undefined {
-  return lease.metadata?.labels?.[nodeLabel];
+export function nodeOfLease(lease: LeaseObject): string | undefined {
+  return lease.metadata.labels?.[nodeLabel];
 }
 
 export interface OwnLeaseOptions {
-  coordination: CoordinationV1Api;
+  api: KubeApi;
   namespace: string;
   node: string;
   identity: string;
@@ -53,34 +56,26 @@ export interface OwnLease {
  * Services there are. The Lease makes the node a member for the others' quorum, and each successful
  * renewal is our proof of reaching the API server. Failing renewals do not silence the speaker:
  * while the API is unreachable, membership is frozen and heartbeat quorum decides (membership-view.ts).
+ * How the Lease is written (created when missing, its spec, its release) is shared/kube/lease-writer.ts.
  *
  * @example
- * const lease = await startOwnLease({ coordination, namespace, node, identity, leaseDurationMs: 4000, renewIntervalMs: 1000, log, onRenewed, onSupplanted, onRenewFailure });
+ * const lease = await startOwnLease({ api, namespace, node, identity, leaseDurationMs: 4000, renewIntervalMs: 1000, log, onRenewed, onSupplanted, onRenewFailure });
  */
 export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
   const name = speakerLeaseName(opts.node);
-  let current: V1Lease | undefined;
+  const ref = { namespace: opts.namespace, name };
+  const leaseSeconds = Math.max(1, Math.ceil(opts.leaseDurationMs / 1000));
+  let current: ReadLease | undefined;
   let supplanted = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> = Promise.resolve();
 
-  const desiredSpec = (previous: V1Lease | undefined) => {
-    const now = new V1MicroTime();
-    const ours = previous?.spec?.holderIdentity === opts.identity;
-    return {
-      holderIdentity: opts.identity,
-      leaseDurationSeconds: Math.max(1, Math.ceil(opts.leaseDurationMs / 1000)),
-      renewTime: now,
-      acquireTime: ours ? previous?.spec?.acquireTime : now,
-      leaseTransitions: (previous?.spec?.leaseTransitions ?? 0) + (ours ? 0 : 1),
-    };
-  };
-
-  const ownerReferences = (previous: V1Lease | undefined): V1OwnerReference[] | undefined => {
+  /** The owner references to write, or undefined to leave them as they are. */
+  const ownerReferences = (previous: LeaseObject | undefined): OwnerReference[] | undefined => {
     const node = opts.ownerNode?.();
-    const kept = previous?.metadata?.ownerReferences;
-    if (!node || kept?.some((r) => r.uid === node.uid)) return kept;
+    const kept = previous?.metadata.ownerReferences;
+    if (!node || kept?.some((r) => r.uid === node.uid)) return undefined;
     return [...(kept ?? []).filter((r) => r.kind !== "Node"), { apiVersion: "v1", kind: "Node", name: node.name, uid: node.uid }];
   };
 
@@ -88,39 +83,20 @@ export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
     if (supplanted) return;
     try {
       if (!current) {
-        try {
-          current = await opts.coordination.readNamespacedLease({ name, namespace: opts.namespace });
-        } catch (err) {
-          if (statusOf(err) !== 404) throw err;
-          current = await opts.coordination.createNamespacedLease({
-            namespace: opts.namespace,
-            body: {
-              metadata: {
-                ownerReferences: ownerReferences(undefined),
-                name,
-                namespace: opts.namespace,
-                labels: { ...speakerLeaseLabels, [nodeLabel]: opts.node },
-                annotations: opts.annotations?.(),
-              },
-              spec: desiredSpec(undefined),
-            },
+        current = await getLease(opts.api, ref);
+        if (!current) {
+          current = await createLease(opts.api, ref, heldLeaseSpec(undefined, opts.identity, leaseSeconds, new Date()), {
+            ownerReferences: ownerReferences(undefined),
+            labels: { ...speakerLeaseLabels, [nodeLabel]: opts.node },
+            annotations: opts.annotations?.(),
           });
           opts.onRenewed();
           return;
         }
       }
-      current = await opts.coordination.replaceNamespacedLease({
-        name,
-        namespace: opts.namespace,
-        body: {
-          ...current,
-          metadata: {
-            ...current.metadata,
-            ownerReferences: ownerReferences(current),
-            annotations: { ...current.metadata?.annotations, ...opts.annotations?.() },
-          },
-          spec: desiredSpec(current),
-        },
+      current = await replaceLease(opts.api, current, heldLeaseSpec(current.lease.spec, opts.identity, leaseSeconds, new Date()), {
+        ownerReferences: ownerReferences(current.lease),
+        annotations: opts.annotations?.(),
       });
       opts.onRenewed();
     } catch (err) {
@@ -128,8 +104,8 @@ export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
         // Stale copy: re-read and check who holds it before writing again.
         current = undefined;
         try {
-          const fresh = await opts.coordination.readNamespacedLease({ name, namespace: opts.namespace });
-          const holder = fresh.spec?.holderIdentity ?? "";
+          const fresh = await getLease(opts.api, ref);
+          const holder = fresh?.lease.spec.holderIdentity ?? "";
           if (holder !== "" && holder !== opts.identity) {
             supplanted = true;
             opts.log.error({ lease: name, holder }, "another speaker holds this node's lease; stopping announcements");
@@ -164,11 +140,7 @@ export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
       await inFlight.catch(() => {});
       if (!current || supplanted) return;
       try {
-        await opts.coordination.replaceNamespacedLease({
-          name,
-          namespace: opts.namespace,
-          body: { ...current, spec: { ...current.spec, holderIdentity: "", renewTime: new V1MicroTime() } },
-        });
+        await replaceLease(opts.api, current, releasedLeaseSpec(current.lease.spec, new Date()));
       } catch (err) {
         opts.log.warn({ lease: name, err: describeError(err) }, "speaker lease release failed");
       }

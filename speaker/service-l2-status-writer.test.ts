@@ -2,12 +2,13 @@ import { Writable } from "node:stream";
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../shared/log.ts";
+import { ApiError } from "../shared/kube/client/api-error.ts";
 import type { AnnouncedL2Service, ServiceL2StatusBody, ServiceL2StatusFields } from "./service-l2-status.ts";
 import { ServiceL2StatusWriter, type ServiceL2StatusApi, type ServiceL2StatusWatch } from "./service-l2-status-writer.ts";
 
-/** An API error as client-node throws it. */
+/** An API error as KubeApi throws it. */
 function apiError(code: number): Error {
-  return Object.assign(new Error(`HTTP-Code: ${code}`), { code, body: JSON.stringify({ message: `simulated ${code}` }) });
+  return new ApiError("POST", "/apis/metallb.io/v1beta1/namespaces/metallb-system/servicel2statuses", code, JSON.stringify({ message: `simulated ${code}` }));
 }
 
 interface StoredObject {

@@ -1,24 +1,26 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
 import { Counter, Gauge, Registry } from "prom-client";
 import { describeError, statusOf } from "../shared/kube/api-errors.ts";
-import type { ResilientInformer } from "../shared/kube/informer.ts";
-import { startMetallbInformer, type MetallbObject } from "../shared/kube/metallb-resources.ts";
+import type { KubeApi } from "../shared/kube/client/kube-api.ts";
+import { serviceL2Statuses } from "../shared/kube/client/resource-types.ts";
+import { startInformer, type ResilientInformer } from "../shared/kube/informer.ts";
 import type { Logger } from "../shared/log.ts";
 import {
   observeL2Status,
+  projectL2Status,
   planServiceL2Status,
   serviceOfL2Status,
   serviceL2StatusBody,
   serviceL2StatusResource,
   type AnnouncedL2Service,
   type L2StatusAction,
+  type L2StatusObject,
   type ObservedL2Status,
   type ServiceL2StatusBody,
   type ServiceL2StatusFields,
   type SpeakerPodRef,
 } from "./service-l2-status.ts";
 
-/** The API calls the writer makes (an adapter over CustomObjectsApi; a fake in tests). */
+/** The API calls the writer makes (an adapter over KubeApi; a fake in tests). */
 export interface ServiceL2StatusApi {
   /** Resolves when the servicel2statuses collection is served; rejects with the API error (404: no CRD). */
   probe(): Promise<void>;
@@ -32,7 +34,7 @@ export interface ServiceL2StatusApi {
 /** A watch of the servicel2statuses in the namespace (an informer; a fake in tests). */
 export interface ServiceL2StatusWatch {
   /** `onEvent` for every add, update and delete (relists included); `onSynced` once the first list is in. */
-  start(handlers: { onEvent: (obj: unknown, kind: "add" | "update" | "delete") => void; onSynced: () => void }): void;
+  start(handlers: { onEvent: (obj: L2StatusObject, kind: "add" | "update" | "delete") => void; onSynced: () => void }): void;
   stop(): Promise<void>;
 }
 
@@ -137,7 +139,7 @@ function affectsEveryWrite(status: number | undefined): boolean {
  * @example
  * // speaker.ts, in start(), once (POD_NAME and POD_UID from the downward API: fieldRef metadata.name, metadata.uid):
  * const pod = process.env.POD_NAME && process.env.POD_UID ? { name: process.env.POD_NAME, uid: process.env.POD_UID } : undefined;
- * this.l2Status = startServiceL2StatusWriter({ kc, namespace: flags.namespace, node: flags.nodeName, pod, log, registry: metrics.registry });
+ * this.l2Status = startServiceL2StatusWriter({ api, namespace: flags.namespace, node: flags.nodeName, pod, log, registry: metrics.registry });
  * // in decide(), after announcer.setOwned(gated.announce), when gained or lost is non-empty or
  * // this.desired was recomputed (an equal map is cheap to pass, but building one is O(IPs)):
  * this.l2Status.sync(announcedL2Services(flags.nodeName, gated.announce, this.desired.plans));
@@ -157,9 +159,9 @@ export class ServiceL2StatusWriter {
   private crdMissingLogged = false;
   private watching = false;
   private synced = false;
-  /** Every object by name, and the names of each Service's objects. */
+  /** Every object by name, and the names of each Service's objects (one, usually: an array, not a Set, at 10,000 Services). */
   private readonly known = new Map<string, Known>();
-  private readonly namesOf = new Map<string, Set<string>>();
+  private readonly namesOf = new Map<string, readonly string[]>();
   /** Names we deleted that the watch has not reported deleted yet, with when. */
   private readonly tombstones = new Map<string, number>();
   /** Services whose objects may need writes, in the order they changed. */
@@ -298,10 +300,10 @@ export class ServiceL2StatusWriter {
   }
 
   /** A watch event: update our view of the objects and mark their Service. */
-  private observe(raw: unknown, kind: "add" | "update" | "delete"): void {
-    const name = (raw as { metadata?: { name?: unknown } } | undefined)?.metadata?.name;
-    if (typeof name !== "string") return;
-    const object = kind === "delete" ? undefined : observeL2Status(raw);
+  private observe(projected: L2StatusObject, kind: "add" | "update" | "delete"): void {
+    const name = projected.metadata.name;
+    if (name === undefined) return;
+    const object = kind === "delete" ? undefined : observeL2Status(projected);
     if (!object) {
       this.tombstones.delete(name);
       this.forget(name);
@@ -319,9 +321,7 @@ export class ServiceL2StatusWriter {
     const service = serviceOfL2Status(object);
     this.known.set(object.name, { object, service, fromWrite });
     if (service === undefined) return;
-    let names = this.namesOf.get(service);
-    if (!names) this.namesOf.set(service, (names = new Set()));
-    names.add(object.name);
+    this.namesOf.set(service, (this.namesOf.get(service) ?? []).concat(object.name));
     this.dirty.add(service);
   }
 
@@ -330,9 +330,9 @@ export class ServiceL2StatusWriter {
     if (!old) return;
     this.known.delete(name);
     if (old.service === undefined) return;
-    const names = this.namesOf.get(old.service);
-    names?.delete(name);
-    if (names?.size === 0) this.namesOf.delete(old.service);
+    const names = this.namesOf.get(old.service)?.filter((n) => n !== name) ?? [];
+    if (names.length > 0) this.namesOf.set(old.service, names.slice());
+    else this.namesOf.delete(old.service);
     this.dirty.add(old.service);
   }
 
@@ -344,7 +344,7 @@ export class ServiceL2StatusWriter {
   }
 
   private planFor(service: string): L2StatusAction[] {
-    const objects = [...(this.namesOf.get(service) ?? [])].map((n) => this.known.get(n)!.object);
+    const objects = (this.namesOf.get(service) ?? []).map((n) => this.known.get(n)!.object);
     return planServiceL2Status(this.o.node, service, this.announced?.get(service), objects);
   }
 
@@ -442,11 +442,11 @@ export class ServiceL2StatusWriter {
     let result: Result = "ok";
     try {
       if (action.verb === "create") {
-        const created = observeL2Status(await api.create(serviceL2StatusBody(this.o.namespace, this.o.node, action.service, this.o.pod)));
+        const created = observeL2Status(projectL2Status(await api.create(serviceL2StatusBody(this.o.namespace, this.o.node, action.service, this.o.pod))));
         if (created) this.remember(created, true);
         log.debug({ service: action.service, name: created?.name }, "ServiceL2Status created");
       } else if (action.verb === "updateStatus") {
-        const updated = observeL2Status(await api.patchStatus(action.name, action.status));
+        const updated = observeL2Status(projectL2Status(await api.patchStatus(action.name, action.status)));
         if (updated) this.remember(updated, true);
         log.debug({ service: action.service, name: action.name }, "ServiceL2Status status written");
       } else {
@@ -488,48 +488,54 @@ export class ServiceL2StatusWriter {
   }
 }
 
-const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+/** The name the CRD probe lists by: no ServiceL2Status has it (theirs are "l2-" and five characters). */
+const probeName = "baremetal-lb-crd-probe";
 
-/** The writer's API calls through client-node's CustomObjectsApi. */
-function customObjectsApi(custom: CustomObjectsApi, namespace: string): { api: ServiceL2StatusApi } {
-  const where = { group: serviceL2StatusResource.group, version: serviceL2StatusResource.version, plural: serviceL2StatusResource.plural, namespace };
+/** The writer's API calls on KubeApi: ServiceL2Statuses in `namespace`, the status written with merge patches. */
+function kubeApiCalls(api: KubeApi, namespace: string): ServiceL2StatusApi {
+  const collection = { ...serviceL2Statuses, namespace };
   return {
-    api: {
-      probe: async () => {
-        await custom.listNamespacedCustomObject({ ...where, limit: 1 });
-      },
-      create: (body) => custom.createNamespacedCustomObject({ ...where, body }) as Promise<unknown>,
-      // null removes interfaces from a merge patch when none are announced.
-      patchStatus: (name, status) =>
-        custom.patchNamespacedCustomObjectStatus({ ...where, name, body: { status: { interfaces: null, ...status } } }, mergePatch) as Promise<unknown>,
-      delete: async (name) => {
-        await custom.deleteNamespacedCustomObject({ ...where, name });
-      },
+    // A list that matches no object: 404 without the CRD, an empty list with it (a plain list reads every object, page by page).
+    probe: async () => {
+      await api.list(collection, { fieldSelector: `metadata.name=${probeName}`, limit: 1 });
     },
+    create: (body) => api.create(collection, body),
+    // null removes interfaces from a merge patch when none are announced.
+    patchStatus: (name, status) => api.patch({ ...collection, name, subresource: "status" }, { status: { interfaces: null, ...status } }, "merge"),
+    delete: (name) => api.delete({ ...collection, name }),
   };
 }
 
 export interface StartServiceL2StatusWriterOptions extends Omit<ServiceL2StatusWriterOptions, "api" | "watch"> {
-  kc: KubeConfig;
+  api: KubeApi;
 }
 
 /**
- * Starts a `ServiceL2StatusWriter` on the API server of `kc`: it looks for the CRD, then watches
- * servicel2statuses in `namespace` and writes. RBAC (a Role in `namespace` suffices):
- * servicel2statuses list, watch, create, delete; servicel2statuses/status patch.
+ * Starts a `ServiceL2StatusWriter` on `api`: it looks for the CRD, then watches servicel2statuses
+ * in `namespace` (cached as {@link L2StatusObject}: only the fields the writer reads) and writes.
+ * RBAC (a Role in `namespace` suffices): servicel2statuses list, watch, create, delete;
+ * servicel2statuses/status patch.
  *
  * @example
- * const writer = startServiceL2StatusWriter({ kc, namespace: "metallb-system", node: "node-1", pod: { name: env.POD_NAME, uid: env.POD_UID }, log });
+ * const writer = startServiceL2StatusWriter({ api, namespace: "metallb-system", node: "node-1", pod: { name: env.POD_NAME, uid: env.POD_UID }, log });
  * writer.sync(new Map([["default/web", { interfaces: ["eth0"] }]]));
  */
 export function startServiceL2StatusWriter(opts: StartServiceL2StatusWriterOptions): ServiceL2StatusWriter {
-  const custom = opts.kc.makeApiClient(CustomObjectsApi);
-  const { api } = customObjectsApi(custom, opts.namespace);
-  let informer: ResilientInformer<MetallbObject> | undefined;
+  let informer: ResilientInformer<L2StatusObject> | undefined;
   const watch: ServiceL2StatusWatch = {
     start({ onEvent, onSynced }) {
-      // Started once the CRD was found (see probe); the one place MetalLB's resources are watched from.
-      const started = startMetallbInformer({ kc: opts.kc, custom, namespace: opts.namespace, plural: "servicel2statuses", log: opts.log, onChange: onEvent });
+      // Started once the CRD was found (see probe). Should the CRD go later, the list counts as empty
+      // and is looked for again every crdRetryMs, as MetalLB's other resources are (metallb-resources.ts).
+      const started = startInformer<L2StatusObject>({
+        api: opts.api,
+        type: serviceL2Statuses,
+        namespace: opts.namespace,
+        project: projectL2Status,
+        log: opts.log,
+        onChange: onEvent,
+        missingIsEmpty: true,
+        missingRetryMs: opts.crdRetryMs ?? defaultCrdRetryMs,
+      });
       informer = started;
       void started.synced.then(onSynced);
     },
@@ -537,7 +543,7 @@ export function startServiceL2StatusWriter(opts: StartServiceL2StatusWriterOptio
       await informer?.stop();
     },
   };
-  const writer = new ServiceL2StatusWriter({ ...opts, api, watch });
+  const writer = new ServiceL2StatusWriter({ ...opts, api: kubeApiCalls(opts.api, opts.namespace), watch });
   writer.start();
   return writer;
 }

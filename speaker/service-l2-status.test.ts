@@ -4,6 +4,7 @@ import {
   announcedL2Services,
   desiredL2Status,
   observeL2Status,
+  projectL2Status,
   planServiceL2Statuses,
   serviceL2StatusBody,
   type AnnouncedL2Service,
@@ -231,17 +232,30 @@ describe("desiredL2Status", () => {
   });
 });
 
-describe("observeL2Status", () => {
-  it("keeps name, resourceVersion, labels and status; drops objects being deleted", () => {
-    expect(observeL2Status({ metadata: { name: "l2-a", resourceVersion: "7", labels: { a: "b" } }, status: { node: "n" } })).toEqual({
-      name: "l2-a",
-      resourceVersion: "7",
-      labels: { a: "b" },
-      status: { node: "n" },
+describe("projectL2Status and observeL2Status", () => {
+  it("keep name, resourceVersion, MetalLB's three labels and status; drop everything else and objects being deleted", () => {
+    const raw = {
+      metadata: {
+        name: "l2-a",
+        namespace: "metallb-system",
+        resourceVersion: "7",
+        labels: { "metallb.io/node": "n", "metallb.io/service-name": "web", "metallb.io/service-namespace": "ns", app: "x" },
+        ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: "speaker-x", uid: "u" }],
+        managedFields: [{ manager: "speaker" }],
+      },
+      spec: {},
+      status: { node: "n", serviceName: "web", serviceNamespace: "ns", interfaces: [{ name: "eth0", extra: 1 }], other: "dropped" },
+    };
+    const projected = projectL2Status(raw);
+    expect(projected).toEqual({
+      metadata: { name: "l2-a", namespace: "metallb-system", resourceVersion: "7", labels: { "metallb.io/node": "n", "metallb.io/service-name": "web", "metallb.io/service-namespace": "ns" } },
+      status: { node: "n", serviceName: "web", serviceNamespace: "ns", interfaces: [{ name: "eth0" }] },
     });
-    expect(observeL2Status({ metadata: { name: "l2-a", deletionTimestamp: "2026-01-01T00:00:00Z" } })).toBeUndefined();
-    expect(observeL2Status({ metadata: {} })).toBeUndefined();
-    expect(observeL2Status(null)).toBeUndefined();
+    expect(observeL2Status(projected)).toEqual({ name: "l2-a", resourceVersion: "7", labels: projected.metadata.labels, status: projected.status });
+    expect(observeL2Status(projectL2Status({ metadata: { name: "l2-a", deletionTimestamp: "2026-01-01T00:00:00Z" } }))).toBeUndefined();
+    expect(observeL2Status(projectL2Status({ metadata: {} }))).toBeUndefined();
+    expect(observeL2Status(projectL2Status(null))).toBeUndefined();
+    expect(observeL2Status(projectL2Status({ metadata: { name: "l2-b" } }))).toEqual({ name: "l2-b", resourceVersion: undefined, labels: {}, status: {} });
   });
 });
 

@@ -1,4 +1,5 @@
 import { METALLB_GROUP, METALLB_VERSION } from "../shared/kube/metallb-resources.ts";
+import { asObject, asString, asStringMap, dropUndefined } from "../shared/kube/objects/object-meta.ts";
 import type { IpPlan } from "./announce-plan.ts";
 
 /**
@@ -121,18 +122,62 @@ export function desiredL2Status(node: string, service: string, interfaces: reado
 }
 
 /**
- * Projects an API object (from the informer or a write's response) to the fields the plan reads;
- * undefined for objects without a name and for objects being deleted.
+ * A ServiceL2Status as the writer's informer caches it: its name, resourceVersion, deletion mark,
+ * the three labels `serviceOfL2Status` and the plan read, and `status` (at 10,000 Services this
+ * cache holds 10,000 objects; their ownerReferences, managedFields and spec are dropped).
  */
-export function observeL2Status(obj: unknown): ObservedL2Status | undefined {
-  if (!obj || typeof obj !== "object") return undefined;
-  const o = obj as { metadata?: { name?: unknown; resourceVersion?: unknown; labels?: unknown; deletionTimestamp?: unknown }; status?: unknown };
-  const name = o.metadata?.name;
-  if (typeof name !== "string" || name === "" || o.metadata?.deletionTimestamp) return undefined;
-  const labels = o.metadata?.labels && typeof o.metadata.labels === "object" ? (o.metadata.labels as Record<string, string>) : {};
-  const status = o.status && typeof o.status === "object" ? (o.status as ServiceL2StatusFields) : {};
-  const resourceVersion = typeof o.metadata?.resourceVersion === "string" ? o.metadata.resourceVersion : undefined;
-  return { name, resourceVersion, labels, status };
+export interface L2StatusObject {
+  readonly metadata: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly resourceVersion?: string;
+    readonly deletionTimestamp?: string;
+    readonly labels?: Readonly<Record<string, string>>;
+  };
+  readonly status?: ServiceL2StatusFields;
+}
+
+const keptLabels = [nodeLabel, serviceNameLabel, serviceNamespaceLabel];
+
+/**
+ * Projects a ServiceL2Status's JSON (a watch event, a list item or a write's response) to {@link L2StatusObject}.
+ *
+ * @example
+ * projectL2Status({ metadata: { name: "l2-x7k2p", managedFields: [...], labels: { "metallb.io/node": "node-1", app: "x" } }, status: { node: "node-1" } });
+ * // { metadata: { name: "l2-x7k2p", labels: { "metallb.io/node": "node-1" } }, status: { node: "node-1" } }
+ */
+export function projectL2Status(raw: unknown): L2StatusObject {
+  const o = asObject(raw);
+  const m = asObject(o.metadata);
+  const metadata = dropUndefined({
+    name: asString(m.name),
+    namespace: asString(m.namespace),
+    resourceVersion: asString(m.resourceVersion),
+    deletionTimestamp: asString(m.deletionTimestamp),
+    labels: asStringMap(m.labels, (key) => keptLabels.includes(key)),
+  });
+  if (o.status === null || typeof o.status !== "object") return { metadata };
+  const s = asObject(o.status);
+  const status: ServiceL2StatusFields = dropUndefined({
+    node: asString(s.node),
+    serviceName: asString(s.serviceName),
+    serviceNamespace: asString(s.serviceNamespace),
+    interfaces: Array.isArray(s.interfaces) ? s.interfaces.map((i) => dropUndefined({ name: asString(asObject(i).name) })) : undefined,
+  });
+  return { metadata, status };
+}
+
+const noLabels: Readonly<Record<string, string>> = {};
+const noStatus: ServiceL2StatusFields = {};
+
+/**
+ * The fields the plan reads of a projected object ({@link projectL2Status}), sharing its labels and
+ * status; undefined for objects without a name and for objects being deleted.
+ */
+export function observeL2Status(obj: L2StatusObject): ObservedL2Status | undefined {
+  const { name, resourceVersion, deletionTimestamp, labels } = obj.metadata;
+  if (name === undefined || name === "" || deletionTimestamp) return undefined;
+  return { name, resourceVersion, labels: labels ?? noLabels, status: obj.status ?? noStatus };
 }
 
 /** The Service ("namespace/name") an object is about: from its labels, else its status; undefined if neither names one. */
@@ -283,6 +328,13 @@ export function announcedL2Services(self: string, announce: ReadonlySet<string>,
     }
   }
   const out = new Map<string, AnnouncedL2Service>();
-  for (const [key, names] of interfaces) out.set(key, { interfaces: [...(names ?? [])].sort(), alsoAnnouncedBy: [...(others.get(key) ?? [])].sort() });
+  for (const [key, names] of interfaces) out.set(key, { interfaces: sortedList(names), alsoAnnouncedBy: sortedList(others.get(key)) });
   return out;
+}
+
+const emptyList: readonly string[] = [];
+
+/** The set's members sorted; one shared empty list for the usual case (10,000 Services, two lists each). */
+function sortedList(set: ReadonlySet<string> | undefined): readonly string[] {
+  return set && set.size > 0 ? [...set].sort() : emptyList;
 }

@@ -1,28 +1,31 @@
-import type { V1ConfigMap, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { nothingLoaded, type ConfigState } from "../shared/config/config-source.ts";
 import { desiredAnnouncements } from "./desired-announcements.ts";
 import type { MembershipView } from "./membership-view.ts";
-import type { MetallbObject } from "../shared/kube/metallb-resources.ts";
-import { buildSnapshot, strictArpRefusedAnnotation, type InformerLists } from "./speaker-snapshot.ts";
+import { projectConfigMap, type ConfigMapObject } from "../shared/kube/objects/config-map.ts";
+import { projectLease } from "../shared/kube/objects/lease.ts";
+import { projectNode } from "../shared/kube/objects/node.ts";
+import { projectService, type ServiceObject } from "../shared/kube/objects/service.ts";
+import { projectSlice } from "./slice-projection.ts";
+import { buildSnapshot, strictArpRefusedAnnotation, type CustomResourceObject, type InformerLists } from "./speaker-snapshot.ts";
 
 const pool = "address-pools:\n- name: default\n  protocol: layer2\n  addresses: [192.168.126.40-192.168.126.45]\n";
 const opts = { namespace: "metallb-system", configMapName: "config", lbClass: undefined, selfRefused: false, self: "node-1" };
 
-function configMap(data: Record<string, string> | undefined): V1ConfigMap {
-  return { metadata: { name: "config", namespace: "metallb-system", uid: "cm-1" }, data };
+function configMap(data: Record<string, string> | undefined): ConfigMapObject {
+  return projectConfigMap({ metadata: { name: "config", namespace: "metallb-system", uid: "cm-1" }, data });
 }
 
-function service(name: string, ip: string): V1Service {
-  return {
-    metadata: { name, namespace: "default", uid: `svc-${name}` },
+function service(name: string, ip: string, labels?: Record<string, string>): ServiceObject {
+  return projectService({
+    metadata: { name, namespace: "default", uid: `svc-${name}`, labels },
     spec: { type: "LoadBalancer", ports: [{ port: 80 }] },
     status: { loadBalancer: { ingress: [{ ip }] } },
-  };
+  });
 }
 
-function lists(cm: V1ConfigMap | undefined, services: V1Service[] = [service("web", "192.168.126.40")]): InformerLists {
-  return { services, slices: [], nodes: [{ metadata: { name: "node-1" } }], leases: [], configMap: cm };
+function lists(cm: ConfigMapObject | undefined, services: ServiceObject[] = [service("web", "192.168.126.40")]): InformerLists {
+  return { services, slices: [], nodes: [projectNode({ metadata: { name: "node-1" } })], leases: [], configMap: cm };
 }
 
 function announcedIps(config: ConfigState, l: InformerLists): { ips: string[]; config: ConfigState } {
@@ -59,30 +62,34 @@ describe("buildSnapshot", () => {
     const leases = [
       { metadata: { name: "speaker-node-2", labels: { "baremetal-lb.io/node": "node-2" }, annotations: { [strictArpRefusedAnnotation]: "true" } } },
       { metadata: { name: "speaker-node-3", labels: { "baremetal-lb.io/node": "node-3" }, annotations: { [strictArpRefusedAnnotation]: "false" } } },
-    ];
+    ].map(projectLease);
     const built = buildSnapshot({ ...l, leases }, nothingLoaded, { ...opts, selfRefused: true });
     expect([...built.snapshot.strictArpRefused].sort()).toEqual(["node-1", "node-2"]);
   });
 
   it("gives each IP its pool and each Service its labels, and the snapshot the advertisements in force", () => {
-    const web = { ...service("web", "192.168.126.40"), metadata: { name: "web", namespace: "default", labels: { app: "web" } } };
+    const web = service("web", "192.168.126.40", { app: "web" });
     const { snapshot } = buildSnapshot(lists(configMap({ config: pool }), [web]), nothingLoaded, opts);
-    expect(snapshot.services[0]).toMatchObject({ poolOf: { "192.168.126.40": "default" }, labels: { app: "web" } });
+    expect(snapshot.services[0]).toMatchObject({ ips: ["192.168.126.40"], pools: ["default"], labels: { app: "web" } });
     expect(snapshot.advertising?.pools.map((p) => p.name)).toEqual(["default"]);
     // The legacy ConfigMap's implicit advertisement: its pools, every node, every interface.
     expect(snapshot.advertising?.advertisements).toMatchObject([{ ipAddressPools: ["default"], nodeSelectors: [], interfaces: [] }]);
   });
 
   describe("with MetalLB's CRs", () => {
-    const crPool = (name: string, addresses: string[]): MetallbObject => ({ metadata: { name, namespace: "metallb-system", uid: `pool-${name}` }, spec: { addresses } });
-    const crAd = (name: string, spec: Record<string, unknown>): MetallbObject => ({ metadata: { name, namespace: "metallb-system", uid: `ad-${name}` }, spec });
+    const crPool = (name: string, addresses: string[]): CustomResourceObject => ({ metadata: { name, namespace: "metallb-system", uid: `pool-${name}` }, spec: { addresses } });
+    const crAd = (name: string, spec: Record<string, unknown>): CustomResourceObject => ({ metadata: { name, namespace: "metallb-system", uid: `ad-${name}` }, spec });
     const nodes = [
       { metadata: { name: "node-1", labels: { edge: "false" } } },
       { metadata: { name: "node-2", labels: { edge: "true" } } },
-    ];
+    ].map(projectNode);
     const view = { live: new Set(["node-1", "node-2"]), quorum: true, quorumReason: "2 of 2" } as unknown as MembershipView;
-    const webSlice = { metadata: { name: "web-1", namespace: "default", labels: { "kubernetes.io/service-name": "web" } }, addressType: "IPv4", endpoints: [{ addresses: ["10.1.0.1"], nodeName: "node-1", conditions: { ready: true } }] };
-    const withCrs = (pools: MetallbObject[], ads: MetallbObject[], services = [service("web", "10.9.0.5")]): InformerLists => ({
+    const webSlice = projectSlice({
+      metadata: { name: "web-1", namespace: "default", labels: { "kubernetes.io/service-name": "web" } },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["10.1.0.1"], nodeName: "node-1", conditions: { ready: true } }],
+    });
+    const withCrs = (pools: CustomResourceObject[], ads: CustomResourceObject[], services = [service("web", "10.9.0.5")]): InformerLists => ({
       ...lists(undefined, services),
       slices: [webSlice],
       nodes,
@@ -93,7 +100,7 @@ describe("buildSnapshot", () => {
     it("announces an IP from an IPAddressPool from the node its L2Advertisement selects, on its interfaces", () => {
       const l = withCrs([crPool("lan", ["10.9.0.0/24"])], [crAd("edge", { ipAddressPools: ["lan"], nodeSelectors: [{ matchLabels: { edge: "true" } }], interfaces: ["eth1"] })]);
       const { snapshot } = buildSnapshot(l, nothingLoaded, opts);
-      expect(snapshot.services[0]).toMatchObject({ ips: ["10.9.0.5"], poolOf: { "10.9.0.5": "lan" } });
+      expect(snapshot.services[0]).toMatchObject({ ips: ["10.9.0.5"], pools: ["lan"] });
       for (const self of ["node-1", "node-2"]) {
         const d = desiredAnnouncements(snapshot, view, self, { ignoreExcludeLb: false });
         expect(d.owners.get("10.9.0.5")).toBe("node-2");

@@ -1,34 +1,41 @@
-import type { MetallbObject } from "../shared/kube/metallb-resources.ts";
-import type { V1ConfigMap, V1EndpointSlice, V1Lease, V1Node, V1Service } from "@kubernetes/client-node";
 import { configMapInput, customResourceInput, decideConfig, heldIpsOf, type ConfigInputs, type ConfigState } from "../shared/config/config-source.ts";
 import { parseIp } from "../shared/ip/address.ts";
 import { rangeContains } from "../shared/ip/range.ts";
+import type { ConfigMapObject } from "../shared/kube/objects/config-map.ts";
+import type { LeaseObject } from "../shared/kube/objects/lease.ts";
+import type { NodeObject } from "../shared/kube/objects/node.ts";
+import type { ServiceObject } from "../shared/kube/objects/service.ts";
 import { isOurService } from "../shared/kube/service-class.ts";
 import { canonicalIp } from "./address-bytes.ts";
 import type { AnnouncedService } from "./announce-plan.ts";
 import type { SpeakerSnapshot } from "./desired-announcements.ts";
 import type { EndpointInfo, NodeInfo } from "./election.ts";
 import { nodeOfLease } from "./own-lease.ts";
+import type { SliceObject } from "./slice-projection.ts";
 
-const serviceNameLabel = "kubernetes.io/service-name";
 /** Annotation on a speaker's Lease: "true" when its node fails the strictARP check under `--strict-arp=refuse`. */
 export const strictArpRefusedAnnotation = "baremetal-lb.io/strict-arp-refused";
 
 /** A `metallb.io/v1beta1` custom resource as an informer lists it (IPAddressPool, L2Advertisement). */
-/** What the informers hold, as plain lists. */
+export type CustomResourceObject = Parameters<typeof customResourceInput>[0];
+
+/**
+ * What the informers hold, as plain lists: their projections (shared/kube/objects/; Services and
+ * EndpointSlices in the speaker's own, ./service-projection.ts and ./slice-projection.ts).
+ */
 export interface InformerLists {
-  services: readonly V1Service[];
-  slices: readonly V1EndpointSlice[];
-  nodes: readonly V1Node[];
-  leases: readonly V1Lease[];
+  services: readonly ServiceObject[];
+  slices: readonly SliceObject[];
+  nodes: readonly NodeObject[];
+  leases: readonly LeaseObject[];
   /** The pool ConfigMap, or undefined when it does not exist. */
-  configMap: V1ConfigMap | undefined;
+  configMap: ConfigMapObject | undefined;
   /**
    * MetalLB's IPAddressPools and L2Advertisements in our namespace (empty while their CRDs are not
    * installed). Both undefined: the CRs are not watched and only the ConfigMap counts.
    */
-  ipAddressPools?: readonly MetallbObject[];
-  l2Advertisements?: readonly MetallbObject[];
+  ipAddressPools?: readonly CustomResourceObject[];
+  l2Advertisements?: readonly CustomResourceObject[];
 }
 
 export interface SnapshotOptions {
@@ -69,49 +76,46 @@ export function buildSnapshot(lists: InformerLists, previousConfig: ConfigState,
     return parsed.ok ? pools.find((p) => p.ranges.some((r) => rangeContains(r, parsed.ip)))?.name : undefined;
   };
 
-  const endpoints = new Map<string, EndpointInfo[]>();
+  // A Service has one EndpointSlice up to 100 endpoints: its endpoints are used as they are, more are joined.
+  const endpoints = new Map<string, readonly EndpointInfo[]>();
   for (const slice of lists.slices) {
-    const svcName = slice.metadata?.labels?.[serviceNameLabel];
-    if (!svcName) continue;
-    const key = `${slice.metadata?.namespace}/${svcName}`;
-    let list = endpoints.get(key);
-    if (!list) endpoints.set(key, (list = []));
-    for (const e of slice.endpoints ?? []) list.push({ nodeName: e.nodeName, ready: e.conditions?.ready, serving: e.conditions?.serving });
+    if (!slice.service) continue;
+    const key = `${slice.metadata.namespace}/${slice.service}`;
+    const joined = endpoints.get(key);
+    endpoints.set(key, joined ? joined.concat(slice.endpoints) : slice.endpoints);
   }
   const services: AnnouncedService[] = [];
   for (const svc of ours) {
     const ips: string[] = [];
-    const poolOf: Record<string, string> = {};
-    for (const ingress of svc.status?.loadBalancer?.ingress ?? []) {
+    const pools: string[] = [];
+    for (const ingress of svc.status.loadBalancer?.ingress ?? []) {
       const ip = ingress.ip ? canonicalIp(ingress.ip) : undefined;
       const pool = ip === undefined ? undefined : poolOfIp(ip);
       if (ip === undefined || pool === undefined) continue;
       ips.push(ip);
-      poolOf[ip] = pool;
+      pools.push(pool);
     }
     if (ips.length === 0) continue;
-    const key = `${svc.metadata?.namespace}/${svc.metadata?.name}`;
+    const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
     services.push({
       key,
-      externalTrafficPolicy: svc.spec?.externalTrafficPolicy,
-      ips,
-      endpoints: endpoints.get(key) ?? [],
-      labels: svc.metadata?.labels,
-      poolOf,
+      externalTrafficPolicy: svc.spec.externalTrafficPolicy,
+      // Copies of exactly their length: an array grown by push keeps room for 16 more (10,000 Services, 1.5 MB each).
+      ips: ips.slice(),
+      endpoints: endpoints.get(key) ?? noEndpoints,
+      labels: svc.metadata.labels,
+      pools: pools.slice(),
     });
   }
-  const nodes: NodeInfo[] = lists.nodes.map((n) => ({
-    name: n.metadata?.name ?? "",
-    labels: n.metadata?.labels,
-    conditions: (n.status?.conditions ?? []).map((c) => ({ type: c.type, status: c.status })),
-  }));
+  const nodes: NodeInfo[] = lists.nodes.map((n) => ({ name: n.metadata.name ?? "", labels: n.metadata.labels, conditions: n.status.conditions }));
   const strictArpRefused = new Set<string>();
   for (const lease of lists.leases) {
     const node = nodeOfLease(lease);
-    if (node && node !== opts.self && lease.metadata?.annotations?.[strictArpRefusedAnnotation] === "true") strictArpRefused.add(node);
+    if (node && node !== opts.self && lease.metadata.annotations?.[strictArpRefusedAnnotation] === "true") strictArpRefused.add(node);
   }
   if (opts.selfRefused) strictArpRefused.add(opts.self);
   const advertising = config.inForce ? { pools, advertisements: config.inForce.advertisements } : undefined;
   return { snapshot: { services, nodes, strictArpRefused, advertising }, config };
 }
 
+const noEndpoints: readonly EndpointInfo[] = [];

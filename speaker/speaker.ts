@@ -1,22 +1,15 @@
-import type {
-  CoordinationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  DiscoveryV1Api,
-  KubeConfig,
-  V1ConfigMap,
-  V1EndpointSlice,
-  V1Lease,
-  V1Node,
-  V1Service,
-} from "@kubernetes/client-node";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "../shared/log.ts";
 import { isKept, nothingLoaded, type ConfigState } from "../shared/config/config-source.ts";
-import type { EventRecorder, EventTarget } from "../shared/kube/event-recorder.ts";
+import type { KubeApi } from "../shared/kube/client/kube-api.ts";
+import { configMaps, endpointSlices, leases, nodes, services } from "../shared/kube/client/resource-types.ts";
+import type { EventDropReason, EventRecorder, EventTarget } from "../shared/kube/event-recorder.ts";
 import { startInformer, type ResilientInformer } from "../shared/kube/informer.ts";
+import { projectConfigMap, type ConfigMapObject } from "../shared/kube/objects/config-map.ts";
+import { projectLease, type LeaseObject } from "../shared/kube/objects/lease.ts";
+import { projectNode, type NodeObject } from "../shared/kube/objects/node.ts";
+import type { ServiceObject } from "../shared/kube/objects/service.ts";
 import { Announcer, type ObservedConflict } from "./announcer.ts";
-import { BoundedQueue } from "./bounded-queue.ts";
 import { desiredAnnouncements, type DesiredAnnouncements, type SpeakerSnapshot } from "./desired-announcements.ts";
 import { everyNodeExcludedByLabel } from "./election.ts";
 import type { SpeakerFlags } from "./flags.ts";
@@ -29,6 +22,8 @@ import type { SpeakerMetrics } from "./metrics.ts";
 import { nodeOfLease, speakerLeaseSelector, startOwnLease, type OwnLease } from "./own-lease.ts";
 import type { PacketSocket, PacketSocketOptions } from "./packet-socket.ts";
 import { buildSnapshot, strictArpRefusedAnnotation } from "./speaker-snapshot.ts";
+import { projectSpeakerService } from "./service-projection.ts";
+import { projectSlice, type SliceObject } from "./slice-projection.ts";
 import { announcedL2Services } from "./service-l2-status.ts";
 import { startServiceL2StatusWriter, type ServiceL2StatusWriter } from "./service-l2-status-writer.ts";
 import { startMetallbInformer, type MetallbObject } from "../shared/kube/metallb-resources.ts";
@@ -37,22 +32,17 @@ import { emptyGate, gateTakeovers, type GateState } from "./takeover-gate.ts";
 
 const conflictEventEveryMs = 60_000;
 const previousReleaseHearsAnnotation = "baremetal-lb.io/hears";
-/** Per-Service Events in flight and queued (client-go queues 1000 and drops the rest). */
-const serviceEventConcurrency = 2;
-const maxQueuedServiceEvents = 1000;
+/** The EventRecorder's queue (client-go queues 1000 and drops the rest): named in the drop warning. */
+const maxQueuedEvents = 1000;
 const droppedEventWarnEveryMs = 60_000;
 const outageLogEveryMs = 30_000;
 const dropLogEveryMs = 10_000;
+const noChange: { gained: string[]; lost: string[] } = { gained: [], lost: [] };
 /** IPs named in the "not announced" log line; the metric has the count. */
 const unadvertisedLogSample = 10;
 
 export interface SpeakerDeps {
-  kc: KubeConfig;
-  core: CoreV1Api;
-  coordination: CoordinationV1Api;
-  discovery: DiscoveryV1Api;
-  /** Lists MetalLB's IPAddressPools and L2Advertisements. */
-  custom: CustomObjectsApi;
+  api: KubeApi;
   log: Logger;
   metrics: SpeakerMetrics;
   events: EventRecorder;
@@ -85,11 +75,11 @@ export class Speaker {
   private readonly announcer: Announcer;
   private readonly strictArp: StrictArpCheck;
   private readonly startedAt = Date.now();
-  private services!: ResilientInformer<V1Service>;
-  private slices!: ResilientInformer<V1EndpointSlice>;
-  private nodes!: ResilientInformer<V1Node>;
-  private leases!: ResilientInformer<V1Lease>;
-  private configMaps!: ResilientInformer<V1ConfigMap>;
+  private services!: ResilientInformer<ServiceObject>;
+  private slices!: ResilientInformer<SliceObject>;
+  private nodes!: ResilientInformer<NodeObject>;
+  private leases!: ResilientInformer<LeaseObject>;
+  private configMaps!: ResilientInformer<ConfigMapObject>;
   private ipAddressPools!: ResilientInformer<MetallbObject>;
   private l2Advertisements!: ResilientInformer<MetallbObject>;
   private keyWatch: HeartbeatKeyWatch | undefined;
@@ -105,6 +95,8 @@ export class Speaker {
   private desired: DesiredAnnouncements | undefined;
   private desiredKey = "";
   private gate: GateState = emptyGate;
+  /** What the announcer was last given: the gated set, for this decision. */
+  private applied: { announce: ReadonlySet<string>; desired: DesiredAnnouncements } | undefined;
   private view: MembershipView | undefined;
   private nextSeq = 0;
   private synced = false;
@@ -115,15 +107,15 @@ export class Speaker {
   private outageSince: number | undefined;
   private lastOutageLog = -Infinity;
   private readonly lastDropLog = new Map<string, number>();
-  private readonly announcedLabels = new Map<string, { service: string; ip: string }[]>();
+  /** The Services each announced IP was announced for: the labels of its metallb_speaker_announced series. */
+  private readonly announcedServices = new Map<string, readonly string[]>();
   private readonly lastConflictEvent = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private rescanTimer: NodeJS.Timeout | undefined;
   private rescanInFlight: Promise<void> | undefined;
-  private previousReasons = new Map<string, string>();
+  private previousReasons: ReadonlyMap<string, string> = new Map();
   private previousUnadvertised = "";
-  private readonly serviceEvents = new BoundedQueue({ concurrency: serviceEventConcurrency, maxQueued: maxQueuedServiceEvents });
-  private droppedServiceEvents = 0;
+  private droppedEvents = 0;
   private lastDropWarning = -Infinity;
 
   constructor(deps: SpeakerDeps) {
@@ -142,9 +134,9 @@ export class Speaker {
       openSocket: deps.openSocket,
     });
     this.strictArp = new StrictArpCheck({
-      core: deps.core,
+      api: deps.api,
       node: flags.nodeName,
-      nodeUid: () => this.nodes?.get(flags.nodeName)?.metadata?.uid,
+      nodeUid: () => this.nodes?.get(flags.nodeName)?.metadata.uid,
       log,
       metrics,
       events: deps.events,
@@ -182,48 +174,48 @@ export class Speaker {
   }
 
   async start(): Promise<void> {
-    const { kc, core, discovery, coordination, custom, flags, log, metrics } = this.d;
+    const { api, flags, log, metrics } = this.d;
     const inputChanged = () => {
       this.snapshotDirty = true;
       this.queueDecide();
     };
-    this.services = startInformer<V1Service>({ kc, path: "/api/v1/services", list: () => core.listServiceForAllNamespaces(), log, onChange: inputChanged });
-    this.slices = startInformer<V1EndpointSlice>({
-      kc,
-      path: "/apis/discovery.k8s.io/v1/endpointslices",
-      list: () => discovery.listEndpointSliceForAllNamespaces(),
-      log,
-      onChange: inputChanged,
-    });
-    this.nodes = startInformer<V1Node>({ kc, path: "/api/v1/nodes", list: () => core.listNode(), log, onChange: inputChanged });
-    this.leases = startInformer<V1Lease>({
-      kc,
-      path: `/apis/coordination.k8s.io/v1/namespaces/${flags.namespace}/leases`,
+    // Each informer caches its kind's projection (shared/kube/objects/; Services and EndpointSlices, tens of
+    // thousands in a large cluster, in the speaker's own, narrower ones): only the fields read here.
+    this.services = startInformer({ api, type: services, project: projectSpeakerService, log, onChange: inputChanged });
+    this.slices = startInformer({ api, type: endpointSlices, project: projectSlice, log, onChange: inputChanged });
+    this.nodes = startInformer({ api, type: nodes, project: projectNode, log, onChange: inputChanged });
+    this.leases = startInformer({
+      api,
+      type: leases,
+      namespace: flags.namespace,
       labelSelector: speakerLeaseSelector,
-      list: () => coordination.listNamespacedLease({ namespace: flags.namespace, labelSelector: speakerLeaseSelector }),
+      project: projectLease,
       log,
       onChange: (lease, kind) => this.onLease(lease, kind),
     });
-    this.configMaps = startInformer<V1ConfigMap>({
-      kc,
-      path: `/api/v1/namespaces/${flags.namespace}/configmaps`,
+    this.configMaps = startInformer({
+      api,
+      type: configMaps,
+      namespace: flags.namespace,
       fieldSelector: `metadata.name=${flags.configMap}`,
-      list: () => core.listNamespacedConfigMap({ namespace: flags.namespace, fieldSelector: `metadata.name=${flags.configMap}` }),
+      project: projectConfigMap,
       log,
       onChange: inputChanged,
     });
     // MetalLB's CRs; without their CRDs the lists are empty and synced (shared/kube/metallb-resources.ts).
-    const metallbInformer = (plural: "ipaddresspools" | "l2advertisements") =>
-      startMetallbInformer({ kc, custom, namespace: flags.namespace, plural, log, onChange: inputChanged });
+    const metallbInformer = (plural: "ipaddresspools" | "l2advertisements") => startMetallbInformer({ api, namespace: flags.namespace, plural, log, onChange: inputChanged });
     this.ipAddressPools = metallbInformer("ipaddresspools");
     this.l2Advertisements = metallbInformer("l2advertisements");
-    this.keyWatch = watchHeartbeatKeys({ kc, core, namespace: flags.namespace, log });
+    this.keyWatch = watchHeartbeatKeys({ api, namespace: flags.namespace, log });
     const pod = process.env.POD_NAME && process.env.POD_UID ? { name: process.env.POD_NAME, uid: process.env.POD_UID } : undefined;
-    this.l2Status = startServiceL2StatusWriter({ kc, namespace: flags.namespace, node: flags.nodeName, pod, log, registry: metrics.registry });
+    this.l2Status = startServiceL2StatusWriter({ api, namespace: flags.namespace, node: flags.nodeName, pod, log, registry: metrics.registry });
 
-    await this.announcer.rescan();
-    this.ownLease = await startOwnLease({
-      coordination,
+    // While the informers list: the interfaces (then the strictARP check, which reads their sysctls and
+    // puts its Events on our Node, named with its uid) and our Lease, side by side.
+    const rescanned = this.announcer.rescan();
+    const strictArpChecked = Promise.all([rescanned, this.nodes.synced]).then(() => this.checkStrictArp());
+    const ownLease = startOwnLease({
+      api,
       namespace: flags.namespace,
       node: flags.nodeName,
       identity: this.d.identity,
@@ -237,17 +229,18 @@ export class Speaker {
       onSupplanted: () => this.queueDecide(),
       onRenewFailure: () => metrics.leaseRenewFailures.inc(),
       annotations: () => ({
-        [strictArpRefusedAnnotation]: String(flags.strictArp === "refuse" && this.strictArp.failing()),
+        [strictArpRefusedAnnotation]: String(this.selfRefused()),
         // Read by speakers of the previous release during a rolling upgrade: a speaker that is not in a
         // majority's "hears" steps down, so an old speaker that cannot hear our authenticated heartbeats
         // does not answer beside the node that took its VIPs.
         [previousReleaseHearsAnnotation]: (this.view?.connected ?? [flags.nodeName]).join(","),
       }),
       ownerNode: () => {
-        const uid = this.nodes?.get(flags.nodeName)?.metadata?.uid;
+        const uid = this.nodes?.get(flags.nodeName)?.metadata.uid;
         return uid ? { name: flags.nodeName, uid } : undefined;
       },
     });
+    [, this.ownLease] = await Promise.all([rescanned, ownLease]);
     this.heartbeat = await openHeartbeatChannel({
       node: flags.nodeName,
       identity: this.d.identity,
@@ -289,23 +282,37 @@ export class Speaker {
       this.l2Advertisements.synced,
       this.keyWatch.synced,
     ]);
-    await this.strictArp.run().catch((err: unknown) => log.warn({ err: String(err) }, "strictARP check failed to run"));
+    // Under --strict-arp=refuse the first decision needs the verdict; under warn it only reports, so
+    // answering for our VIPs does not wait for it (reading kube-proxy's /proxyMode may take up to 1 s).
+    if (flags.strictArp === "refuse") await strictArpChecked;
     this.synced = true;
     this.snapshotDirty = true;
     this.decide();
     this.heartbeat.sendNow();
     this.scheduleRescan();
-    this.every(flags.strictArpCheckMs, () => {
-      this.strictArp.run().then(
-        () => {
-          this.snapshotDirty = true;
-          this.queueDecide();
-        },
-        (err: unknown) => log.warn({ err: String(err) }, "strictARP check failed to run"),
-      );
-    });
+    this.every(flags.strictArpCheckMs, () => void this.checkStrictArp());
     this.every(60_000, () => this.evidence.prune(performance.now(), 10 * 60_000));
     log.info({ node: flags.nodeName, identity: this.d.identity, interfaces: this.announcer.interfaces() }, "speaker started");
+  }
+
+  /**
+   * Runs the strictARP check. Under --strict-arp=refuse a change of this node's verdict changes the
+   * election; otherwise the snapshot stays (rebuilding it is O(Services)).
+   */
+  private checkStrictArp(): Promise<void> {
+    return this.strictArp.run().then(
+      () => {
+        if (this.snapshot?.strictArpRefused.has(this.d.flags.nodeName) === this.selfRefused()) return;
+        this.snapshotDirty = true;
+        this.queueDecide();
+      },
+      (err: unknown) => this.d.log.warn({ err: String(err) }, "strictARP check failed to run"),
+    );
+  }
+
+  /** This node fails the strictARP check and --strict-arp=refuse keeps it out of the election. */
+  private selfRefused(): boolean {
+    return this.d.flags.strictArp === "refuse" && this.strictArp.failing();
   }
 
   /** Graceful shutdown: stop answering, tell peers, release the Lease. */
@@ -315,7 +322,6 @@ export class Speaker {
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.rescanTimer);
     if (this.deadline) clearTimeout(this.deadline.timer);
-    this.serviceEvents.clear();
     this.announcer.setOwned(new Set());
     await this.heartbeat?.announceLeaving();
     await this.ownLease?.release();
@@ -389,7 +395,7 @@ export class Speaker {
     });
   }
 
-  private onLease(lease: V1Lease, kind: "add" | "update" | "delete"): void {
+  private onLease(lease: LeaseObject, kind: "add" | "update" | "delete"): void {
     const node = nodeOfLease(lease);
     if (!node) return;
     const now = performance.now();
@@ -397,16 +403,16 @@ export class Speaker {
     else {
       this.evidence.lease(
         node,
-        lease.spec?.holderIdentity ?? "",
-        lease.metadata?.resourceVersion ?? "",
+        lease.spec.holderIdentity ?? "",
+        lease.metadata.resourceVersion ?? "",
         // The holder's own duration: speakers may run with different --lease-duration during a change.
-        (lease.spec?.leaseDurationSeconds ?? 0) * 1000 || this.d.flags.leaseDurationMs,
+        (lease.spec.leaseDurationSeconds ?? 0) * 1000 || this.d.flags.leaseDurationMs,
         now,
       );
     }
     // The strictARP refusal is the only Lease field the snapshot reads; a plain renewal must not
     // rebuild it (that would cost O(Services) per node per second).
-    const refused = lease.metadata?.annotations?.[strictArpRefusedAnnotation];
+    const refused = lease.metadata.annotations?.[strictArpRefusedAnnotation];
     if (kind !== "update" || this.snapshot?.strictArpRefused.has(node) !== (refused === "true")) this.snapshotDirty = true;
     this.queueDecide();
   }
@@ -417,9 +423,9 @@ export class Speaker {
     for (const lease of this.leases?.list() ?? []) {
       const node = nodeOfLease(lease);
       if (!node || node === this.d.flags.nodeName) continue;
-      const addresses = this.nodes.get(node)?.status?.addresses ?? [];
+      const addresses = this.nodes.get(node)?.status.addresses ?? [];
       const address = addresses.find((a) => a.type === "InternalIP") ?? addresses.find((a) => a.type === "ExternalIP");
-      if (address?.address) out.push(address.address);
+      if (address) out.push(address.address);
     }
     return out;
   }
@@ -457,7 +463,10 @@ export class Speaker {
     });
     this.gate = gated.state;
     const desired = this.desired;
-    const { gained, lost } = this.announcer.setOwned(gated.announce, (ip) => desired.interfaces.get(ip));
+    // The same set for the same decision changes nothing: skip the O(IPs) diff (most decisions, with thousands of IPs).
+    const unchanged = this.applied?.announce === gated.announce && this.applied.desired === desired;
+    const { gained, lost } = unchanged ? noChange : this.announcer.setOwned(gated.announce, (ip) => desired.interfaces.get(ip));
+    this.applied = { announce: gated.announce, desired };
     if (this.l2StatusDirty || gained.length > 0 || lost.length > 0) {
       this.l2StatusDirty = false;
       this.l2Status?.sync(announcedL2Services(flags.nodeName, gated.announce, desired.plans));
@@ -473,16 +482,18 @@ export class Speaker {
     // Quorum regained after a silence is often a link that came back: look for it now.
     if (previous && !previous.quorum && view.quorum) void this.rescanNow();
     for (const ip of lost) {
-      for (const label of this.announcedLabels.get(ip) ?? []) metrics.announced.remove({ ...label, protocol: "layer2", node: flags.nodeName });
-      this.announcedLabels.delete(ip);
+      for (const service of this.announcedServices.get(ip) ?? []) metrics.announced.remove({ service, ip, protocol: "layer2", node: flags.nodeName });
+      this.announcedServices.delete(ip);
       this.d.log.info({ ip, election: this.desired.reasons.get(ip) ?? "service gone" }, "stopped announcing ip");
     }
+    const assigned = `announcing from node "${flags.nodeName}" with protocol "layer2"`;
     for (const ip of gained) {
-      const plan = this.desired.plans.get(ip)!;
-      const labels = plan.services.map((s) => ({ service: s.key, ip }));
-      this.announcedLabels.set(ip, labels);
-      for (const label of labels) metrics.announced.set({ ...label, protocol: "layer2", node: flags.nodeName }, 1);
-      for (const svc of plan.services) this.queueServiceEvent(svc.key, "nodeAssigned", `announcing from node "${flags.nodeName}" with protocol "layer2"`);
+      const services = this.desired.plans.get(ip)!.services.map((s) => s.key);
+      this.announcedServices.set(ip, services);
+      for (const service of services) {
+        metrics.announced.set({ service, ip, protocol: "layer2", node: flags.nodeName }, 1);
+        this.queueServiceEvent(service, "nodeAssigned", assigned);
+      }
     }
     let next = view.nextChangeAt;
     if (gated.nextCheckAt !== undefined && (next === undefined || gated.nextCheckAt < next)) next = gated.nextCheckAt;
@@ -515,7 +526,7 @@ export class Speaker {
         l2Advertisements: this.l2Advertisements.list(),
       },
       this.config,
-      { namespace: flags.namespace, configMapName: flags.configMap, lbClass: flags.lbClass, selfRefused: flags.strictArp === "refuse" && this.strictArp.failing(), self: flags.nodeName },
+      { namespace: flags.namespace, configMapName: flags.configMap, lbClass: flags.lbClass, selfRefused: this.selfRefused(), self: flags.nodeName },
     );
     this.config = built.config;
     this.snapshot = built.snapshot;
@@ -546,7 +557,7 @@ export class Speaker {
     for (const [ip, why] of reasons) {
       if (this.previousReasons.get(ip) !== why) this.d.log.debug({ ip, election: why }, "election result");
     }
-    this.previousReasons = new Map(reasons);
+    this.previousReasons = reasons; // immutable, as all of DesiredAnnouncements
   }
 
   /**
@@ -619,17 +630,21 @@ export class Speaker {
   }
 
   /**
-   * Sends a Normal Event on a Service through a bounded queue: gaining thousands of VIPs at once must
-   * not become thousands of concurrent API requests.
+   * A Normal Event on a Service. The EventRecorder queues it and writes at a bounded rate: gaining
+   * thousands of VIPs at once does not become thousands of concurrent API requests.
    */
   private queueServiceEvent(key: string, reason: string, message: string): void {
-    const target = this.serviceTarget(key);
-    if (this.serviceEvents.push(() => this.d.events.record(target, "Normal", reason, message))) return;
-    this.droppedServiceEvents++;
+    void this.d.events.record(this.serviceTarget(key), "Normal", reason, message);
+  }
+
+  /** The EventRecorder's `onDropped`: a full queue drops Events, said here at most once a minute. */
+  eventsDropped(reason: EventDropReason, n: number): void {
+    if (reason !== "queue-full") return;
+    this.droppedEvents += n;
     const now = performance.now();
     if (now - this.lastDropWarning < droppedEventWarnEveryMs) return;
     this.lastDropWarning = now;
-    this.d.log.warn({ dropped: this.droppedServiceEvents, queued: maxQueuedServiceEvents }, "too many Service Events queued, dropping new ones");
+    this.d.log.warn({ dropped: this.droppedEvents, queued: maxQueuedEvents }, "too many Service Events queued, dropping new ones");
   }
 
   private async reportConflict(c: ObservedConflict): Promise<void> {
@@ -638,7 +653,7 @@ export class Speaker {
     if (now - (this.lastConflictEvent.get(key) ?? -Infinity) < conflictEventEveryMs) return;
     this.lastConflictEvent.set(key, now);
     const { flags, log } = this.d;
-    const services = this.announcedLabels.get(c.ip)?.map((l) => l.service) ?? [];
+    const services = this.announcedServices.get(c.ip) ?? [];
     const message =
       `${c.mac} also answers for ${c.ip}, which node "${flags.nodeName}" announces on ${c.iface} (seen in ${c.via}). ` +
       "Likely causes: kube-proxy IPVS without strictARP (every node's kernel answers), a split brain between speakers, or another host using the IP";
@@ -649,11 +664,11 @@ export class Speaker {
 
   private nodeTarget(): EventTarget {
     const name = this.d.flags.nodeName;
-    return { kind: "Node", apiVersion: "v1", name, uid: this.nodes?.get(name)?.metadata?.uid };
+    return { kind: "Node", apiVersion: "v1", name, uid: this.nodes?.get(name)?.metadata.uid };
   }
 
   private serviceTarget(key: string): EventTarget {
     const [namespace, name] = key.split("/", 2);
-    return { kind: "Service", apiVersion: "v1", name, namespace, uid: this.services.get(name, namespace)?.metadata?.uid };
+    return { kind: "Service", apiVersion: "v1", name, namespace, uid: this.services.get(name, namespace)?.metadata.uid };
   }
 }

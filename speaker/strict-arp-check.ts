@@ -1,7 +1,9 @@
-import type { CoreV1Api } from "@kubernetes/client-node";
 import { access } from "node:fs/promises";
 import type { Logger } from "../shared/log.ts";
 import { statusOf, describeError } from "../shared/kube/api-errors.ts";
+import type { KubeApi } from "../shared/kube/client/kube-api.ts";
+import { configMaps } from "../shared/kube/client/resource-types.ts";
+import { projectConfigMap } from "../shared/kube/objects/config-map.ts";
 import type { EventRecorder } from "../shared/kube/event-recorder.ts";
 import type { SpeakerMetrics } from "./metrics.ts";
 import { fetchProxyMode } from "./proxy-mode-endpoint.ts";
@@ -9,7 +11,7 @@ import { parseKubeProxyConfig, strictArpVerdict, type KubeProxyConfig, type Stri
 import { readArpSysctls } from "./sysctl-read.ts";
 
 export interface StrictArpCheckOptions {
-  core: CoreV1Api;
+  api: KubeApi;
   node: string;
   nodeUid: () => string | undefined;
   log: Logger;
@@ -78,7 +80,7 @@ export class StrictArpCheck {
 
   private async readKubeProxyConfig(): Promise<KubeProxyConfig | undefined> {
     try {
-      const cm = await this.opts.core.readNamespacedConfigMap({ name: "kube-proxy", namespace: "kube-system" });
+      const cm = projectConfigMap(await this.opts.api.get({ ...configMaps, namespace: "kube-system", name: "kube-proxy" }));
       const text = cm.data?.["config.conf"];
       if (text === undefined) return undefined;
       const parsed = parseKubeProxyConfig(text);

@@ -54,6 +54,12 @@ export interface GateInput {
  */
 export function gateTakeovers(state: GateState, input: GateInput): { state: GateState; announce: ReadonlySet<string>; nextCheckAt: number | undefined } {
   const { desired, owners, view, self, nowMs, nextSeq } = input;
+  if (announcesExactly(state, desired)) {
+    // Nothing to gate (the usual decision, ten a second with thousands of IPs): the same set, no copy.
+    const previous = state.previous?.quorum === view.quorum && state.previous.owners === owners ? state.previous : { quorum: view.quorum, owners };
+    const same = previous === state.previous ? state : { announced: state.announced, pending: state.pending, previous };
+    return { state: same, announce: state.announced, nextCheckAt: undefined };
+  }
   const announced = new Set<string>();
   const pending = new Map<string, PendingGain>();
   // Every live peer counts us live: it heard a heartbeat of ours as a candidate's, recently.
@@ -77,4 +83,12 @@ export function gateTakeovers(state: GateState, input: GateInput): { state: Gate
   }
   // Every condition above changes with the view, whose nextChangeAt already names the deadline.
   return { state: { announced, pending, previous: { quorum: view.quorum, owners } }, announce: announced, nextCheckAt: undefined };
+}
+
+/** Whether `desired` is exactly what `state` announces, with nothing held back. */
+function announcesExactly(state: GateState, desired: ReadonlySet<string>): boolean {
+  if (state.pending.size > 0 || desired.size !== state.announced.size) return false;
+  if (desired === state.announced) return true;
+  for (const ip of desired) if (!state.announced.has(ip)) return false;
+  return true;
 }

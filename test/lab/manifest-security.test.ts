@@ -22,8 +22,9 @@ describe("the manifests' containers as podman flags", () => {
       "--user", "0:0", "--read-only", "--read-only-tmpfs=false", "--cap-drop", "ALL", "--cap-add", "NET_RAW", "--security-opt", "no-new-privileges",
     ]);
     expect(speaker.env.map((e) => ("fieldPath" in e ? `${e.name}<-${e.fieldPath}` : e.name))).toEqual([
-      "NODE_NAME<-spec.nodeName", "HOST_IP<-status.hostIP", "POD_NAME<-metadata.name", "POD_UID<-metadata.uid",
+      "NODE_OPTIONS", "NODE_NAME<-spec.nodeName", "HOST_IP<-status.hostIP", "POD_NAME<-metadata.name", "POD_UID<-metadata.uid",
     ]);
+    expect(speaker.env.find((e) => e.name === "NODE_OPTIONS")).toMatchObject({ value: "--max-semi-space-size=2" });
   });
 });
 
