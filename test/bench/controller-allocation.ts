@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
 import { lbService, putConfig } from "../integration/controller-harness.ts";
 import { ControllerProcess } from "../integration/controller-process.ts";
-import { reuseConnections } from "../../shared/kube/pooled-connections.ts";
+import { reuseConnections } from "../support/pooled-connections.ts";
 import type { Goals } from "./goals.ts";
 import { cpuSeconds, memoryMb } from "./proc-stats.ts";
 import { productEnv, warmCompileCache } from "./product-env.ts";

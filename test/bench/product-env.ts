@@ -31,27 +31,27 @@ const node24 = `${repoRoot}node_modules/.bin/node`;
 /** The compile cache every bench shares (Node keeps one subdirectory per Node version and user id in it). */
 export const compileCacheDir = join(tmpdir(), "baremetal-lb-compile-cache");
 
-/** The `NODE_OPTIONS` the manifests give `role`'s container (the V8 heap tuning), read from manifests/ itself. */
-export function manifestNodeOptions(role: "controller" | "speaker"): string | undefined {
+/**
+ * The literal environment values (not the downward-API ones) the manifests give `role`'s container, such as
+ * `NODE_OPTIONS` (the V8 heap tuning), read from manifests/ itself.
+ */
+export function manifestEnv(role: "controller" | "speaker"): Record<string, string> {
   const file = join(repoRoot, "manifests", role === "controller" ? "30-controller.yaml" : "40-speaker.yaml");
+  const env: Record<string, string> = {};
   for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {
     const o = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } } } | null;
     if (o?.kind !== "Deployment" && o?.kind !== "DaemonSet") continue;
-    for (const c of o.spec?.template?.spec?.containers ?? []) {
-      const value = c.env?.find((e) => e.name === "NODE_OPTIONS")?.value;
-      if (value !== undefined) return value;
-    }
+    for (const c of o.spec?.template?.spec?.containers ?? []) for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
   }
-  return undefined;
+  return env;
 }
 
 /**
  * `role`'s environment as its manifest and the image give it: `base` (default this process's), the compile cache
- * and the manifest's `NODE_OPTIONS`.
+ * and the manifest's literal values.
  */
 export function productEnv(role: "controller" | "speaker", base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const nodeOptions = manifestNodeOptions(role);
-  return { ...base, NODE_COMPILE_CACHE: compileCacheDir, ...(nodeOptions !== undefined ? { NODE_OPTIONS: nodeOptions } : {}) };
+  return { ...base, NODE_COMPILE_CACHE: compileCacheDir, ...manifestEnv(role) };
 }
 
 /** The lab's process runner (test/e2e/lab-cluster.ts) with {@link productEnv}: `node <role>/main.ts FLAGS` in the workload's namespace. */
