@@ -29,7 +29,13 @@ async function main(): Promise<void> {
   const log = createLogger("speaker", flags.logLevel);
   const api = createKubeApi(loadClusterAccess(flags.kubeconfig));
   const metrics = createSpeakerMetrics();
-  const events = new EventRecorder(api, "metallb-speaker", log, flags.nodeName, { onDropped: (reason, n) => speaker.eventsDropped(reason, n) });
+  // 1,024 remembered keys per correlator cache instead of 4,096: the speaker runs on every node, and with 10,000
+  // Services the default caches hold about 4.7 MB of Event keys. A repeat after more than 1,024 other objects' Events
+  // is written as a new Event instead of a count bump.
+  const events = new EventRecorder(api, "metallb-speaker", log, flags.nodeName, {
+    maxRemembered: 1024,
+    onDropped: (reason, n) => speaker.eventsDropped(reason, n),
+  });
   const speaker = new Speaker({
     api,
     log,

@@ -208,6 +208,22 @@ describe("EventRecorder", () => {
     expect(written).toEqual({ create: 1, patch: 1 });
   });
 
+  it("forgets the least recently used Events beyond maxRemembered: a repeat of a forgotten one is created anew", async () => {
+    const rec = recorder({ maxRemembered: 2 });
+    for (const i of [1, 2, 3]) await rec.record(service(i), "Normal", "nodeAssigned", "announcing from node-1");
+    await rec.idle();
+    await rec.record(service(3), "Normal", "nodeAssigned", "announcing from node-1"); // remembered: a count bump
+    await rec.record(service(1), "Normal", "nodeAssigned", "announcing from node-1"); // forgotten: a new Event
+    await rec.idle();
+    expect(api.calls.map((c) => `${c.verb} ${c.name?.split(".")[0] ?? (c.body as { metadata: { name: string } }).metadata.name.split(".")[0]}`)).toEqual([
+      "create svc-1",
+      "create svc-2",
+      "create svc-3",
+      "patch svc-3",
+      "create svc-1",
+    ]);
+  });
+
   it("writes repeats of a waiting Event as one write carrying their count", async () => {
     const rec = recorder();
     for (let i = 0; i < 5; i++) void rec.record(web, "Normal", "IPAllocated", "m");

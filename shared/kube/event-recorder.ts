@@ -20,6 +20,8 @@ export interface EventRecorderOptions {
   writeBurst?: number;
   /** Events waiting to be written; beyond it the oldest Normal one is dropped. Default 1,000. */
   maxQueued?: number;
+  /** Keys the correlator remembers per cache (see ./event-correlator.ts). Default 4,096. */
+  maxRemembered?: number;
   /** Called for every request not written: the object's spam budget was spent, or the queue was full. */
   onDropped?: (reason: EventDropReason, n: number) => void;
   /** Called for every write the API server accepted. */
@@ -65,7 +67,7 @@ export class EventRecorder {
   private readonly now: () => number;
   private readonly maxInFlight: number;
   private readonly maxQueued: number;
-  private readonly correlator = new EventCorrelator();
+  private readonly correlator: EventCorrelator;
   private readonly writes: TokenBucket;
   /** Events waiting, by key, oldest first. */
   private readonly queued = new Map<string, CorrelatedEvent>();
@@ -87,6 +89,7 @@ export class EventRecorder {
     this.now = opts.now ?? (() => Date.now());
     this.maxInFlight = opts.maxInFlight ?? 4;
     this.maxQueued = opts.maxQueued ?? 1000;
+    this.correlator = new EventCorrelator({ maxRemembered: opts.maxRemembered });
     const writesPerSecond = opts.writesPerSecond ?? 20;
     if (!(this.maxInFlight >= 1) || !(this.maxQueued >= 1) || !(writesPerSecond > 0)) {
       throw new Error(
