@@ -148,10 +148,16 @@ export async function showStrictArp(ctx: LabContext, out: StepOutput): Promise<s
   const ignore = (await mustRunIn(owner.ns, ["sysctl", "-n", "net.ipv4.conf.all.arp_ignore"])).trim();
   out(`on every node, as kube-proxy in IPVS mode does: ip link add kube-ipvs0 type ifb; ip addr add ${vip}/32 dev kube-ipvs0`);
   out(`sysctls left at their defaults (net.ipv4.conf.all.arp_ignore=${ignore}): every node's kernel now answers ARP for ${vip}`);
+  // The owner's own conflict gauge too, not only an ARPConflict Event: an Event from an earlier step (a move) would
+  // satisfy the wait before this owner, still in its post-gain grace period, has seen the kernels answer.
   await eventually(
-    () => hasEvents(cluster, [...nodes.map((n) => ({ kind: "Node", name: n.name, reason: "StrictARPDisabled" })), { kind: "Service", name: "nginx", reason: "ARPConflict" }]),
+    async () =>
+      (await hasEvents(cluster, [...nodes.map((n) => ({ kind: "Node", name: n.name, reason: "StrictARPDisabled" })), { kind: "Service", name: "nginx", reason: "ARPConflict" }])) &&
+      metricValue(await speakerMetrics(owner), `baremetal_lb_arp_conflict{ip="${vip}"}`) === 1
+        ? true
+        : undefined,
     15_000,
-    "StrictARPDisabled on every Node and ARPConflict on svc/nginx",
+    `StrictARPDisabled on every Node, ARPConflict on svc/nginx and baremetal_lb_arp_conflict{ip="${vip}"} 1 on ${owner.name}`,
   );
   out("$ kubectl get events | grep -E 'StrictARPDisabled|ARPConflict'   # lines cut to 150 columns");
   out(await eventLines(ctx, out, /StrictARPDisabled|ARPConflict/));
