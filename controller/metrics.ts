@@ -1,9 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { keptCauses } from "../shared/config/config-source.ts";
-import type { EventDropReason } from "../shared/kube/event-recorder.ts";
-
-/** Why the event recorder drops an Event (shared/kube/event-recorder.ts). */
-const eventDropReasons: readonly EventDropReason[] = ["spam", "queue-full"];
+import { eventsDroppedCounter } from "../shared/kube/events-dropped-metric.ts";
 
 /** Per pool, what the address gauges show. */
 export interface PoolUsage {
@@ -32,13 +29,7 @@ export function createControllerMetrics(registry: Registry = new Registry()) {
   });
   // Every cause and reason is exported from the start, so increase() sees the first one.
   for (const cause of keptCauses) configRejections.inc({ cause }, 0);
-  const eventsDropped = new Counter({
-    name: "baremetal_lb_events_dropped_total",
-    help: "Kubernetes Events not written, by reason: spam (the object's Event budget was spent, as client-go's spam filter) or queue-full",
-    labelNames: ["reason"],
-    registers,
-  });
-  for (const reason of eventDropReasons) eventsDropped.inc({ reason }, 0);
+  const eventsDropped = eventsDroppedCounter(registers);
   // The per-pool address gauges are read from the allocator when scraped, not kept up to date per allocation.
   let poolUsage: () => readonly PoolUsage[] = () => [];
   const poolGauge = (name: string, help: string, value: (u: PoolUsage) => number) =>

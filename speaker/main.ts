@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   // is written as a new Event instead of a count bump.
   const events = new EventRecorder(api, "metallb-speaker", log, flags.nodeName, {
     maxRemembered: 1024,
-    onDropped: (reason, n) => speaker.eventsDropped(reason, n),
+    onDropped: (reason, n) => metrics.eventsDropped.inc({ reason }, n),
   });
   const speaker = new Speaker({
     api,

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { eventsDroppedCounter } from "../shared/kube/events-dropped-metric.ts";
 
 /**
  * The speaker's Prometheus metrics: MetalLB's layer-2 names where they exist, `baremetal_lb_*`
@@ -13,6 +14,7 @@ export function createSpeakerMetrics(registry: Registry = new Registry()) {
   const registers = [registry];
   return {
     registry,
+    eventsDropped: eventsDroppedCounter(registers),
     announced: new Gauge({
       name: "metallb_speaker_announced",
       help: "Services being announced from this node",

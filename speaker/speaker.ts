@@ -3,7 +3,7 @@ import type { Logger } from "../shared/log.ts";
 import { isKept, nothingLoaded, type ConfigState } from "../shared/config/config-source.ts";
 import type { KubeApi } from "../shared/kube/client/kube-api.ts";
 import { configMaps, endpointSlices, leases, nodes, services } from "../shared/kube/client/resource-types.ts";
-import type { EventDropReason, EventRecorder, EventTarget } from "../shared/kube/event-recorder.ts";
+import type { EventRecorder, EventTarget } from "../shared/kube/event-recorder.ts";
 import { startInformer, type ResilientInformer } from "../shared/kube/informer.ts";
 import { projectConfigMap, type ConfigMapObject } from "../shared/kube/objects/config-map.ts";
 import { projectLease, type LeaseObject } from "../shared/kube/objects/lease.ts";
@@ -33,8 +33,6 @@ import { emptyGate, gateTakeovers, type GateState } from "./takeover-gate.ts";
 const conflictEventEveryMs = 60_000;
 const previousReleaseHearsAnnotation = "baremetal-lb.io/hears";
 /** The EventRecorder's queue (client-go queues 1000 and drops the rest): named in the drop warning. */
-const maxQueuedEvents = 1000;
-const droppedEventWarnEveryMs = 60_000;
 const outageLogEveryMs = 30_000;
 const dropLogEveryMs = 10_000;
 const noChange: { gained: string[]; lost: string[] } = { gained: [], lost: [] };
@@ -115,8 +113,6 @@ export class Speaker {
   private rescanInFlight: Promise<void> | undefined;
   private previousReasons: ReadonlyMap<string, string> = new Map();
   private previousUnadvertised = "";
-  private droppedEvents = 0;
-  private lastDropWarning = -Infinity;
 
   constructor(deps: SpeakerDeps) {
     this.d = deps;
@@ -635,16 +631,6 @@ export class Speaker {
    */
   private queueServiceEvent(key: string, reason: string, message: string): void {
     void this.d.events.record(this.serviceTarget(key), "Normal", reason, message);
-  }
-
-  /** The EventRecorder's `onDropped`: a full queue drops Events, said here at most once a minute. */
-  eventsDropped(reason: EventDropReason, n: number): void {
-    if (reason !== "queue-full") return;
-    this.droppedEvents += n;
-    const now = performance.now();
-    if (now - this.lastDropWarning < droppedEventWarnEveryMs) return;
-    this.lastDropWarning = now;
-    this.d.log.warn({ dropped: this.droppedEvents, queued: maxQueuedEvents }, "too many Service Events queued, dropping new ones");
   }
 
   private async reportConflict(c: ObservedConflict): Promise<void> {
