@@ -24,7 +24,7 @@ import { ControllerProcess } from "../integration/controller-process.ts";
 import { reuseConnections } from "../support/pooled-connections.ts";
 import type { Goals } from "./goals.ts";
 import { cpuSeconds, memoryMb } from "./proc-stats.ts";
-import { productEnv, warmCompileCache } from "./product-env.ts";
+import { manifestNodeFlags, productEnv, warmCompileCache } from "./product-env.ts";
 
 /** What one run measured. */
 export interface ControllerAllocationResult {
@@ -117,7 +117,7 @@ export async function benchControllerAllocation(opts: { services?: number; timeo
 
     const spawnedAt = performance.now();
     const simCpuBefore = process.cpuUsage();
-    controller = ControllerProcess.start({ kubeconfig: sim.kubeconfigPath, identity: "bench", nodeArgs: opts.nodeArgs, env: productEnv("controller") });
+    controller = ControllerProcess.start({ kubeconfig: sim.kubeconfigPath, identity: "bench", nodeArgs: [...manifestNodeFlags("controller"), ...(opts.nodeArgs ?? [])], env: productEnv("controller") });
     let peakMb = 0;
     let done = 0;
     while (done < n) {

@@ -23,7 +23,7 @@ import { ControllerProcess } from "../integration/controller-process.ts";
 import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
 import type { Goals } from "./goals.ts";
 import { cpuSeconds, memoryMb } from "./proc-stats.ts";
-import { productEnv, warmCompileCache } from "./product-env.ts";
+import { manifestNodeFlags, productEnv, warmCompileCache } from "./product-env.ts";
 
 /** What one run measured. */
 export interface ControllerIdleResult {
@@ -63,7 +63,7 @@ export async function benchControllerIdle(): Promise<ControllerIdleResult> {
     await core.createNamespacedService({ namespace: "default", body: lbService("web") });
 
     const spawnedAt = performance.now();
-    controller = ControllerProcess.start({ kubeconfig: sim.kubeconfigPath, identity: "bench", args: defaultElection, env: productEnv("controller") });
+    controller = ControllerProcess.start({ kubeconfig: sim.kubeconfigPath, identity: "bench", nodeArgs: manifestNodeFlags("controller"), args: defaultElection, env: productEnv("controller") });
     while (!hasIp(sim, "web")) {
       if (controller.exited) throw new Error(`the controller exited (${JSON.stringify(controller.exited)}) before the Service had an IP: ${controller.stderr}`);
       if (performance.now() - spawnedAt > 60_000) throw new Error(`the Service had no IP 60 s after the controller started; its log: ${JSON.stringify(controller.logs.slice(-5))}`);

@@ -14,7 +14,7 @@
  *
  * @example
  * await warmCompileCache();
- * spawn(node24, ["speaker/main.ts", ...flags], { env: productEnv("speaker") });
+ * spawn(node24, [...manifestNodeFlags("speaker"), "speaker/main.ts", ...flags], { env: productEnv("speaker") });
  */
 import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
@@ -31,19 +31,40 @@ const node24 = `${repoRoot}node_modules/.bin/node`;
 /** The compile cache every bench shares (Node keeps one subdirectory per Node version and user id in it). */
 export const compileCacheDir = join(tmpdir(), "baremetal-lb-compile-cache");
 
+type ManifestContainer = { command?: string[]; env?: { name: string; value?: string }[] };
+
+function manifestContainers(role: "controller" | "speaker"): ManifestContainer[] {
+  const file = join(repoRoot, "manifests", role === "controller" ? "30-controller.yaml" : "40-speaker.yaml");
+  const containers: ManifestContainer[] = [];
+  for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {
+    const o = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: ManifestContainer[] } } } } | null;
+    if (o?.kind === "Deployment" || o?.kind === "DaemonSet") containers.push(...(o.spec?.template?.spec?.containers ?? []));
+  }
+  return containers;
+}
+
 /**
  * The literal environment values (not the downward-API ones) the manifests give `role`'s container, such as
  * `NODE_OPTIONS` (the V8 heap tuning), read from manifests/ itself.
  */
 export function manifestEnv(role: "controller" | "speaker"): Record<string, string> {
-  const file = join(repoRoot, "manifests", role === "controller" ? "30-controller.yaml" : "40-speaker.yaml");
   const env: Record<string, string> = {};
-  for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {
-    const o = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } } } | null;
-    if (o?.kind !== "Deployment" && o?.kind !== "DaemonSet") continue;
-    for (const c of o.spec?.template?.spec?.containers ?? []) for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
-  }
+  for (const c of manifestContainers(role)) for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
   return env;
+}
+
+/**
+ * The flags the manifest's command gives `node` before `role`'s main module, such as the speaker's
+ * `--optimize-for-size` (a V8 flag NODE_OPTIONS does not accept). Spawn `node24, ...manifestNodeFlags(role), main`.
+ */
+export function manifestNodeFlags(role: "controller" | "speaker"): string[] {
+  const main = `${role}/main.ts`;
+  for (const c of manifestContainers(role)) {
+    const command = c.command ?? [];
+    const at = command.indexOf(main);
+    if (command[0] === "node" && at > 0) return command.slice(1, at);
+  }
+  throw new Error(`manifests/: no ${role} container runs ["node", ..., "${main}"]; the benchmarks run the binaries as the manifests do`);
 }
 
 /**
@@ -54,18 +75,21 @@ export function productEnv(role: "controller" | "speaker", base: NodeJS.ProcessE
   return { ...base, NODE_COMPILE_CACHE: compileCacheDir, ...manifestEnv(role) };
 }
 
-/** The lab's process runner (test/e2e/lab-cluster.ts) with {@link productEnv}: `node <role>/main.ts FLAGS` in the workload's namespace. */
+/**
+ * The lab's process runner (test/e2e/lab-cluster.ts) with {@link productEnv} and {@link manifestNodeFlags}:
+ * `node <node flags> <role>/main.ts FLAGS` in the workload's namespace.
+ */
 export const productRunner: WorkloadRunner = {
   async start(w) {
-    const child = spawnIn(w.ns, [node24, join(repoRoot, `${w.role}/main.ts`), ...w.args], { env: productEnv(w.role) });
+    const child = spawnIn(w.ns, [node24, ...manifestNodeFlags(w.role), join(repoRoot, `${w.role}/main.ts`), ...w.args], { env: productEnv(w.role) });
     return { child, kill: (signal) => void child.kill(signal) };
   },
   async stop() {},
 };
 
-function runHelp(main: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+function runHelp(role: "controller" | "speaker", env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(node24, [main, "--help"], { cwd: repoRoot, env, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(node24, [...manifestNodeFlags(role), `${role}/main.ts`, "--help"], { cwd: repoRoot, env, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     child.on("error", reject);
@@ -84,11 +108,11 @@ export function warmCompileCache(): Promise<void> {
     mkdirSync(compileCacheDir, { recursive: true });
     // Like the image's cache directory: writable by every user (Node keeps each user's entries apart).
     if (statSync(compileCacheDir).uid === process.getuid?.()) chmodSync(compileCacheDir, 0o1777);
-    for (const main of ["controller/main.ts", "speaker/main.ts"]) {
-      const role = main.startsWith("controller") ? "controller" : "speaker";
-      const fill = await runHelp(main, productEnv(role));
+    for (const role of ["controller", "speaker"] as const) {
+      const main = `${role}/main.ts`;
+      const fill = await runHelp(role, productEnv(role));
       if (fill.code !== 0) throw new Error(`node ${main} --help exited ${fill.code} while warming the compile cache: ${fill.stderr.trim()}`);
-      const check = await runHelp(main, { ...productEnv(role), NODE_DEBUG_NATIVE: "COMPILE_CACHE" });
+      const check = await runHelp(role, { ...productEnv(role), NODE_DEBUG_NATIVE: "COMPILE_CACHE" });
       const hits = check.stderr.match(/retrieving transpile cache for StrippedTypeScript \S+\.\.\.success/g)?.length ?? 0;
       const misses = [...check.stderr.matchAll(/no transpile cache for StrippedTypeScript (\S+)/g)].map((m) => m[1]);
       if (hits === 0 || misses.length > 0) {

@@ -19,7 +19,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import type { LabCluster } from "../e2e/lab-cluster.ts";
 import { spawnIn } from "../netns/run.ts";
-import { productEnv } from "./product-env.ts";
+import { manifestNodeFlags, productEnv } from "./product-env.ts";
 
 export const node24 = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
 const speakerMain = fileURLToPath(new URL("../../speaker/main.ts", import.meta.url));
@@ -152,7 +152,7 @@ export function spawnSpeaker(lab: LabCluster, logPath: string, nodeArgs: string[
   const node = lab.topo.nodes[0];
   const logFd = openSync(logPath, "w");
   const flags = ["--kubeconfig", lab.kubeconfigPath, "--node-name", node.name, "--metrics-port", "7473", "--metrics-host", node.ipv4, "--kube-proxy-mode-url", "http://127.0.0.1:1/proxyMode"];
-  const child = spawnIn(node.ns, [node24, ...nodeArgs, speakerMain, ...flags], { stdio: ["ignore", logFd, logFd], env: productEnv("speaker") });
+  const child = spawnIn(node.ns, [node24, ...manifestNodeFlags("speaker"), ...nodeArgs, speakerMain, ...flags], { stdio: ["ignore", logFd, logFd], env: productEnv("speaker") });
   closeSync(logFd);
   lab.topo.track(child);
   return { child, log: new SpeakerLog(logPath) };

@@ -33,7 +33,7 @@ describe("containerRunArgs", () => {
       "--env", "NODE_OPTIONS=--max-semi-space-size=1",
       "--env", "NODE_NAME=node-1", "--env", "HOST_IP=192.168.126.11", "--env", "POD_NAME=speaker-abcde", "--env", "POD_UID=u-1",
       "--volume", `/tmp/lab/speaker.kubeconfig:${kubeconfigMountPath}:ro`,
-      "--entrypoint", '["node","speaker/main.ts"]',
+      "--entrypoint", '["node","--optimize-for-size","speaker/main.ts"]',
       "ghcr.io/baremetal-lb/baremetal-lb:0.1.0",
       "--namespace=metallb-system", "--config-map=config", "--metrics-port=7473", "--metrics-host=192.168.126.11", "--heartbeat-port=7947", "--log-level=info",
       "--kubeconfig", kubeconfigMountPath, "--node-name", "node-1",
