@@ -111,8 +111,8 @@ export function electOwner(
   liveSpeakers: ReadonlySet<string>,
   options: ElectionOptions = {},
 ): ElectionResult {
-  const key = canonicalIp(ip);
-  if (key === undefined) return { reason: "invalid IP" };
+  const ranking = rankingOf(ip, nodes);
+  if (ranking === undefined) return { reason: "invalid IP" };
   if (!service.endpoints.some(canServe)) return { reason: "no ready endpoints" };
   if (!options.ignoreExcludeLb && everyNodeExcludedByLabel(nodes)) {
     return { reason: "all nodes excluded by node.kubernetes.io/exclude-from-external-load-balancers" };
@@ -132,9 +132,44 @@ export function electOwner(
     eligible = eligible.filter((name) => withEndpoint.has(name));
     if (eligible.length === 0) return { reason: "no ready endpoint on an eligible node (externalTrafficPolicy: Local)" };
   }
-  const ranked = rankByPreference(rankNodes(eligible, key), placement?.scores);
+  const eligibleNames = new Set(eligible);
+  const ranked = rankByPreference(
+    ranking.filter((name) => eligibleNames.has(name)),
+    placement?.scores,
+  );
   return { owner: ranked[0], ranked };
 }
+
+/**
+ * Every node of `nodes` in announce order for `ip` ({@link rankNodes}), or undefined for an invalid IP. The order
+ * is total, so the eligible nodes' order is this one filtered: it is computed once per IP and node list and kept,
+ * and an election after a membership change (a speaker went silent, or came back) hashes nothing. At 10,000 IPs
+ * on 3 nodes that is 30,000 SHA-256 digests less per change; the cache holds about 1.5 MB.
+ */
+function rankingOf(ip: string, nodes: readonly NodeInfo[]): readonly string[] | undefined {
+  let names = nodeNamesKey.get(nodes);
+  if (names === undefined) {
+    names = nodes.map((n) => n.name).join("\n");
+    nodeNamesKey.set(nodes, names);
+  }
+  const cached = rankings.get(ip);
+  if (cached && cached.names === names) return cached.ranked;
+  const key = cached?.canonical ?? canonicalIp(ip);
+  if (key === undefined) return undefined;
+  if (rankings.size >= maxCachedRankings) rankings.clear();
+  const ranked = rankNodes(
+    nodes.map((n) => n.name),
+    key,
+  );
+  rankings.set(ip, { canonical: key, names, ranked });
+  return ranked;
+}
+
+/** Each node list's names, joined: the part of a cached ranking's key that says which nodes it ranks. */
+const nodeNamesKey = new WeakMap<readonly NodeInfo[], string>();
+/** Rankings by IP text; emptied when it reaches {@link maxCachedRankings} (IPs come and go). */
+const rankings = new Map<string, { canonical: string; names: string; ranked: readonly string[] }>();
+const maxCachedRankings = 100_000;
 
 /**
  * Whether `node` may announce at all, or the reason it may not (the first that applies, in the order above).

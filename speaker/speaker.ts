@@ -24,6 +24,7 @@ import type { PacketSocket, PacketSocketOptions } from "./packet-socket.ts";
 import { buildSnapshot, strictArpRefusedAnnotation } from "./speaker-snapshot.ts";
 import { projectSpeakerService } from "./service-projection.ts";
 import { projectSlice, type SliceObject } from "./slice-projection.ts";
+import { rebuildWaitMs, type RebuildTiming } from "./rebuild-pacing.ts";
 import { announcedL2Services } from "./service-l2-status.ts";
 import { startServiceL2StatusWriter, type ServiceL2StatusWriter } from "./service-l2-status-writer.ts";
 import { startMetallbInformer, type MetallbObject } from "../shared/kube/metallb-resources.ts";
@@ -100,6 +101,9 @@ export class Speaker {
   private synced = false;
   private stopping = false;
   private decideQueued = false;
+  /** Informer changes wait for this timer when they came too soon after the last rebuild (rebuild-pacing.ts). */
+  private inputTimer: NodeJS.Timeout | undefined;
+  private lastRebuild: RebuildTiming | undefined;
   private deadline: { at: number; timer: NodeJS.Timeout } | undefined;
   private warnedAllExcluded = false;
   private outageSince: number | undefined;
@@ -171,10 +175,7 @@ export class Speaker {
 
   async start(): Promise<void> {
     const { api, flags, log, metrics } = this.d;
-    const inputChanged = () => {
-      this.snapshotDirty = true;
-      this.queueDecide();
-    };
+    const inputChanged = () => this.queueInputRebuild();
     // Each informer caches its kind's projection (shared/kube/objects/; Services and EndpointSlices, tens of
     // thousands in a large cluster, in the speaker's own, narrower ones): only the fields read here.
     this.services = startInformer({ api, type: services, project: projectSpeakerService, log, onChange: inputChanged });
@@ -317,6 +318,7 @@ export class Speaker {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.rescanTimer);
+    clearTimeout(this.inputTimer);
     if (this.deadline) clearTimeout(this.deadline.timer);
     this.announcer.setOwned(new Set());
     await this.heartbeat?.announceLeaving();
@@ -382,6 +384,22 @@ export class Speaker {
     this.timers.push(t);
   }
 
+  /** An informer changed: rebuild from the inputs, at once or after the rest the last rebuild earned (rebuild-pacing.ts). */
+  private queueInputRebuild(): void {
+    if (this.inputTimer) return;
+    const waitMs = rebuildWaitMs(this.lastRebuild, performance.now());
+    if (waitMs <= 0) {
+      this.snapshotDirty = true;
+      this.queueDecide();
+      return;
+    }
+    this.inputTimer = setTimeout(() => {
+      this.inputTimer = undefined;
+      this.snapshotDirty = true;
+      this.queueDecide();
+    }, Math.ceil(waitMs));
+  }
+
   private queueDecide(): void {
     if (this.decideQueued) return;
     this.decideQueued = true;
@@ -438,7 +456,8 @@ export class Speaker {
     });
     const previous = this.view;
     this.view = view;
-    if (this.snapshotDirty || !this.snapshot) this.rebuildSnapshot();
+    const rebuilding = this.snapshotDirty || !this.snapshot;
+    if (rebuilding) this.rebuildSnapshot();
     const liveKey = [...view.live].sort().join(",");
     const key = `${view.quorum}|${liveKey}`;
     if (this.snapshotDirty || key !== this.desiredKey || !this.desired) {
@@ -466,6 +485,10 @@ export class Speaker {
     if (this.l2StatusDirty || gained.length > 0 || lost.length > 0) {
       this.l2StatusDirty = false;
       this.l2Status?.sync(announcedL2Services(flags.nodeName, gated.announce, desired.plans));
+    }
+    if (rebuilding) {
+      const endedAt = performance.now();
+      this.lastRebuild = { endedAt, durationMs: endedAt - now };
     }
     this.reportMembership(previous, view, now);
     const liveChanged = previous !== undefined && [...previous.live].sort().join(",") !== liveKey;
