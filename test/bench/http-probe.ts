@@ -11,21 +11,32 @@
  * parent can line them up with its own clock. It stops after SECONDS, on SIGTERM, or when stdin
  * closes.
  *
- * Usage: ip netns exec CLIENT node test/bench/http-probe.ts HOST PORT INTERVAL_MS CONNECT_MS MAX_MS SECONDS
+ * With FORGET_DEV, each attempt first deletes HOST's neighbour entry on that interface (`ip neigh del`), so
+ * every attempt resolves HOST afresh, as a new client on the LAN would: a cached entry keeps reaching a node
+ * for about 30 s after it stopped answering.
+ *
+ * Usage: ip netns exec CLIENT node test/bench/http-probe.ts HOST PORT INTERVAL_MS CONNECT_MS MAX_MS SECONDS [FORGET_DEV]
  */
+import { execFile } from "node:child_process";
 import { connect } from "node:net";
 import { performance } from "node:perf_hooks";
 
-const [host, portText, intervalText, connectText, maxText, secondsText] = process.argv.slice(2);
+const [host, portText, intervalText, connectText, maxText, secondsText, forgetDev] = process.argv.slice(2);
 const numbers = [portText, intervalText, connectText, maxText, secondsText].map(Number);
 if (!host || numbers.some((n) => !Number.isFinite(n) || n <= 0)) {
-  console.error("usage: http-probe.ts HOST PORT INTERVAL_MS CONNECT_MS MAX_MS SECONDS (all numbers > 0)");
+  console.error("usage: http-probe.ts HOST PORT INTERVAL_MS CONNECT_MS MAX_MS SECONDS [FORGET_DEV] (all numbers > 0)");
   process.exit(2);
 }
 const [port, intervalMs, connectMs, maxMs, seconds] = numbers;
 const epochMs = () => performance.timeOrigin + performance.now();
 
+/** One attempt; with FORGET_DEV, once HOST's neighbour entry is gone (deleting a missing entry fails, which is fine). */
 function attempt(): void {
+  if (forgetDev) execFile("ip", ["neigh", "del", host, "dev", forgetDev], { timeout: 1_000 }, () => connectOnce());
+  else connectOnce();
+}
+
+function connectOnce(): void {
   const start = epochMs();
   let done = false;
   let body = "";

@@ -38,6 +38,7 @@ const benchmarks: readonly Benchmark[] = [
   { file: "speaker-ready.ts", needsRoot: true },
   { file: "arp-flood.ts", needsRoot: true },
   { file: "failover.ts", needsRoot: true },
+  { file: "false-failover.ts", needsRoot: true },
 ];
 
 const benchmarkNames = benchmarks.map((b) => b.file.replace(/\.ts$/, ""));
