@@ -54,8 +54,8 @@ export function manifestEnv(role: "controller" | "speaker"): Record<string, stri
 }
 
 /**
- * The flags the manifest's command gives `node` before `role`'s main module, such as the speaker's
- * `--optimize-for-size` (a V8 flag NODE_OPTIONS does not accept). Spawn `node24, ...manifestNodeFlags(role), main`.
+ * The flags the manifest's command gives `node` before `role`'s main module (V8 flags such as
+ * `--optimize-for-size`, which NODE_OPTIONS does not accept, go there). Spawn `node24, ...manifestNodeFlags(role), main`.
  */
 export function manifestNodeFlags(role: "controller" | "speaker"): string[] {
   const main = `${role}/main.ts`;
