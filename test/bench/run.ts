@@ -39,6 +39,7 @@ const benchmarks: readonly Benchmark[] = [
   { file: "arp-flood.ts", needsRoot: true },
   { file: "failover.ts", needsRoot: true },
   { file: "false-failover.ts", needsRoot: true },
+  { file: "heartbeat-cost.ts", needsRoot: false },
 ];
 
 const benchmarkNames = benchmarks.map((b) => b.file.replace(/\.ts$/, ""));
