@@ -38,6 +38,12 @@ class FakeSocket implements PacketSocket {
   close(): void {
     this.closed = true;
   }
+  drops = 0;
+  stats(): { packets: number; drops: number } {
+    const drops = this.drops;
+    this.drops = 0;
+    return { packets: drops, drops };
+  }
 }
 
 describe("Announcer interface restrictions (L2Advertisement interfaces)", () => {
@@ -78,13 +84,27 @@ describe("Announcer interface restrictions (L2Advertisement interfaces)", () => 
     await announcer.rescan();
     const answering = (name: string) => sockets.get(name)!.table.ipv4.map((b) => [...b].join("."));
     const withoutInterface = async () => (await metrics.ownedWithoutInterface.get()).values[0]?.value;
-    return { announcer, answering, withoutInterface };
+    return { announcer, answering, withoutInterface, sockets, metrics };
   }
 
   // Both interfaces are on other subnets than the VIP, so without a restriction it goes on both.
   const eth0 = iface("eth0", 1, "10.0.0.2/24");
   const eth1 = iface("eth1", 2, "10.1.0.2/24");
   const VIP = "192.0.2.10";
+
+  it("counts the frames each packet socket dropped and warns once a minute per interface", async () => {
+    const { announcer, sockets, metrics } = await start([eth0, eth1]);
+    const dropped = async () => Object.fromEntries((await metrics.packetSocketDrops.get()).values.map((v) => [v.labels.interface, v.value]));
+    sockets.get("eth0")!.drops = 7;
+    announcer.countDrops();
+    sockets.get("eth0")!.drops = 3;
+    sockets.get("eth1")!.drops = 2;
+    announcer.countDrops();
+    announcer.countDrops();
+    expect(await dropped()).toEqual({ eth0: 10, eth1: 2 });
+    const warnings = lines.filter((l) => l.msg.startsWith("the kernel dropped ARP/NDP frames"));
+    expect(warnings.map((l) => (l as { interface?: string }).interface)).toEqual(["eth0", "eth1"]);
+  });
 
   it("a set, as before: the VIP on every eligible interface", async () => {
     const { announcer, answering } = await start([eth0, eth1]);

@@ -52,6 +52,9 @@ const everyInterface: InterfacesOf = () => undefined;
 
 const probesPerTick = 20;
 const probeTickMs = 100;
+/** How often the packet sockets' drop counters are read, and how often a drop is logged at most. */
+const dropCheckMs = 5_000;
+const dropWarningEveryMs = 60_000;
 
 /**
  * The data plane of a speaker: packet sockets on the eligible interfaces, the set of VIPs this
@@ -74,6 +77,9 @@ export class Announcer {
   private localMacs = new Set<string>();
   private garpTimer: NodeJS.Timeout | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
+  private readonly dropTimer: NodeJS.Timeout;
+  /** When the last "frames dropped" warning was logged, per interface. */
+  private readonly lastDropWarning = new Map<string, number>();
   private readonly probeQueue: string[] = [];
   private readonly lastProbe = new Map<string, number>();
   private readonly conflictSeen = new Map<string, number>();
@@ -90,6 +96,34 @@ export class Announcer {
     if (opts.conflictProbeMs > 0) {
       this.probeTimer = setInterval(() => this.probeTick(), probeTickMs);
       this.probeTimer.unref();
+    }
+    this.dropTimer = setInterval(() => this.countDrops(), dropCheckMs);
+    this.dropTimer.unref();
+  }
+
+  /**
+   * Reads each socket's kernel counters: frames dropped because the queue was full mean ARP requests or
+   * solicitations nobody answered. Counted in `baremetal_lb_packet_socket_drops_total{interface}` and logged,
+   * at most once a minute per interface.
+   */
+  countDrops(): void {
+    const now = performance.now();
+    for (const [name, link] of this.links) {
+      if (link.socket.closed) continue;
+      let drops: number;
+      try {
+        drops = link.socket.stats().drops;
+      } catch {
+        continue; // closed meanwhile: the rescan reopens it
+      }
+      if (drops === 0) continue;
+      this.opts.metrics.packetSocketDrops.inc({ interface: name }, drops);
+      if (now - (this.lastDropWarning.get(name) ?? -Infinity) < dropWarningEveryMs) continue;
+      this.lastDropWarning.set(name, now);
+      this.opts.log.warn(
+        { interface: name, drops, seconds: dropCheckMs / 1000 },
+        "the kernel dropped ARP/NDP frames before the speaker read them (its event loop was busy or the link floods ARP): requests among them went unanswered; see baremetal_lb_packet_socket_drops_total",
+      );
     }
   }
 
@@ -225,6 +259,7 @@ export class Announcer {
     this.setOwned(new Set());
     clearTimeout(this.garpTimer);
     clearInterval(this.probeTimer);
+    clearInterval(this.dropTimer);
     for (const link of this.links.values()) link.socket.close();
     this.links.clear();
   }

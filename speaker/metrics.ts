@@ -45,6 +45,12 @@ export function createSpeakerMetrics(registry: Registry = new Registry()) {
       labelNames: ["ip", "interface"],
       registers,
     }),
+    packetSocketDrops: new Counter({
+      name: "baremetal_lb_packet_socket_drops_total",
+      help: "ARP/NDP frames the kernel dropped because the speaker's packet socket queue was full (its event loop did not read them in time): requests among them went unanswered",
+      labelNames: ["interface"],
+      registers,
+    }),
     ownedWithoutInterface: new Gauge({
       name: "baremetal_lb_owned_ips_without_interface",
       help: "IPs this node won whose L2Advertisements list only interfaces this node lacks or excludes: announced nowhere",

@@ -365,6 +365,27 @@ describe.skipIf(skip)("packet socket on a veth pair between two network namespac
     expect(bad.error).toMatchObject({ name: "TypeError" });
   });
 
+  it("counts the frames its receive queue dropped while the event loop was busy, and resets the counts on each read", async () => {
+    await speaker.do("open", { socket: "st", ifname: "spk0", protocols: "arp" });
+    await speaker.do("stats", { socket: "st" });
+    const flood = clientArp({ senderIp: ipv4("10.77.2.1") });
+    // The speaker's event loop is busy for 1.5 s while 5,000 ARP frames arrive: far more than its queue holds.
+    const stalled = speaker.request("stall", { ms: 1500 });
+    await client.do("flood", { socket: "tap", hex: flood.toString("hex"), count: 5000 });
+    await stalled;
+    const stats = await speaker.do("stats", { socket: "st" });
+    expect(Number(stats.packets)).toBeGreaterThanOrEqual(5000);
+    expect(Number(stats.drops)).toBeGreaterThan(0);
+    expect(Number(stats.drops)).toBeLessThan(Number(stats.packets));
+    // Read again: counted afresh, and a quiet socket drops nothing.
+    const sentinel = clientArp({ senderIp: ipv4("10.77.2.2") });
+    await client.do("send", { socket: "tap", hex: sentinel.toString("hex") });
+    await speaker.waitForFrame("st", (f) => f.equals(sentinel));
+    expect(await speaker.do("stats", { socket: "st" })).toMatchObject({ packets: 1, drops: 0 });
+    await speaker.do("close", { socket: "st" });
+    expect((await speaker.request("stats", { socket: "st" })).error).toMatchObject({ code: "EBADF", syscall: "getsockopt(PACKET_STATISTICS)" });
+  });
+
   it("keeps an open socket's object alive, even unref()ed, lets it go once closed, and caches its mac", async () => {
     const source = `import { createRequire } from "node:module";
       const addon = createRequire(import.meta.url)(${JSON.stringify(ADDON)});

@@ -75,6 +75,16 @@ export interface PacketSocket {
   unref(): void;
   /** Closes the socket at once; idempotent. */
   close(): void;
+  /**
+   * The kernel's counts since the previous call (each call resets them): frames queued to the socket (dropped ones
+   * included) and frames dropped because its receive queue was full. Throws EBADF once closed.
+   */
+  stats(): PacketSocketStats;
+}
+
+export interface PacketSocketStats {
+  packets: number;
+  drops: number;
 }
 
 interface NativeSocket {
@@ -89,6 +99,7 @@ interface NativeSocket {
   ref(): void;
   unref(): void;
   close(): void;
+  stats(): PacketSocketStats;
 }
 
 interface NativeAddon {
@@ -153,6 +164,7 @@ export function openPacketSocket(ifname: string, options: PacketSocketOptions): 
     ref: () => native.ref(),
     unref: () => native.unref(),
     close: () => native.close(),
+    stats: () => native.stats(),
   };
 }
 

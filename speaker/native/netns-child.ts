@@ -27,6 +27,10 @@ interface Request {
   ipv4?: string[];
   ipv6?: string[];
   enabled?: boolean;
+  /** stall: how long to keep the event loop busy. */
+  ms?: number;
+  /** flood: how many times to send the frame. */
+  count?: number;
 }
 
 const sockets = new Map<string, PacketSocket>();
@@ -85,6 +89,20 @@ function handle(request: Request): object {
     case "mac": {
       const socket = socketFor(request);
       return { hex: socket.mac.toString("hex"), same: socket.mac === socket.mac };
+    }
+    case "flood": {
+      const socket = socketFor(request);
+      const frame = Buffer.from(request.hex ?? "", "hex");
+      for (let i = 0; i < (request.count ?? 0); i++) socket.send(frame);
+      return {};
+    }
+    case "stats":
+      return socketFor(request).stats();
+    case "stall": {
+      // Keeps the event loop busy, so nothing reads the sockets meanwhile.
+      const until = Date.now() + (request.ms ?? 0);
+      while (Date.now() < until);
+      return {};
     }
     case "fds":
       return { count: readdirSync("/proc/self/fd").length };

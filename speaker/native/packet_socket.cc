@@ -157,6 +157,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
                            InstanceMethod<&PacketSocket::RefLoop>("ref"),
                            InstanceMethod<&PacketSocket::UnrefLoop>("unref"),
                            InstanceMethod<&PacketSocket::Close>("close"),
+                           InstanceMethod<&PacketSocket::Stats>("stats"),
                            InstanceAccessor<&PacketSocket::Ifindex>("ifindex"),
                            InstanceAccessor<&PacketSocket::MacAddress>("mac"),
                            InstanceAccessor<&PacketSocket::Closed>("closed"),
@@ -471,6 +472,21 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   }
 
   void Close(const Napi::CallbackInfo&) { Shutdown(); }
+
+  // The kernel's counters since the previous call (reading them resets them): frames queued to this socket, and
+  // frames dropped because its receive queue was full (the event loop did not read it in time).
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    ThrowIfClosed(info.Env(), "getsockopt(PACKET_STATISTICS)");
+    struct tpacket_stats stats {};
+    socklen_t length = sizeof stats;
+    if (getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &stats, &length) != 0)
+      throw ErrnoError(info.Env(), errno, "getsockopt(PACKET_STATISTICS)", ifname_);
+    Napi::Object out = Napi::Object::New(info.Env());
+    // tp_packets counts the dropped frames too.
+    out.Set("packets", Napi::Number::New(info.Env(), stats.tp_packets));
+    out.Set("drops", Napi::Number::New(info.Env(), stats.tp_drops));
+    return out;
+  }
 
   Napi::Value Ifindex(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ifindex_); }
 
