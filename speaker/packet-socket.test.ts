@@ -1,6 +1,6 @@
 // Packet sockets against real kernels: two network namespaces joined by a veth pair, the speaker's end
 // (spk0, node namespace) and a client end (cli0, client namespace). A packet socket belongs to the namespace of
-// the process that opens it, so the sockets live in child processes (speaker/native/netns-child.ts) started
+// the process that opens it, so the sockets live in child processes (test/support/netns-child.ts) started
 // with `ip netns exec`; the client side uses the kernel's own ARP/NDP and a packet socket to send crafted frames.
 import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -24,13 +24,13 @@ import {
   solicitedNode,
   type ArpFields,
   type Icmpv6Fields,
-} from "./native/test-frames.ts";
+} from "../test/support/test-frames.ts";
 
 const skip = requirements({ root: "creates network namespaces and opens packet sockets", tools: ["ip", "sysctl", "ping"] });
 const skipArping = skip || requireTools(["arping"]);
 
 const NODE = fileURLToPath(new URL("../node_modules/.bin/node", import.meta.url));
-const CHILD = fileURLToPath(new URL("./native/netns-child.ts", import.meta.url));
+const CHILD = fileURLToPath(new URL("../test/support/netns-child.ts", import.meta.url));
 const WRAPPER = fileURLToPath(new URL("./packet-socket.ts", import.meta.url));
 const ADDON = fileURLToPath(new URL("./native/build/Release/packet_socket.node", import.meta.url));
 const NODE_NS = `blb-ps-${process.pid}-n`;

@@ -19,7 +19,7 @@ import {
   solicitedNode,
   type ArpFields,
   type Icmpv6Fields,
-} from "./test-frames.ts";
+} from "../../test/support/test-frames.ts";
 
 const OUR_MAC = mac("02:b1:b0:00:00:02");
 const PEER_MAC = mac("02:b1:b0:00:00:01");

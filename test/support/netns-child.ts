@@ -1,12 +1,13 @@
 /**
  * Test helper: drives packet sockets from inside a network namespace, for speaker/packet-socket.test.ts.
  * A packet socket belongs to the namespace of the process that opens it, so the test starts this script with
- * `ip netns exec NS node speaker/native/netns-child.ts` and talks JSON lines to it.
+ * `ip netns exec NS node test/support/netns-child.ts` and talks JSON lines to it.
  *
  * Requests on stdin: `{ "id": 1, "op": "open", "socket": "a", "ifname": "spk0", "protocols": "both" }`, then
  * `send` (hex), `addMembership` / `dropMembership` (hex MAC), `setReplyTable` (ipv4, ipv6), `setFastPath`
- * (enabled), `unref`, `close`, `mac` (hex, and whether two reads give the same Buffer), and `fds` (how many
- * descriptors this process has open).
+ * (enabled), `unref`, `close`, `mac` (hex, and whether two reads give the same Buffer), `stats` (the kernel's
+ * packets and drops since the last read), `flood` (send hex `count` times), `stall` (keep the event loop busy for
+ * `ms`, so nothing reads the sockets) and `fds` (how many descriptors this process has open).
  * Answers on stdout: `{ "id": 1, "ok": true, ... }` or `{ "id": 1, "error": { code, syscall, message } }`.
  * Events on stdout: `{ "event": "frame", "socket": "a", "hex": "...", "packetType": "broadcast", "answered": false }`
  * and `{ "event": "error", "socket": "a", "error": { ... } }`.
@@ -15,7 +16,7 @@
  */
 import { readdirSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { openPacketSocket, type PacketSocket } from "../packet-socket.ts";
+import { openPacketSocket, type PacketSocket } from "../../speaker/packet-socket.ts";
 
 interface Request {
   id: number;
