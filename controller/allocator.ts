@@ -32,6 +32,7 @@
  * enumerated). With a sharing key, addresses already shared under that key are tried first, which
  * adds one step per such address that turns out incompatible.
  */
+import { addressPoolAnnotation as POOL_ANNOTATION } from "../shared/service/metallb-annotations.ts";
 import type { Pool } from "../shared/config/config-types.ts";
 import { familyName, formatIp, parseIp } from "../shared/ip/address.ts";
 import type { IpAddress, IpFamily } from "../shared/ip/address.ts";
@@ -46,7 +47,6 @@ const compareBigints = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1
 const METRIC_CAP = 2n ** 63n;
 /** Per-family counts are for the IPAddressPool status (int64 in JSON), so they stay exact JS integers. */
 const STATUS_CAP = BigInt(Number.MAX_SAFE_INTEGER);
-const POOL_ANNOTATION = "metallb.universe.tf/address-pool";
 
 /** Result of {@link Allocator.allocate}: IPs in canonical text, primary family first, and their pool. */
 export type AllocateResult = { ok: true; ips: string[]; pool: string } | { ok: false; reason: string };

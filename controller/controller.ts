@@ -29,7 +29,9 @@ import { WorkQueue } from "../shared/kube/work-queue.ts";
 import { Allocator } from "./allocator.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 import { isOurService } from "../shared/kube/service-class.ts";
-import { buildAllocationRequest, serviceKey } from "./service-request.ts";
+import { buildAllocationRequest } from "./service-request.ts";
+import { isMetallbAnnotation } from "../shared/service/metallb-annotations.ts";
+import { serviceKey, splitServiceKey } from "../shared/service/service-key.ts";
 import { OwnWrites } from "./own-writes.ts";
 import { serviceShows, writeServiceState } from "./service-writer.ts";
 import { ConfigStatusSync, type PoolCounts, type ShownStatus } from "./config-status-sync.ts";
@@ -404,8 +406,8 @@ export class LbController {
       if (!this.leader) return;
     }
     const { log, metrics, events, api } = this.opts;
-    const [namespace, name] = splitKey(key);
-    const svc = this.services.get(name, namespace);
+    const parts = splitServiceKey(key);
+    const svc = parts && this.services.get(parts.name, parts.namespace);
     const target = svc ? serviceTarget(svc) : undefined;
 
     if (!svc || !isOurService(svc, this.opts.lbClass)) {
@@ -438,7 +440,7 @@ export class LbController {
       // would skip the pools whose namespaceSelectors match it, for good. Its event requeues us.
       this.pending.set(key, creationOf(svc));
       metrics.pendingServices.set(this.pending.size);
-      log.debug({ service: key, namespace }, "waiting for the Service's namespace labels");
+      log.debug({ service: key, namespace: svc.metadata.namespace }, "waiting for the Service's namespace labels");
       return;
     }
     const request = buildAllocationRequest(svc, namespaceLabels);
@@ -598,11 +600,6 @@ function sameIps(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((ip, i) => ip === b[i]);
 }
 
-function splitKey(key: string): [string, string] {
-  const slash = key.indexOf("/");
-  return [key.slice(0, slash), key.slice(slash + 1)];
-}
-
 function byCreation(a: ServiceObject, b: ServiceObject): number {
   const ta = a.metadata.creationTimestamp ? new Date(a.metadata.creationTimestamp).getTime() : 0;
   const tb = b.metadata.creationTimestamp ? new Date(b.metadata.creationTimestamp).getTime() : 0;
@@ -616,7 +613,7 @@ function serviceTarget(svc: ServiceObject): EventTarget {
 /** The Service without what it asks of the load balancer (MetalLB annotations, spec.loadBalancerIP). */
 function withoutLbRequest(svc: ServiceObject): ServiceObject {
   const annotations = Object.fromEntries(
-    Object.entries(svc.metadata.annotations ?? {}).filter(([k]) => !k.startsWith("metallb.universe.tf/") && !k.startsWith("metallb.io/")),
+    Object.entries(svc.metadata.annotations ?? {}).filter(([k]) => !isMetallbAnnotation(k)),
   );
   return { ...svc, metadata: { ...svc.metadata, annotations }, spec: { ...svc.spec, loadBalancerIP: undefined } };
 }

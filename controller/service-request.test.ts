@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AllocationRequest } from "./allocation-request.ts";
 import { isOurService } from "../shared/kube/service-class.ts";
-import { buildAllocationRequest, serviceKey } from "./service-request.ts";
+import { buildAllocationRequest } from "./service-request.ts";
 import type { ServiceObject } from "./service-request.ts";
 
 type Spec = NonNullable<ServiceObject["spec"]>;
@@ -166,12 +166,5 @@ describe("isOurService", () => {
     ["a ClusterIP Service with our class", { type: "ClusterIP", loadBalancerClass: "ours" }, "ours", false],
   ])("%s: %s", (_name, spec, lbClass, expected) => {
     expect(isOurService({ metadata: { name: "x" }, spec }, lbClass)).toBe(expected);
-  });
-});
-
-describe("serviceKey", () => {
-  it("is namespace/name, with default for a missing namespace", () => {
-    expect(serviceKey({ metadata: { namespace: "shop", name: "web" } })).toBe("shop/web");
-    expect(serviceKey({ metadata: { name: "web" } })).toBe("default/web");
   });
 });

@@ -5,12 +5,12 @@
  * MetalLB annotations are read under both prefixes, `metallb.universe.tf/` (legacy) and
  * `metallb.io/`. When both are set they must be equal; if they differ that is an error.
  */
+import { serviceKey } from "../shared/service/service-key.ts";
+import { annotationNames } from "../shared/service/metallb-annotations.ts";
 import { familyName, formatIp, parseIp } from "../shared/ip/address.ts";
 import type { IpAddress, IpFamily } from "../shared/ip/address.ts";
 import type { AllocationRequest, IpFamilyPolicy, PortProtocol, ServicePort, TrafficPolicy } from "./allocation-request.ts";
 
-const LEGACY_PREFIX = "metallb.universe.tf/";
-const CURRENT_PREFIX = "metallb.io/";
 const POLICIES: readonly string[] = ["SingleStack", "PreferDualStack", "RequireDualStack"];
 const PROTOCOLS: readonly string[] = ["TCP", "UDP", "SCTP"];
 
@@ -36,14 +36,6 @@ export interface ServiceObject {
 
 /** Result of {@link buildAllocationRequest}. */
 export type ServiceRequestResult = { ok: true; request: AllocationRequest } | { ok: false; error: string };
-
-/**
- * The allocator key of a Service: `namespace/name` (namespace defaults to `default`).
- * @example serviceKey({ metadata: { namespace: "shop", name: "web" } }); // "shop/web"
- */
-export function serviceKey(service: ServiceObject): string {
-  return `${service.metadata?.namespace || "default"}/${service.metadata?.name ?? ""}`;
-}
 
 
 /**
@@ -158,8 +150,7 @@ type AnnotationValue = { ok: true; value: string; name: string } | { ok: false; 
 
 /** Reads `<prefix>name` under both prefixes; the legacy name is reported when both are set. */
 function annotation(annotations: Readonly<Record<string, string>>, name: string): AnnotationValue {
-  const legacyName = LEGACY_PREFIX + name;
-  const currentName = CURRENT_PREFIX + name;
+  const [legacyName, currentName] = annotationNames(name);
   const legacy = annotations[legacyName];
   const current = annotations[currentName];
   if (legacy !== undefined && current !== undefined && legacy !== current) {

@@ -1,10 +1,10 @@
+import { ipAllocatedFromPoolAnnotation as allocatedFromPoolAnnotation } from "../shared/service/metallb-annotations.ts";
 import { statusOf } from "../shared/kube/api-errors.ts";
 import type { KubeApi } from "../shared/kube/client/kube-api.ts";
 import { services } from "../shared/kube/client/resource-types.ts";
 import { projectService, type ServiceObject } from "../shared/kube/objects/service.ts";
 
 /** The annotation MetalLB writes to name the pool a Service's IPs came from. */
-export const allocatedFromPoolAnnotation = "metallb.universe.tf/ip-allocated-from-pool";
 
 const maxAttempts = 5;
 

@@ -4,9 +4,9 @@
  * 2. no protocol/port pair is used by both (TCP/53 and UDP/53 coexist),
  * 3. their backends match: both `Cluster`, or both `Local` with identical selectors.
  */
+import { allowSharedIpAnnotation as KEY_ANNOTATION } from "../shared/service/metallb-annotations.ts";
 import type { AllocationRequest, ServicePort } from "./allocation-request.ts";
 
-const KEY_ANNOTATION = "metallb.universe.tf/allow-shared-ip";
 
 /** A Service as the sharing rules see it. */
 export interface SharingParty {

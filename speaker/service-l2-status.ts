@@ -1,3 +1,4 @@
+import { splitServiceKey as splitKey } from "../shared/service/service-key.ts";
 import { METALLB_GROUP, METALLB_VERSION } from "../shared/kube/metallb-resources.ts";
 import { asObject, asString, asStringMap, dropUndefined } from "../shared/kube/objects/object-meta.ts";
 import type { IpPlan } from "./announce-plan.ts";
@@ -78,13 +79,6 @@ export interface ServiceL2StatusBody {
     ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[];
   };
   spec: Record<string, never>;
-}
-
-/** Splits "namespace/name"; undefined for anything else. */
-function splitKey(service: string): { namespace: string; name: string } | undefined {
-  const slash = service.indexOf("/");
-  if (slash <= 0 || slash === service.length - 1) return undefined;
-  return { namespace: service.slice(0, slash), name: service.slice(slash + 1) };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { serviceKey } from "../shared/service/service-key.ts";
 import { configMapInput, customResourceInput, decideConfig, heldIpsOf, type ConfigInputs, type ConfigState } from "../shared/config/config-source.ts";
 import { parseIp } from "../shared/ip/address.ts";
 import { rangeContains } from "../shared/ip/range.ts";
@@ -96,7 +97,7 @@ export function buildSnapshot(lists: InformerLists, previousConfig: ConfigState,
       pools.push(pool);
     }
     if (ips.length === 0) continue;
-    const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
+    const key = serviceKey(svc);
     services.push({
       key,
       externalTrafficPolicy: svc.spec.externalTrafficPolicy,

@@ -40,6 +40,7 @@
  * const pools = state.inForce?.pools ?? [];
  * for (const o of state.objects) writeReadyCondition(o);
  */
+import { serviceKey } from "../service/service-key.ts";
 import type { ConfigInForce, LbConfig } from "./config-types.ts";
 import { ipsTakenAway, poolHolding, POOL_ANNOTATIONS } from "./ips-taken-away.ts";
 import type { HeldIps, TakenIp } from "./ips-taken-away.ts";
@@ -284,7 +285,7 @@ export function heldIpsOf(svc: {
   const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => !!ip);
   if (ips.length === 0) return undefined;
   const named = [...new Set(POOL_ANNOTATIONS.map((a) => svc.metadata?.annotations?.[a]).filter((p): p is string => !!p))];
-  return { service: `${svc.metadata?.namespace || "default"}/${svc.metadata?.name ?? ""}`, ips, pool: named.length === 1 ? named[0] : undefined };
+  return { service: serviceKey(svc), ips, pool: named.length === 1 ? named[0] : undefined };
 }
 
 // ---- the inputs ------------------------------------------------------------------------------

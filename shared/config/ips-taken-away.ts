@@ -3,13 +3,14 @@
  * wait until no Service loses its address. The same rule as the controller's `Allocator.setPools`,
  * so the speakers, which have no allocator, refuse exactly what the controller refuses. Pure.
  */
+import { annotationNames } from "../service/metallb-annotations.ts";
 import { formatIp, parseIp } from "../ip/address.ts";
 import type { IpAddress } from "../ip/address.ts";
 import { rangeContains } from "../ip/range.ts";
 import type { Pool } from "./config-types.ts";
 
 /** The annotations a Service names its pool with; the first is the one messages cite. */
-export const POOL_ANNOTATIONS = ["metallb.universe.tf/address-pool", "metallb.io/address-pool"];
+export const POOL_ANNOTATIONS = annotationNames("address-pool");
 
 /** The IPs one Service holds (its status). Build it with `heldIpsOf`. */
 export interface HeldIps {

@@ -4,9 +4,11 @@
  * every field no code reads are dropped as the JSON is decoded (as controller-runtime's cache
  * transforms do), so a cached object costs a few hundred bytes instead of kilobytes.
  */
+import { metallbAnnotationPrefixes } from "../../service/metallb-annotations.ts";
+
 
 /** Annotation prefixes kept by projections: MetalLB's two and ours. */
-const keptAnnotationPrefixes = ["metallb.universe.tf/", "metallb.io/", "baremetal-lb.io/"];
+const keptAnnotationPrefixes = [...metallbAnnotationPrefixes, "baremetal-lb.io/"];
 
 export interface OwnerReference {
   readonly apiVersion: string;
