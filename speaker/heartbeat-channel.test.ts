@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
+import { eventually } from "../test/support/eventually.ts";
 import { openHeartbeatChannel, type HeartbeatChannel, type HeartbeatChannelOptions, type HeartbeatDropReason } from "./heartbeat-channel.ts";
 import { decodeHeartbeat, encodeHeartbeat, heartbeatKeyOf, type Heartbeat, type HeartbeatBody, type HeartbeatKey, type HeartbeatKeys } from "./heartbeat-message.ts";
 import type { HeartbeatEvidence, RelayedCounter } from "./membership-evidence.ts";
@@ -16,14 +17,6 @@ afterEach(async () => {
   await Promise.all(channels.splice(0).map((c) => c.close()));
   await Promise.all(sockets.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
 });
-
-async function waitFor(what: string, cond: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** A UDP socket on 127.0.0.1 (a free port), keeping what it receives. */
 async function udpSocket(): Promise<{ socket: Socket; port: number; received: Buffer[] }> {
@@ -104,7 +97,7 @@ describe("heartbeat channel over loopback", () => {
     await c.ch.announceLeaving(2);
     c.ch.sendNow();
     expect(events).toEqual(["body 1", "sent 1", "body 2", "sent 2", "body 3", "sent 3", "body 4", "sent 4", "body 5", "sent 5"]);
-    await waitFor("two datagrams of each of the five heartbeats", () => listener.received.length === 10);
+    await eventually(() => listener.received.length === 10, { ms: 3_000, what: "two datagrams of each of the five heartbeats", everyMs: 5 });
     const seen = listener.received.map(decoded).map((hb) => ({ seq: hb.seq, leaving: hb.leaving, ageMs: hb.hears[0].ageMs })).sort((x, y) => x.seq - y.seq);
     expect(seen).toEqual([1, 1, 2, 2, 3, 3, 4, 4, 5, 5].map((seq) => ({ seq, leaving: seq > 2, ageMs: seq * 100 })));
     expect(c.errors).toEqual([]);
@@ -126,7 +119,7 @@ describe("heartbeat channel over loopback", () => {
     const b = await channel({ node: "b", port: await freePort() });
     const a = await channel({ node: "a", port: await freePort(), peerPort: attacker.port, peers: () => ["127.0.0.1"] });
     a.ch.sendNow();
-    await waitFor("two heartbeats of a", () => attacker.received.length === 2);
+    await eventually(() => attacker.received.length === 2, { ms: 3_000, what: "two heartbeats of a", everyMs: 5 });
     const [first, second] = attacker.received;
     const relay = (d: Buffer) => send(attacker.socket, d, b.port);
 
@@ -140,9 +133,9 @@ describe("heartbeat channel over loopback", () => {
     await relay(encodeHeartbeat(genuine({ sentAt: Date.now() - 120_000 }), clusterKey)); // genuine but two minutes old
     await relay(encodeHeartbeat(genuine({ node: "b", identity: "b_1", seq: 7 }), clusterKey)); // our own: ignored, not counted
     a.ch.sendNow();
-    await waitFor("a's third heartbeat", () => attacker.received.length === 3);
+    await eventually(() => attacker.received.length === 3, { ms: 3_000, what: "a's third heartbeat", everyMs: 5 });
     await relay(attacker.received[2]);
-    await waitFor("b to take in everything sent", () => b.got.length === 3 && b.drops.length === 6);
+    await eventually(() => b.got.length === 3 && b.drops.length === 6, { ms: 3_000, what: "b to take in everything sent", everyMs: 5 });
     await new Promise((r) => setTimeout(r, 50));
 
     expect(b.got.map(({ hb, from }) => ({ node: hb.node, seq: hb.seq, leaving: hb.leaving, from }))).toEqual([
@@ -160,17 +153,17 @@ describe("heartbeat channel over loopback", () => {
     const [pa, pb] = [await freePort(), await freePort()];
     const a = await channel({ node: "a", port: pa, peerPort: pb, peers: () => ["127.0.0.1"], body: () => ({ ...body, hears: [] }) });
     const b = await channel({ node: "b", port: pb, peerPort: pa, peers: () => ["127.0.0.1"] });
-    await waitFor("b's first heartbeat at a", () => a.got.length === 1);
+    await eventually(() => a.got.length === 1, { ms: 3_000, what: "b's first heartbeat at a", everyMs: 5 });
     a.ch.sendNow(); // a's first heartbeat went out before b was listening
     b.ch.sendNow();
-    await waitFor("a's heartbeat at b and b's second at a", () => b.got.length === 1 && a.got.length === 2);
+    await eventually(() => b.got.length === 1 && a.got.length === 2, { ms: 3_000, what: "a's heartbeat at b and b's second at a", everyMs: 5 });
     expect(a.got.map((g) => [g.hb.node, g.hb.seq])).toEqual([["b", 1], ["b", 2]]);
     expect(b.got[0].hb).toMatchObject({ node: "a", seq: 2, leaving: false, hears: [] });
 
     const before = b.got.length;
     await a.ch.announceLeaving(2);
     a.ch.sendNow(); // a liveness change during shutdown must not take the announcement back
-    await waitFor("the leaving heartbeats at b", () => b.got.length === before + 3);
+    await eventually(() => b.got.length === before + 3, { ms: 3_000, what: "the leaving heartbeats at b", everyMs: 5 });
     expect(b.got.slice(before).map((g) => g.hb.leaving)).toEqual([true, true, true]);
     expect([...a.drops, ...b.drops, ...a.errors.map(String), ...b.errors.map(String)]).toEqual([]);
   });
@@ -186,14 +179,14 @@ describe("heartbeat channel over loopback", () => {
     });
     c.ch.sendNow();
     await send(listener.socket, encodeHeartbeat(genuine({ node: "d", identity: "d_1" }), clusterKey), c.port);
-    await waitFor("the drop", () => c.drops.length === 1);
+    await eventually(() => c.drops.length === 1, { ms: 3_000, what: "the drop", everyMs: 5 });
     expect(c.drops).toEqual(["no-key"]);
     expect(listener.received).toEqual([]);
 
     keys = ring(clusterKey);
     c.ch.sendNow();
     await send(listener.socket, encodeHeartbeat(genuine({ node: "d", identity: "d_1", seq: 2 }), clusterKey), c.port);
-    await waitFor("a heartbeat each way", () => listener.received.length === 1 && c.got.length === 1);
+    await eventually(() => listener.received.length === 1 && c.got.length === 1, { ms: 3_000, what: "a heartbeat each way", everyMs: 5 });
     expect(c.got[0].hb.node).toBe("d");
     // The seqs start where sending did: none was used up while there was no key.
     expect(decoded(listener.received[0]).seq).toBe(1);
@@ -212,7 +205,7 @@ describe("heartbeat channel over loopback", () => {
     expect(sent).toEqual([]);
     name = "b";
     c.ch.sendNow();
-    await waitFor("the next heartbeat", () => listener.received.length === 1);
+    await eventually(() => listener.received.length === 1, { ms: 3_000, what: "the next heartbeat", everyMs: 5 });
     expect(decoded(listener.received[0]).seq).toBe(2);
     expect(sent).toEqual([2]);
   });
@@ -238,12 +231,12 @@ describe("heartbeat channel over loopback", () => {
     failPeers = false;
     failSent = true;
     c.ch.sendNow();
-    await waitFor("the heartbeat", () => listener.received.length === 1);
+    await eventually(() => listener.received.length === 1, { ms: 3_000, what: "the heartbeat", everyMs: 5 });
     expect(sent).toEqual([2]);
     expect(c.errors.map((e) => e.message)).toEqual(["no peers yet", "bookkeeping failed"]);
     failSent = false;
     c.ch.sendNow();
-    await waitFor("the next heartbeat", () => listener.received.length === 2);
+    await eventually(() => listener.received.length === 2, { ms: 3_000, what: "the next heartbeat", everyMs: 5 });
     expect(sent).toEqual([2, 3]);
     expect(listener.received.map((d) => decoded(d).seq)).toEqual([2, 3]);
   });

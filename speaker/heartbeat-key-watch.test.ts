@@ -12,15 +12,8 @@ import { ensureMemberlistSecret, memberlistSecretName } from "../shared/kube/mem
 import { enforceManifestRbac, installNamespace } from "../test/e2e/rbac-identities.ts";
 import { startKubeSim, type KubeSim } from "../test/kube-sim/index.ts";
 import { RbacAuthorizer } from "../test/kube-sim/rbac-authorizer.ts";
+import { eventually } from "../test/support/eventually.ts";
 import { watchHeartbeatKeys, type HeartbeatKeyWatch } from "./heartbeat-key-watch.ts";
-
-async function eventually(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 const keyA = "key-A-0123456789abcdef";
@@ -97,7 +90,7 @@ describe("heartbeat keys from the Secret memberlist, read as the speaker under t
     await start().synced;
     expect(signingText()).toBe(keyA);
     await putSecret({ secretkey: b64(keyB) });
-    await eventually("the new key to be accepted", () => acceptedCount() === 2);
+    await eventually(() => acceptedCount() === 2, { ms: 5_000, what: "the new key to be accepted", everyMs: 10 });
     expect(signingText()).toBe(keyA);
     clock = 10_000;
     expect(signingText()).toBe(keyB);
@@ -110,7 +103,7 @@ describe("heartbeat keys from the Secret memberlist, read as the speaker under t
     await admin.createNamespacedSecret({ namespace: installNamespace, body: { metadata: { name: memberlistSecretName }, data: { secretkey: b64(keyA) } } });
     await start().synced;
     await putSecret({ secretkey: b64("too-short") });
-    await eventually("the refusal", () => logs.some((l) => l.msg === "heartbeat key Secret refused, keeping the previous keys"));
+    await eventually(() => logs.some((l) => l.msg === "heartbeat key Secret refused, keeping the previous keys"), { ms: 5_000, what: "the refusal", everyMs: 10 });
     expect(logs.find((l) => l.level === 50)).toMatchObject({
       secret: "metallb-system/memberlist",
       problems: ['data key "secretkey" is 9 bytes; heartbeat keys must be at least 16 bytes (make one with: head -c 64 /dev/urandom | base64 -w0)'],
@@ -124,7 +117,7 @@ describe("heartbeat keys from the Secret memberlist, read as the speaker under t
     await admin.createNamespacedSecret({ namespace: installNamespace, body: { metadata: { name: memberlistSecretName }, data: { secretkey: b64(keyA) } } });
     await start().synced;
     await admin.deleteNamespacedSecret({ name: memberlistSecretName, namespace: installNamespace });
-    await eventually("the deletion to be seen", () => logs.some((l) => l.level === 50));
+    await eventually(() => logs.some((l) => l.level === 50), { ms: 5_000, what: "the deletion to be seen", everyMs: 10 });
     expect(logs.find((l) => l.level === 50)).toMatchObject({ msg: "heartbeat key Secret refused, keeping the previous keys", problems: ["the Secret does not exist"] });
     clock = 600_000;
     expect(signingText()).toBe(keyA);
@@ -135,6 +128,6 @@ describe("heartbeat keys from the Secret memberlist, read as the speaker under t
     expect(watch!.keys()).toBeUndefined();
     expect(logs).toMatchObject([{ level: 40, secret: "metallb-system/memberlist", msg: expect.stringContaining("the controller creates it at start") }]);
     await admin.createNamespacedSecret({ namespace: installNamespace, body: { metadata: { name: memberlistSecretName }, data: { secretkey: b64(keyA) } } });
-    await eventually("the key", () => signingText() === keyA);
+    await eventually(() => signingText() === keyA, { ms: 5_000, what: "the key", everyMs: 10 });
   });
 });

@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim, type KubeSimOptions } from "../../test/kube-sim/index.ts";
+import { eventually } from "../../test/support/eventually.ts";
 import { createLogger } from "../log.ts";
 import { loadClusterAccess } from "./client/cluster-access.ts";
 import { createKubeApi } from "./client/http-kube-api.ts";
@@ -69,14 +70,6 @@ async function setup(simOpts: KubeSimOptions = {}, opts: Partial<InformerOptions
   return { sim, api, informer, changes, logs, requests };
 }
 
-async function eventually(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe("startInformer", () => {
   it("caches projections of listed objects and reports later adds, updates and deletes", async () => {
     const s = await setup({}, {}, async (api) => {
@@ -93,7 +86,7 @@ describe("startInformer", () => {
     await s.api.create(inDefault, { metadata: { name: "new" } });
     await s.api.patch({ ...inDefault, name: "listed" }, { data: { a: "2" } }, "merge");
     await s.api.delete({ ...inDefault, name: "new" });
-    await eventually(() => s.changes.length === 4, "three more changes");
+    await eventually(() => s.changes.length === 4, { ms: 5_000, what: "three more changes", everyMs: 10 });
     expect(s.changes).toEqual(["add listed", "add new", "update listed", "delete new"]);
     expect(s.informer.get("listed", "default")?.data).toEqual({ a: "2" });
     expect(s.informer.list("default").map((o) => o.metadata.name)).toEqual(["listed"]);
@@ -109,7 +102,7 @@ describe("startInformer", () => {
     s.sim.faults.compact();
     s.sim.faults.dropWatches();
     await s.api.create(inDefault, { metadata: { name: "after" } });
-    await eventually(() => s.informer!.get("after", "default") !== undefined, "the object created after the compaction");
+    await eventually(() => s.informer!.get("after", "default") !== undefined, { ms: 5_000, what: "the object created after the compaction", everyMs: 10 });
     expect(s.requests.lists).toBe(1);
     expect(s.requests.watches).toBe(2);
   });
@@ -128,7 +121,7 @@ describe("startInformer", () => {
     s.sim.faults.compact();
     await new Promise((r) => setTimeout(r, 250));
     s.sim.faults.setLatency(0);
-    await eventually(() => s.changes.includes("delete drop") && s.changes.includes("add added"), "the relist's changes");
+    await eventually(() => s.changes.includes("delete drop") && s.changes.includes("add added"), { ms: 5_000, what: "the relist's changes", everyMs: 10 });
     expect(s.requests.lists).toBe(2);
     expect(s.informer.list().map((o) => o.metadata.name).sort()).toEqual(["added", "keep"]);
     expect(s.logs.some((l) => l.msg === "watch history expired (410 Gone); relisting")).toBe(true);
@@ -142,7 +135,7 @@ describe("startInformer", () => {
     s.sim.faults.dropWatches();
     // In-process, so that the re-watch is the request that gets the 429.
     s.sim.state.create(s.sim.state.registry.find("", "v1", "configmaps")!, "default", { metadata: { name: "later" } });
-    await eventually(() => s.informer!.get("later", "default") !== undefined, "the object after the 429");
+    await eventually(() => s.informer!.get("later", "default") !== undefined, { ms: 5_000, what: "the object after the 429", everyMs: 10 });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
     const warning = s.logs.find((l) => l.msg === "watch failed, restarting");
     expect(warning).toMatchObject({ retryInMs: 1000, path: "/api/v1/namespaces/default/configmaps" });
@@ -157,7 +150,7 @@ describe("startInformer", () => {
     await s.informer.synced;
     await s.api.create(inDefault, { metadata: { name: "picked-later", labels: { pick: "yes" } } });
     await s.api.create(inDefault, { metadata: { name: "skipped-later" } });
-    await eventually(() => s.changes.length === 2, "two adds");
+    await eventually(() => s.changes.length === 2, { ms: 5_000, what: "two adds", everyMs: 10 });
     expect(s.changes).toEqual(["add picked", "add picked-later"]);
   });
 
@@ -172,7 +165,7 @@ describe("startInformer", () => {
     await s.informer.synced;
     await s.api.create(inDefault, { metadata: { name: "a" } });
     await s.api.create(inDefault, { metadata: { name: "b" } });
-    await eventually(() => calls === 2, "both changes handled");
+    await eventually(() => calls === 2, { ms: 5_000, what: "both changes handled", everyMs: 10 });
     expect(s.informer.list().length).toBe(2);
     expect(s.logs.filter((l) => l.msg === "informer change handler failed")).toHaveLength(2);
     expect(s.requests.watches).toBe(1);
@@ -191,7 +184,7 @@ describe("startInformer", () => {
     await s.informer.synced;
     await s.api.create(inDefault, { metadata: { name: "bad-watched" } });
     await s.api.create(inDefault, { metadata: { name: "good-watched" } });
-    await eventually(() => s.informer!.get("good-watched", "default") !== undefined, "the good object after the bad one");
+    await eventually(() => s.informer!.get("good-watched", "default") !== undefined, { ms: 5_000, what: "the good object after the bad one", everyMs: 10 });
     expect(s.informer.list().map((o) => o.metadata.name).sort()).toEqual(["good-listed", "good-watched"]);
     expect(s.logs.filter((l) => l.msg === "object skipped: its projection failed").map((l) => l.name)).toEqual(["bad-listed", "bad-watched"]);
     expect(s.requests.watches).toBe(1);
@@ -213,7 +206,7 @@ describe("startInformer", () => {
     const s = await setup({}, { backoffMs: { initial: 10_000, max: 10_000 } }, async () => {
       sim!.faults.failNext(1, 500);
     });
-    await eventually(() => s.logs.some((l) => l.msg === "watch failed, restarting"), "the failed list");
+    await eventually(() => s.logs.some((l) => l.msg === "watch failed, restarting"), { ms: 5_000, what: "the failed list", everyMs: 10 });
     const t0 = Date.now();
     await s.informer.stop();
     expect(Date.now() - t0).toBeLessThan(500);
@@ -238,6 +231,6 @@ describe("startInformer", () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ path: "/api/v1/namespaces/default/configmaps", retryInMs: 50 });
     allowed = true;
-    await eventually(() => s.informer!.get("hidden", "default") !== undefined, "the object once allowed");
+    await eventually(() => s.informer!.get("hidden", "default") !== undefined, { ms: 5_000, what: "the object once allowed", everyMs: 10 });
   });
 });

@@ -14,6 +14,7 @@ import { rankNodes } from "../../speaker/election.ts";
 import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
 import { runIn } from "../netns/run.ts";
 import { type TopologyNode } from "../netns/topology.ts";
+import { eventually } from "../support/eventually.ts";
 import { requireNetns } from "../support/requirements.ts";
 import { installMetallbCrds, startLabCluster, waitForVip, type LabCluster } from "./lab-cluster.ts";
 import { enforceManifestRbac } from "./rbac-identities.ts";
@@ -35,17 +36,6 @@ interface CustomObject {
     assignedIPv4?: number;
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
   };
-}
-
-/** Polls `check` every 100 ms until it returns a value; throws after `ms` naming `what` and the last value seen. */
-async function eventually<T>(check: () => Promise<T | undefined>, ms: number, what: string, seen?: () => unknown): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${seen ? `; last seen: ${JSON.stringify(seen())}` : ""}`);
 }
 
 /** The distinct MACs that answered `arping` for `ip` from the client. */
@@ -115,7 +105,7 @@ describe.skipIf(skip)("MetalLB custom resources end to end in network namespaces
     await eventually(async () => {
       last = await arpingMacs(lab, vip, 2);
       return last.length === 1 && last[0] === node.mac ? true : undefined;
-    }, 10_000, `${node.name} (${node.mac}) alone to answer ARP for ${vip}`, () => last);
+    }, { ms: 10_000, what: `${node.name} (${node.mac}) alone to answer ARP for ${vip}`, everyMs: 100, detail: () => JSON.stringify(last) });
     expect(await arpingMacs(lab, vip, 3)).toEqual([node.mac]);
   };
 
@@ -126,7 +116,7 @@ describe.skipIf(skip)("MetalLB custom resources end to end in network namespaces
       const s = await l2Statuses("web");
       last = s;
       return s.length === 1 && s[0].node === node ? s : undefined;
-    }, 10_000, `one ServiceL2Status for default/web naming ${node}`, () => last);
+    }, { ms: 10_000, what: `one ServiceL2Status for default/web naming ${node}`, everyMs: 100, detail: () => JSON.stringify(last) });
     expect(statuses).toHaveLength(1);
   };
 
@@ -157,8 +147,7 @@ describe.skipIf(skip)("MetalLB custom resources end to end in network namespaces
     await lab.addDnat(vip);
     const allocated = await eventually(
       async () => (await lab.core.listNamespacedEvent({ namespace: "default" })).items.find((e) => e.involvedObject.name === "web" && e.reason === "IPAllocated"),
-      5_000,
-      "the IPAllocated Event on svc/web",
+      { ms: 5_000, what: "the IPAllocated Event on svc/web", everyMs: 100 },
     );
     expect(allocated.message).toContain(vip);
     // The selector matches no node yet: the IP is assigned but no speaker may announce it.
@@ -173,7 +162,7 @@ describe.skipIf(skip)("MetalLB custom resources end to end in network namespaces
     const node = await lab.core.readNode({ name: first.name });
     await lab.core.replaceNode({ name: first.name, body: { ...node, metadata: { ...node.metadata, labels: { ...node.metadata?.labels, [announcerLabel]: "true" } } } });
     await expectOnlyAnswerer(first);
-    expect(await eventually(() => freshCurl(lab, vip), 5_000, `a new client's curl of ${vip}`)).toBe(first.name);
+    expect(await eventually(() => freshCurl(lab, vip), { ms: 5_000, what: `a new client's curl of ${vip}`, everyMs: 100 })).toBe(first.name);
   });
 
   it("ServiceL2Status names the announcing node, and the pool's status counts the IP", async () => {
@@ -183,7 +172,7 @@ describe.skipIf(skip)("MetalLB custom resources end to end in network namespaces
       const status = (await readObject("ipaddresspools", "lan")).status;
       last = status;
       return status?.assignedIPv4 !== undefined && status.assignedIPv4 >= 1 ? status.assignedIPv4 : undefined;
-    }, 10_000, "IPAddressPool lan status.assignedIPv4 >= 1", () => last);
+    }, { ms: 10_000, what: "IPAddressPool lan status.assignedIPv4 >= 1", everyMs: 100, detail: () => JSON.stringify(last) });
     expect(assigned).toBe(1);
     expect(await readyCondition("ipaddresspools", "lan")).toMatchObject({ status: "True" });
   });
@@ -195,7 +184,7 @@ describe.skipIf(skip)("MetalLB custom resources end to end in network namespaces
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
     );
     await expectOnlyAnswerer(second);
-    expect(await eventually(() => freshCurl(lab, vip), 5_000, `a new client's curl of ${vip} after the move`)).toBe(second.name);
+    expect(await eventually(() => freshCurl(lab, vip), { ms: 5_000, what: `a new client's curl of ${vip} after the move`, everyMs: 100 })).toBe(second.name);
     await expectL2Status(second.name);
   });
 
@@ -206,7 +195,7 @@ describe.skipIf(skip)("MetalLB custom resources end to end in network namespaces
       const c = await readyCondition("ipaddresspools", "lan-overlap");
       last = c;
       return c?.status === "False" ? c : undefined;
-    }, 10_000, "Ready=False on IPAddressPool lan-overlap", () => last);
+    }, { ms: 10_000, what: "Ready=False on IPAddressPool lan-overlap", everyMs: 100, detail: () => JSON.stringify(last) });
     expect(condition.reason).toBe("OverlappingPools");
     expect(condition.message).toContain('pool "lan"');
     expect(condition.message).toContain("192.168.126.44");
@@ -215,8 +204,7 @@ describe.skipIf(skip)("MetalLB custom resources end to end in network namespaces
         (await lab.core.listNamespacedEvent({ namespace: "metallb-system" })).items.find(
           (e) => e.involvedObject.kind === "IPAddressPool" && e.involvedObject.name === "lan-overlap" && e.reason === "OverlappingPools",
         ),
-      10_000,
-      "a Warning Event OverlappingPools on IPAddressPool lan-overlap",
+      { ms: 10_000, what: "a Warning Event OverlappingPools on IPAddressPool lan-overlap", everyMs: 100 },
     );
     expect(warning.type).toBe("Warning");
     expect(warning.message).toContain('pool "lan"');
@@ -231,14 +219,13 @@ describe.skipIf(skip)("MetalLB custom resources end to end in network namespaces
   it("a pool without an L2Advertisement: the Service gets its IP and a Warning Event NotAnnounced, and nobody answers ARP", async () => {
     await createObject("ipaddresspools", "dark", { addresses: ["192.168.126.50-192.168.126.52"], autoAssign: false });
     // The controller takes the new pool into force first; until then the request names an unknown pool.
-    await eventually(async () => ((await readyCondition("ipaddresspools", "dark"))?.status === "True" ? true : undefined), 10_000, "IPAddressPool dark Ready");
+    await eventually(async () => ((await readyCondition("ipaddresspools", "dark"))?.status === "True" ? true : undefined), { ms: 10_000, what: "IPAddressPool dark Ready", everyMs: 100 });
     const [dark] = await createService("dark", { "metallb.io/address-pool": "dark" });
     expect(dark).toMatch(/^192\.168\.126\.5[0-2]$/);
     const event = await eventually(
       async () =>
         (await lab.core.listNamespacedEvent({ namespace: "default" })).items.find((e) => e.involvedObject.kind === "Service" && e.involvedObject.name === "dark" && e.reason === "NotAnnounced"),
-      10_000,
-      "a NotAnnounced Event on svc/dark",
+      { ms: 10_000, what: "a NotAnnounced Event on svc/dark", everyMs: 100 },
     );
     expect(event.type).toBe("Warning");
     expect(event.message).toContain(dark);
@@ -252,7 +239,7 @@ describe.skipIf(skip)("MetalLB custom resources end to end in network namespaces
 
   it("deleting the Service removes its ServiceL2Status", async () => {
     await lab.core.deleteNamespacedService({ name: "web", namespace: "default" });
-    await eventually(async () => ((await l2Statuses("web")).length === 0 ? true : undefined), 10_000, "no ServiceL2Status for default/web");
+    await eventually(async () => ((await l2Statuses("web")).length === 0 ? true : undefined), { ms: 10_000, what: "no ServiceL2Status for default/web", everyMs: 100 });
     await expectNoArpAnswer(lab, vip, 1_000);
   });
 

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TopologyNode } from "../netns/topology.ts";
+import { eventually } from "../support/eventually.ts";
 import { requireNetns } from "../support/requirements.ts";
 import { mustRunIn, runIn } from "../netns/run.ts";
 import { startLabCluster, waitForLine, waitForVip, type LabCluster } from "./lab-cluster.ts";
@@ -39,16 +40,6 @@ function nodeByName(lab: LabCluster, name: string): TopologyNode {
 async function neighbourMac(lab: LabCluster, ip: string): Promise<string | undefined> {
   const r = await runIn(lab.topo.client.ns, ["ip", "neigh", "show", ip, "dev", "eth0"]);
   return /lladdr ([0-9a-f:]{17})/.exec(r.stdout)?.[1];
-}
-
-async function eventually<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 async function createService(lab: LabCluster, name: string, spec: Record<string, unknown> = {}, annotations?: Record<string, string>): Promise<string[]> {
@@ -102,10 +93,10 @@ describe.skipIf(skip)("speaker end to end in network namespaces", () => {
     const macs = await eventually(async () => {
       const m = await arpingMacs(lab, vip);
       return m.length > 0 ? m : undefined;
-    }, 10_000, "an ARP reply");
+    }, { ms: 10_000, what: "an ARP reply", everyMs: 50 });
     expect(macs).toEqual([owner.mac]);
     expect(await arpingMacs(lab, "192.168.126.45", 2)).toEqual([]);
-    const body = await eventually(() => curl(lab, `http://${vip}/`), 5_000, "curl through the VIP");
+    const body = await eventually(() => curl(lab, `http://${vip}/`), { ms: 5_000, what: "curl through the VIP", everyMs: 50 });
     expect(body).toBe(`served by ${owner.name}`);
   });
 
@@ -122,14 +113,17 @@ describe.skipIf(skip)("speaker end to end in network namespaces", () => {
     lab.speakers.get(ownerName)!.child.kill("SIGKILL");
     await lab.topo.linkDown(owner);
     // No traffic from the client: only the new owner's gratuitous announcements may change its entry.
-    const flippedAfter = await eventually(async () => ((await neighbourMac(lab, vip)) === next.mac ? Date.now() - killedAt : undefined), 5_000, "the neighbour entry to flip");
+    const flippedAfter = await eventually(
+      async () => ((await neighbourMac(lab, vip)) === next.mac ? Date.now() - killedAt : undefined),
+      { ms: 5_000, what: "the neighbour entry to flip", everyMs: 50 },
+    );
     expect(flippedAfter).toBeLessThan(2_000);
     expect(await curl(lab, `http://${vip}/`)).toBe(`served by ${next.name}`);
 
     // Bring the node back for the next tests.
     await lab.topo.linkUp(owner);
     await lab.startSpeaker(owner);
-    await eventually(async () => ((await arpingMacs(lab, vip, 2)).join() === owner.mac ? true : undefined), 15_000, "the VIP to return to its first owner");
+    await eventually(async () => ((await arpingMacs(lab, vip, 2)).join() === owner.mac ? true : undefined), { ms: 15_000, what: "the VIP to return to its first owner", everyMs: 50 });
   });
 
   it("hands over gracefully on SIGTERM: the next node serves at once", async () => {
@@ -139,7 +133,7 @@ describe.skipIf(skip)("speaker end to end in network namespaces", () => {
     const speaker = lab.speakers.get(ownerName)!;
     speaker.child.kill("SIGTERM");
     expect(await speaker.exited).toBe(0);
-    const body = await eventually(() => curl(lab, `http://${vip}/`), 3_000, "curl after the handover");
+    const body = await eventually(() => curl(lab, `http://${vip}/`), { ms: 3_000, what: "curl after the handover", everyMs: 50 });
     expect(body).toBe(`served by ${next.name}`);
     await lab.startSpeaker(nodeByName(lab, ownerName));
   });
@@ -156,14 +150,14 @@ describe.skipIf(skip)("speaker end to end in network namespaces", () => {
       ]);
     await block("-A");
     try {
-      await eventually(async () => ((await arpingMacs(lab, vip, 2)).join() === next.mac ? true : undefined), 10_000, "only the new owner to answer");
+      await eventually(async () => ((await arpingMacs(lab, vip, 2)).join() === next.mac ? true : undefined), { ms: 10_000, what: "only the new owner to answer", everyMs: 50 });
       await waitForLine(lab.speakers.get(ownerName)!, "no heartbeat quorum", 1_000);
       // Stable: the cut-off node stays silent while the block lasts.
       expect(await arpingMacs(lab, vip, 3)).toEqual([next.mac]);
     } finally {
       await block("-D");
     }
-    await eventually(async () => ((await arpingMacs(lab, vip, 2)).join() === owner.mac ? true : undefined), 15_000, "the VIP to return once heartbeats flow");
+    await eventually(async () => ((await arpingMacs(lab, vip, 2)).join() === owner.mac ? true : undefined), { ms: 15_000, what: "the VIP to return once heartbeats flow", everyMs: 50 });
   });
 
   it("externalTrafficPolicy Local: only a node with a local endpoint announces", async () => {
@@ -173,7 +167,7 @@ describe.skipIf(skip)("speaker end to end in network namespaces", () => {
     const macs = await eventually(async () => {
       const m = await arpingMacs(lab, vip);
       return m.length > 0 ? m : undefined;
-    }, 10_000, "an ARP reply for the Local service");
+    }, { ms: 10_000, what: "an ARP reply for the Local service", everyMs: 50 });
     expect(macs).toEqual([nodeByName(lab, "node-2").mac]);
   });
 
@@ -182,7 +176,7 @@ describe.skipIf(skip)("speaker end to end in network namespaces", () => {
     expect(vip).toMatch(/^fd00:126::/);
     await lab.addDnat(vip);
     const owner = nodeByName(lab, expectedOwner(vip, nodeNames));
-    const body = await eventually(() => curl(lab, `http://[${vip}]/`, ["-6"]), 10_000, "curl -6 through the VIP");
+    const body = await eventually(() => curl(lab, `http://[${vip}]/`, ["-6"]), { ms: 10_000, what: "curl -6 through the VIP", everyMs: 50 });
     expect(body).toBe(`served by ${owner.name}`);
     expect(await neighbourMac(lab, vip)).toBe(owner.mac);
   });
@@ -206,8 +200,7 @@ describe.skipIf(skip)("speaker end to end in network namespaces", () => {
       (await lab.core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name);
     const disabled = await eventually(
       async () => (await events("Node", ownerName, "default")).find((e) => e.reason === "StrictARPDisabled"),
-      10_000,
-      "StrictARPDisabled",
+      { ms: 10_000, what: "StrictARPDisabled", everyMs: 50 },
     );
     expect(disabled.type).toBe("Warning");
     expect(disabled.message).toContain("ipvs.strictARP: true");
@@ -218,15 +211,14 @@ describe.skipIf(skip)("speaker end to end in network namespaces", () => {
         (await events("Service", "web", "default")).find(
           (e) => e.reason === "ARPConflict" && e.message?.includes(`node "${ownerName}"`) && others.some((n) => e.message?.includes(n.mac)),
         ),
-      10_000,
-      "ARPConflict naming another node's MAC",
+      { ms: 10_000, what: "ARPConflict naming another node's MAC", everyMs: 50 },
     );
     expect(conflict.type).toBe("Warning");
     expect(conflict.message).toContain(vip);
     expect(conflict.message).toContain("strictARP");
 
     for (const node of lab.topo.nodes) await mustRunIn(node.ns, ["sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1"]);
-    await eventually(async () => (await events("Node", ownerName, "default")).find((e) => e.reason === "StrictARPEnabled"), 10_000, "StrictARPEnabled");
+    await eventually(async () => (await events("Node", ownerName, "default")).find((e) => e.reason === "StrictARPEnabled"), { ms: 10_000, what: "StrictARPEnabled", everyMs: 50 });
     const metricsUrl = `http://${owner.ipv4}:7473/metrics`;
     const cleared = await eventually(
       async () => {
@@ -235,8 +227,7 @@ describe.skipIf(skip)("speaker end to end in network namespaces", () => {
         const active = new RegExp(`baremetal_lb_arp_conflict\\{ip="${vip.replace(/\./g, "\\.")}"\\} (\\d)`).exec(r.stdout)?.[1];
         return strict === "1" && active === "0" ? true : undefined;
       },
-      15_000,
-      "strict_arp_ok 1 and the conflict gauge 0",
+      { ms: 15_000, what: "strict_arp_ok 1 and the conflict gauge 0", everyMs: 50 },
     );
     expect(cleared).toBe(true);
     for (const node of lab.topo.nodes) {

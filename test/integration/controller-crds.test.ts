@@ -1,10 +1,10 @@
 import { CoreV1Api, setHeaderOptions, type V1Service } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim, type RequestAttributes } from "../kube-sim/index.ts";
+import { eventually } from "../support/eventually.ts";
 import {
   ensureNamespace,
   eventsFor,
-  eventually,
   ipsOf,
   lbService,
   namespace,
@@ -73,8 +73,7 @@ async function readyIs(plural: ConfigPlural, name: string, status: "True" | "Fal
         last = await crs.ready(plural, name);
         return last?.status === status && last.reason === reason ? last : undefined;
       },
-      ms,
-      `${plural}/${name} Ready=${status} ${reason}`,
+      { ms, what: `${plural}/${name} Ready=${status} ${reason}`, everyMs: 50 },
     );
   } catch (err) {
     throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last)}`);
@@ -82,7 +81,7 @@ async function readyIs(plural: ConfigPlural, name: string, status: "True" | "Fal
 }
 
 async function ipOf(name: string, ns = "default"): Promise<string> {
-  return eventually(async () => (await ipsOf(core, name, ns))[0], 10_000, `${ns}/${name} to get an IP`);
+  return eventually(async () => (await ipsOf(core, name, ns))[0], { ms: 10_000, what: `${ns}/${name} to get an IP`, everyMs: 50 });
 }
 
 async function createService(name: string, opts: { ns?: string; labels?: Record<string, string>; annotations?: Record<string, string> } = {}): Promise<V1Service> {
@@ -93,7 +92,7 @@ async function createService(name: string, opts: { ns?: string; labels?: Record<
 
 /** The Event with `reason` on the object, once it exists. */
 async function eventOn(kind: string, name: string, ns: string, reason: string): Promise<{ type: string; reason: string; message: string }> {
-  return eventually(async () => (await eventsFor(core, kind, name, ns)).find((e) => e.reason === reason), 10_000, `a ${reason} Event on ${kind} ${ns}/${name}`);
+  return eventually(async () => (await eventsFor(core, kind, name, ns)).find((e) => e.reason === reason), { ms: 10_000, what: `a ${reason} Event on ${kind} ${ns}/${name}`, everyMs: 50 });
 }
 
 const allocatedFrom = (svc: V1Service) => svc.metadata?.annotations?.["metallb.universe.tf/ip-allocated-from-pool"];
@@ -114,7 +113,7 @@ describe("controller with MetalLB's IPAddressPools and L2Advertisements", () => 
     const shown = await eventually(async () => {
       const status = (await crs.get("ipaddresspools", "lan")).status;
       return status?.assignedIPv4 === 1 ? status : undefined;
-    }, 10_000, "the pool to count the IP");
+    }, { ms: 10_000, what: "the pool to count the IP", everyMs: 50 });
     expect({ ...shown, conditions: undefined }).toEqual({ assignedIPv4: 1, assignedIPv6: 0, availableIPv4: 7, availableIPv6: 0, conditions: undefined });
     const poolReady = await readyIs("ipaddresspools", "lan", "True", "Accepted");
     expect(poolReady.message).toBe("in force: 192.168.10.0/29 (autoAssign)");
@@ -161,7 +160,7 @@ describe("controller with MetalLB's IPAddressPools and L2Advertisements", () => 
     const fixed = await readyIs("ipaddresspools", "extra", "True", "Accepted");
     expect(fixed.observedGeneration).toBe(2);
     expect(fixed.message).toBe("in force: 192.168.11.0/30 (autoAssign)");
-    await eventually(async () => ((await sample(c.metrics.configObjectReady, { kind: "IPAddressPool", name: "extra" })) === 1 ? true : undefined));
+    await eventually(async () => ((await sample(c.metrics.configObjectReady, { kind: "IPAddressPool", name: "extra" })) === 1 ? true : undefined), { ms: 10_000, what: "condition", everyMs: 50 });
     expect(await sample(c.metrics.configStale)).toBe(0);
     expect(await ipsOf(core, "web")).toEqual(["192.168.10.0"]);
   });
@@ -184,9 +183,12 @@ describe("controller with MetalLB's IPAddressPools and L2Advertisements", () => 
     expect(poolReady.message).toContain('not announced: no L2Advertisement selects pool "dark"');
 
     await crs.create("l2advertisements", "dark", { ipAddressPools: ["dark"] });
-    await eventually(async () => ((await sample(c.metrics.unannouncedIps)) === 0 ? true : undefined), 10_000, "the unannounced gauge to drop to 0");
+    await eventually(async () => ((await sample(c.metrics.unannouncedIps)) === 0 ? true : undefined), { ms: 10_000, what: "the unannounced gauge to drop to 0", everyMs: 50 });
     await readyIs("l2advertisements", "dark", "True", "Accepted");
-    await eventually(async () => ((await crs.ready("ipaddresspools", "dark"))?.message === "in force: 192.168.20.0/30 (autoAssign: false)" ? true : undefined));
+    await eventually(
+      async () => ((await crs.ready("ipaddresspools", "dark"))?.message === "in force: 192.168.20.0/30 (autoAssign: false)" ? true : undefined),
+      { ms: 10_000, what: "condition", everyMs: 50 },
+    );
     await settle(c);
     expect((await eventsFor(core, "Service", "hidden", "default")).filter((e) => e.reason === "NotAnnounced")).toHaveLength(1);
     expect(await ipsOf(core, "hidden")).toEqual(["192.168.20.0"]);
@@ -208,7 +210,7 @@ describe("controller with MetalLB's IPAddressPools and L2Advertisements", () => 
     expect(await sample(c.metrics.unannouncedIps)).toBe(1);
 
     await core.patchNode({ name: "node-1", body: { metadata: { labels: { role: "edge" } } } }, setHeaderOptions("Content-Type", "application/merge-patch+json"));
-    await eventually(async () => ((await sample(c.metrics.unannouncedIps)) === 0 ? true : undefined), 10_000, "the unannounced gauge to drop to 0");
+    await eventually(async () => ((await sample(c.metrics.unannouncedIps)) === 0 ? true : undefined), { ms: 10_000, what: "the unannounced gauge to drop to 0", everyMs: 50 });
     expect(await ipsOf(core, "web")).toEqual(["192.168.10.0"]);
   });
 
@@ -296,7 +298,7 @@ describe("controller with MetalLB's IPAddressPools and L2Advertisements", () => 
     const loaded = await readyIs("ipaddresspools", "default", "True", "Accepted");
     expect(loaded.message).toBe("in force: 192.168.126.40-192.168.126.45 (autoAssign)");
     await readyIs("l2advertisements", "default", "True", "Accepted");
-    await eventually(async () => ((await crs.get("ipaddresspools", "default")).status?.assignedIPv4 === 1 ? true : undefined), 10_000, "the pool to count web's IP");
+    await eventually(async () => ((await crs.get("ipaddresspools", "default")).status?.assignedIPv4 === 1 ? true : undefined), { ms: 10_000, what: "the pool to count web's IP", everyMs: 50 });
     await settle(c);
     const web = await core.readNamespacedService({ name: "web", namespace: "default" });
     expect(web.status?.loadBalancer?.ingress?.map((i) => i.ip)).toEqual(["192.168.126.40"]);
@@ -350,7 +352,7 @@ describe("controller with MetalLB's IPAddressPools and L2Advertisements", () => 
     sim.faults.dropWatches();
     await core.createNamespace({ body: { metadata: { name: "team-a", labels: { team: "a" } } } });
     await createService("app", { ns: "team-a" });
-    await eventually(async () => ((await sample(c.metrics.pendingServices)) === 1 ? true : undefined), 10_000, "the Service to wait");
+    await eventually(async () => ((await sample(c.metrics.pendingServices)) === 1 ? true : undefined), { ms: 10_000, what: "the Service to wait", everyMs: 50 });
     expect(await ipsOf(core, "app", "team-a")).toEqual([]);
     hideNamespaces = false;
     expect(await ipOf("app", "team-a")).toBe("192.168.41.0");
@@ -369,7 +371,10 @@ describe("controller with MetalLB's IPAddressPools and L2Advertisements", () => 
 
     const uid = (await crs.get("ipaddresspools", "lan")).metadata.uid;
     await crs.remove("ipaddresspools", "lan");
-    await eventually(async () => ((await c.metrics.configRejections.get()).values.find((v) => v.labels.cause === "would-orphan-ips")?.value === 1 ? true : undefined));
+    await eventually(
+      async () => ((await c.metrics.configRejections.get()).values.find((v) => v.labels.cause === "would-orphan-ips")?.value === 1 ? true : undefined),
+      { ms: 10_000, what: "condition", everyMs: 50 },
+    );
     expect(await sample(c.metrics.configStale)).toBe(1);
     const refusal = c.logs.find((l) => l.msg === "config (re)load failed, config marked stale");
     expect(refusal?.reason).toContain("default/web holds 192.168.10.0 (192.168.10.0 is in no pool of the new config)");
@@ -377,7 +382,7 @@ describe("controller with MetalLB's IPAddressPools and L2Advertisements", () => 
     const told = await eventually(async () => {
       const list = await core.listNamespacedEvent({ namespace });
       return list.items.find((e) => e.involvedObject.kind === "IPAddressPool" && e.involvedObject.name === "lan" && e.reason === "WouldTakeIPs");
-    }, 10_000, "a WouldTakeIPs Event on the deleted pool");
+    }, { ms: 10_000, what: "a WouldTakeIPs Event on the deleted pool", everyMs: 50 });
     expect(told.type).toBe("Warning");
     expect(told.involvedObject.uid).toBe(uid);
     expect(told.message).toBe(
@@ -393,7 +398,7 @@ describe("controller with MetalLB's IPAddressPools and L2Advertisements", () => 
 
     await core.deleteNamespacedService({ name: "second", namespace: "default" });
     await core.deleteNamespacedService({ name: "web", namespace: "default" });
-    await eventually(async () => ((await sample(c.metrics.configStale)) === 0 ? true : undefined), 10_000, "the deletion to apply");
+    await eventually(async () => ((await sample(c.metrics.configStale)) === 0 ? true : undefined), { ms: 10_000, what: "the deletion to apply", everyMs: 50 });
     expect(await sample(c.metrics.addressesTotal, { pool: "lan" })).toBeUndefined();
     await createService("third");
     expect(await ipOf("third")).toBe("192.168.11.0");
@@ -407,7 +412,7 @@ describe("controller with MetalLB's IPAddressPools and L2Advertisements", () => 
     const before = statusPatches("big");
     const names = Array.from({ length: 200 }, (_, i) => `svc-${i}`);
     for (let i = 0; i < names.length; i += 20) await Promise.all(names.slice(i, i + 20).map((n) => createService(n)));
-    await eventually(async () => ((await crs.get("ipaddresspools", "big")).status?.assignedIPv4 === 200 ? true : undefined), 20_000, "the pool to count 200 IPs");
+    await eventually(async () => ((await crs.get("ipaddresspools", "big")).status?.assignedIPv4 === 200 ? true : undefined), { ms: 20_000, what: "the pool to count 200 IPs", everyMs: 50 });
     await settle(c);
     expect((await crs.get("ipaddresspools", "big")).status).toMatchObject({ assignedIPv4: 200, availableIPv4: 56 });
     const writes = statusPatches("big") - before;

@@ -94,22 +94,6 @@ export async function ipsOf(core: CoreV1Api, name: string, ns = "default"): Prom
   return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip!);
 }
 
-/** Polls `check` until it returns a value that is not undefined, or fails after `ms`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, ms = 10_000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-}
-
 export async function eventsFor(core: CoreV1Api, kind: string, name: string, ns: string): Promise<{ type: string; reason: string; message: string }[]> {
   const list = await core.listNamespacedEvent({ namespace: ns });
   return list.items

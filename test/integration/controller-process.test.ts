@@ -1,7 +1,8 @@
 import { CoordinationV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
-import { eventually, ipsOf, lbService, namespace, putConfig, readmeConfig } from "./controller-harness.ts";
+import { eventually } from "../support/eventually.ts";
+import { ipsOf, lbService, namespace, putConfig, readmeConfig } from "./controller-harness.ts";
 import { ControllerProcess, killAll, type LogLine } from "./controller-process.ts";
 import { ServiceIpRecorder } from "./service-ip-recorder.ts";
 
@@ -58,12 +59,12 @@ describe("controller binary against the API simulator", () => {
     const started = await c.waitForLog("controller started");
     expect(started).toMatchObject({ component: "controller", identity: "solo", namespace, configMap: "config", level: 30 });
     expect(await c.get("/healthz")).toEqual({ status: 200, body: "ok\n" });
-    expect(await eventually(async () => ((await c.get("/readyz")).status === 200 ? true : undefined), 10_000, "/readyz 200")).toBe(true);
+    expect(await eventually(async () => ((await c.get("/readyz")).status === 200 ? true : undefined), { ms: 10_000, what: "/readyz 200", everyMs: 50 })).toBe(true);
     await c.waitForLog("became leader");
     await c.waitForLog("config loaded");
 
     await core.createNamespacedService({ namespace: "default", body: lbService("web") });
-    expect(await eventually(async () => (await ipsOf(core, "web"))[0], 10_000, "web to get an IP")).toBe("192.168.126.40");
+    expect(await eventually(async () => (await ipsOf(core, "web"))[0], { ms: 10_000, what: "web to get an IP", everyMs: 50 })).toBe("192.168.126.40");
     const metrics = (await c.get("/metrics")).body;
     expect(metrics).toContain("# TYPE metallb_k8s_client_config_loaded_bool gauge");
     expect(await c.metric("metallb_k8s_client_config_loaded_bool")).toBe(1);
@@ -91,7 +92,7 @@ describe("controller binary against the API simulator", () => {
     const total = 40;
     await putConfig(core, "address-pools:\n- name: lan\n  protocol: layer2\n  addresses: [10.20.0.0/26]\n");
     const replicas = [startController("a"), startController("b")];
-    const leaderId = await eventually(async () => (await leaseHolder()) || undefined, 10_000, "a leader");
+    const leaderId = await eventually(async () => (await leaseHolder()) || undefined, { ms: 10_000, what: "a leader", everyMs: 50 });
     const leader = replicas.find((r) => r.identity === leaderId)!;
     const standby = replicas.find((r) => r.identity !== leaderId)!;
     await leader.waitForLog("config loaded");
@@ -119,8 +120,7 @@ describe("controller binary against the API simulator", () => {
     stream.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
     const takeover = await eventually(
       async () => ((await leaseHolder()) === standby.identity ? performance.now() : undefined),
-      15_000,
-      `${standby.identity} to take the Lease`,
+      { ms: 15_000, what: `${standby.identity} to take the Lease`, everyMs: 50 },
     );
     await standby.waitForLog("config loaded");
     await sleep(2 * slowApiMs);
@@ -139,8 +139,7 @@ describe("controller binary against the API simulator", () => {
         const ips = ours.map((s) => (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip!));
         return ours.length === total && ips.every((x) => x.length === 1) ? new Map(ours.map((s, i) => [s.metadata!.name!, ips[i][0]])) : undefined;
       },
-      15_000,
-      `all ${total} Services to show one IP`,
+      { ms: 15_000, what: `all ${total} Services to show one IP`, everyMs: 50 },
     );
     await sleep(300); // let any stray late write show up in the watch
     recorder.stop();
@@ -169,9 +168,9 @@ describe("controller binary against the API simulator", () => {
     const first = startController("first");
     await first.waitForLog("config loaded");
     await core.createNamespacedService({ namespace: "default", body: lbService("old") });
-    expect(await eventually(async () => (await ipsOf(core, "old"))[0], 10_000, "old to get an IP")).toBe("192.168.126.40");
+    expect(await eventually(async () => (await ipsOf(core, "old"))[0], { ms: 10_000, what: "old to get an IP", everyMs: 50 })).toBe("192.168.126.40");
     await core.createNamespacedService({ namespace: "default", body: lbService("kept") });
-    expect(await eventually(async () => (await ipsOf(core, "kept"))[0], 10_000, "kept to get an IP")).toBe("192.168.126.41");
+    expect(await eventually(async () => (await ipsOf(core, "kept"))[0], { ms: 10_000, what: "kept to get an IP", everyMs: 50 })).toBe("192.168.126.41");
     first.kill("SIGTERM");
     expect(await first.waitForExit()).toEqual({ code: 0, signal: null });
 
@@ -180,11 +179,11 @@ describe("controller binary against the API simulator", () => {
     const orphaned = await second.waitForLog(staleMsg);
     expect(orphaned).toMatchObject({ level: 50, service: "default/old", ips: ["192.168.126.40"] });
     await second.waitForLog("config loaded");
-    expect(await eventually(async () => ((await second.metric(staleSample)) === 1 ? 1 : undefined), 10_000, "config stale = 1")).toBe(1);
+    expect(await eventually(async () => ((await second.metric(staleSample)) === 1 ? 1 : undefined), { ms: 10_000, what: "config stale = 1", everyMs: 50 })).toBe(1);
     expect(await second.metric("metallb_k8s_client_config_loaded_bool")).toBe(1);
 
     await core.createNamespacedService({ namespace: "default", body: lbService("new") });
-    expect(await eventually(async () => (await ipsOf(core, "new"))[0], 10_000, "new to get an IP")).toBe("192.168.126.42");
+    expect(await eventually(async () => (await ipsOf(core, "new"))[0], { ms: 10_000, what: "new to get an IP", everyMs: 50 })).toBe("192.168.126.42");
     expect(await ipsOf(core, "old")).toEqual(["192.168.126.40"]);
     expect(await ipsOf(core, "kept")).toEqual(["192.168.126.41"]);
     // The status write can reach the API before the process's log line reaches our pipe.
@@ -193,7 +192,7 @@ describe("controller binary against the API simulator", () => {
     expect(await second.metric(staleSample)).toBe(1);
 
     await core.deleteNamespacedService({ name: "old", namespace: "default" });
-    expect(await eventually(async () => ((await second.metric(staleSample)) === 0 ? 0 : undefined), 10_000, "config stale = 0 after the orphan is gone")).toBe(0);
+    expect(await eventually(async () => ((await second.metric(staleSample)) === 0 ? 0 : undefined), { ms: 10_000, what: "config stale = 0 after the orphan is gone", everyMs: 50 })).toBe(0);
   });
 
   it("takes an uncovered IP back once a later config covers it again, and never hands it to another Service", async () => {
@@ -201,7 +200,7 @@ describe("controller binary against the API simulator", () => {
     const first = startController("first");
     await first.waitForLog("config loaded");
     await core.createNamespacedService({ namespace: "default", body: lbService("old") });
-    expect(await eventually(async () => (await ipsOf(core, "old"))[0], 10_000, "old to get an IP")).toBe("192.168.126.40");
+    expect(await eventually(async () => (await ipsOf(core, "old"))[0], { ms: 10_000, what: "old to get an IP", everyMs: 50 })).toBe("192.168.126.40");
     first.kill("SIGTERM");
     expect(await first.waitForExit()).toEqual({ code: 0, signal: null });
 
@@ -210,9 +209,9 @@ describe("controller binary against the API simulator", () => {
     await second.waitForLog(staleMsg);
     await putConfig(core, readmeConfig);
     await second.waitForLog((l) => l.msg === "config loaded" && second.logged("config loaded").length === 2);
-    expect(await eventually(async () => ((await second.metric(staleSample)) === 0 ? 0 : undefined), 10_000, "config stale = 0")).toBe(0);
+    expect(await eventually(async () => ((await second.metric(staleSample)) === 0 ? 0 : undefined), { ms: 10_000, what: "config stale = 0", everyMs: 50 })).toBe(0);
     await core.createNamespacedService({ namespace: "default", body: lbService("new") });
-    expect(await eventually(async () => (await ipsOf(core, "new"))[0], 10_000, "new to get an IP")).toBe("192.168.126.41");
+    expect(await eventually(async () => (await ipsOf(core, "new"))[0], { ms: 10_000, what: "new to get an IP", everyMs: 50 })).toBe("192.168.126.41");
     expect(await ipsOf(core, "old")).toEqual(["192.168.126.40"]);
     expect(await second.metric('metallb_allocator_addresses_in_use_total{pool="default"}')).toBe(2);
   });
@@ -222,23 +221,23 @@ describe("controller binary against the API simulator", () => {
     const first = startController("first");
     await first.waitForLog("config loaded");
     await core.createNamespacedService({ namespace: "default", body: lbService("old") });
-    expect(await eventually(async () => (await ipsOf(core, "old"))[0], 10_000, "old to get an IP")).toBe("192.168.126.40");
+    expect(await eventually(async () => (await ipsOf(core, "old"))[0], { ms: 10_000, what: "old to get an IP", everyMs: 50 })).toBe("192.168.126.40");
     first.kill("SIGTERM");
     expect(await first.waitForExit()).toEqual({ code: 0, signal: null });
 
     await putConfig(core, "address-pools:\n- name: default\n  protocol: layer2\n  adresses: [192.168.126.40-192.168.126.45]\n");
     const second = startController("second");
     await second.waitForLog("config (re)load failed, config marked stale");
-    expect(await eventually(async () => ((await second.metric(staleSample)) === 1 ? 1 : undefined), 10_000, "config stale = 1")).toBe(1);
+    expect(await eventually(async () => ((await second.metric(staleSample)) === 1 ? 1 : undefined), { ms: 10_000, what: "config stale = 1", everyMs: 50 })).toBe(1);
     await core.createNamespacedService({ namespace: "default", body: lbService("new") });
     await sleep(300);
     expect(await ipsOf(core, "new")).toEqual([]);
 
     await putConfig(core, readmeConfig);
     await second.waitForLog("config loaded");
-    expect(await eventually(async () => (await ipsOf(core, "new"))[0], 10_000, "new to get an IP")).toBe("192.168.126.41");
+    expect(await eventually(async () => (await ipsOf(core, "new"))[0], { ms: 10_000, what: "new to get an IP", everyMs: 50 })).toBe("192.168.126.41");
     expect(await ipsOf(core, "old")).toEqual(["192.168.126.40"]);
-    expect(await eventually(async () => ((await second.metric(staleSample)) === 0 ? 0 : undefined), 10_000, "config stale = 0")).toBe(0);
+    expect(await eventually(async () => ((await second.metric(staleSample)) === 0 ? 0 : undefined), { ms: 10_000, what: "config stale = 0", everyMs: 50 })).toBe(0);
     expect(second.logged(staleMsg)).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 import { CoordinationV1Api, CoreV1Api, Watch, type KubeConfig, type V1Service } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
-import { eventually, ipsOf, lbService, namespace, putConfig } from "./controller-harness.ts";
+import { eventually } from "../support/eventually.ts";
+import { ipsOf, lbService, namespace, putConfig } from "./controller-harness.ts";
 import { ControllerProcess, killAll } from "./controller-process.ts";
 import { ServiceIpRecorder } from "./service-ip-recorder.ts";
 
@@ -110,7 +111,7 @@ describe("controller restart with the same identity (issue 8, item 7)", () => {
     const restarted = second!;
 
     const firstNew = names[killAtIndex];
-    const resumedAt = await eventually(async () => shown!.at.get(firstNew), 20_000, `${firstNew} to show an IP`);
+    const resumedAt = await eventually(async () => shown!.at.get(firstNew), { ms: 20_000, what: `${firstNew} to show an IP`, everyMs: 50 });
     const resumeMs = resumedAt - restartedAt;
     console.info(`controller restart → first allocation (${firstNew}): ${Math.round(resumeMs)} ms`);
     expect(resumeMs).toBeLessThan(resumeBudgetMs);
@@ -121,8 +122,7 @@ describe("controller restart with the same identity (issue 8, item 7)", () => {
         const ips = list.items.map((s) => [s.metadata!.name!, (s.status?.loadBalancer?.ingress ?? []).map((e) => e.ip!)] as const);
         return ips.length === total && ips.every(([, x]) => x.length === 1) ? new Map(ips.map(([n, x]) => [n, x[0]])) : undefined;
       },
-      15_000,
-      `all ${total} Services to show one IP`,
+      { ms: 15_000, what: `all ${total} Services to show one IP`, everyMs: 50 },
     );
     await sleep(300); // let any stray late write show up in the watch
     recorder.stop();
@@ -152,7 +152,7 @@ describe("controller restart with the same identity (issue 8, item 7)", () => {
     const first = startPod("controller-6f7c9d5b8-aaaaa", election);
     await first.waitForLog("config loaded");
     await core.createNamespacedService({ namespace: "default", body: lbService("before") });
-    const beforeIp = await eventually(async () => (await ipsOf(core, "before"))[0], 10_000, "before to get an IP");
+    const beforeIp = await eventually(async () => (await ipsOf(core, "before"))[0], { ms: 10_000, what: "before to get an IP", everyMs: 50 });
     recorder = await ServiceIpRecorder.start(sim.client, "default");
     shown = await watchFirstShown(sim.client);
 
@@ -167,10 +167,9 @@ describe("controller restart with the same identity (issue 8, item 7)", () => {
     expect(await leaseHolder()).toBe("controller-6f7c9d5b8-aaaaa");
     const takenAt = await eventually(
       async () => ((await leaseHolder()) === "controller-6f7c9d5b8-bbbbb" ? performance.now() : undefined),
-      leaseDurationMs + 6_000,
-      "the other Pod to take the Lease",
+      { ms: leaseDurationMs + 6_000, what: "the other Pod to take the Lease", everyMs: 50 },
     );
-    const afterShownAt = await eventually(async () => shown!.at.get("after"), 10_000, "after to show an IP");
+    const afterShownAt = await eventually(async () => shown!.at.get("after"), { ms: 10_000, what: "after to show an IP", everyMs: 50 });
     expect(takenAt - startedAt).toBeGreaterThanOrEqual(leaseDurationMs);
     expect(afterShownAt - startedAt).toBeGreaterThanOrEqual(leaseDurationMs);
 

@@ -1,10 +1,10 @@
 import { CoreV1Api, setHeaderOptions } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
+import { eventually } from "../support/eventually.ts";
 import {
   ensureNamespace,
   eventsFor,
-  eventually,
   ipsOf,
   lbService,
   namespace,
@@ -71,18 +71,18 @@ describe("controller against the API simulator", () => {
     const firstSix = await eventually(async () => {
       const all = await Promise.all(names(6).map((n) => ipsOf(core, n)));
       return all.every((ips) => ips.length === 1) ? all.map((ips) => ips[0]) : undefined;
-    }, 10_000, "six IPs");
+    }, { ms: 10_000, what: "six IPs", everyMs: 50 });
     expect(new Set(firstSix).size).toBe(6);
     expect(firstSix.sort()).toEqual(["192.168.126.40", "192.168.126.41", "192.168.126.42", "192.168.126.43", "192.168.126.44", "192.168.126.45"]);
     await settle(c);
     expect(await ipsOf(core, "svc-7")).toEqual([]);
-    const failed = await eventually(async () => (await eventsFor(core, "Service", "svc-7", "default")).find((e) => e.reason === "AllocationFailed"));
+    const failed = await eventually(async () => (await eventsFor(core, "Service", "svc-7", "default")).find((e) => e.reason === "AllocationFailed"), { ms: 10_000, what: "condition", everyMs: 50 });
     expect(failed.type).toBe("Warning");
     expect(failed.message).toContain('Failed to allocate IP for "default/svc-7"');
 
     const freed = (await ipsOf(core, "svc-3"))[0];
     await core.deleteNamespacedService({ name: "svc-3", namespace: "default" });
-    const seventh = await eventually(async () => (await ipsOf(core, "svc-7"))[0], 10_000, "svc-7 to get an IP");
+    const seventh = await eventually(async () => (await ipsOf(core, "svc-7"))[0], { ms: 10_000, what: "svc-7 to get an IP", everyMs: 50 });
     expect(seventh).toBe(freed);
     const allocated = await eventsFor(core, "Service", "svc-7", "default");
     expect(allocated.some((e) => e.reason === "IPAllocated" && e.message === `Assigned IP ["${freed}"]`)).toBe(true);
@@ -98,7 +98,7 @@ describe("controller against the API simulator", () => {
     const before = await eventually(async () => {
       const all = await Promise.all(names(6).map((n) => ipsOf(core, n)));
       return all.every((ips) => ips.length === 1) ? all : undefined;
-    });
+    }, { ms: 10_000, what: "condition", everyMs: 50 });
     await first.stop();
     running = [];
     // A Service created while no controller runs must not steal an IP from the others.
@@ -115,7 +115,7 @@ describe("controller against the API simulator", () => {
     await putConfig(core, readmeConfig);
     const first = await start();
     await core.createNamespacedService({ namespace: "default", body: lbService("bad") });
-    expect(await eventually(async () => (await ipsOf(core, "bad"))[0])).toBe("192.168.126.40");
+    expect(await eventually(async () => (await ipsOf(core, "bad"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.40");
     await first.stop();
     running = [];
     const svc = await core.readNamespacedService({ name: "bad", namespace: "default" });
@@ -126,10 +126,10 @@ describe("controller against the API simulator", () => {
     });
     await core.createNamespacedService({ namespace: "default", body: lbService("newcomer") });
     const second = await start();
-    expect(await eventually(async () => (await ipsOf(core, "newcomer"))[0])).toBe("192.168.126.41");
+    expect(await eventually(async () => (await ipsOf(core, "newcomer"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.41");
     await settle(second);
     expect(await ipsOf(core, "bad")).toEqual(["192.168.126.40"]);
-    const failed = await eventually(async () => (await eventsFor(core, "Service", "bad", "default")).find((e) => e.reason === "AllocationFailed"));
+    const failed = await eventually(async () => (await eventsFor(core, "Service", "bad", "default")).find((e) => e.reason === "AllocationFailed"), { ms: 10_000, what: "condition", everyMs: 50 });
     expect(failed.message).toContain("sets both spec.loadBalancerIP and metallb.universe.tf/loadBalancerIPs");
   });
 
@@ -150,12 +150,12 @@ describe("controller against the API simulator", () => {
     await core.createNamespacedService({ namespace: "default", body: lbService("wanted", { annotations: { "metallb.universe.tf/loadBalancerIPs": "192.168.126.44" } }) });
     await core.createNamespacedService({ namespace: "default", body: lbService("pooled", { annotations: { "metallb.universe.tf/address-pool": "reserved" } }) });
     await core.createNamespacedService({ namespace: "default", body: lbService("auto") });
-    expect(await eventually(async () => (await ipsOf(core, "wanted"))[0])).toBe("192.168.126.44");
-    expect(await eventually(async () => (await ipsOf(core, "pooled"))[0])).toBe("192.168.127.0");
-    expect(await eventually(async () => (await ipsOf(core, "auto"))[0])).toBe("192.168.126.40");
+    expect(await eventually(async () => (await ipsOf(core, "wanted"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.44");
+    expect(await eventually(async () => (await ipsOf(core, "pooled"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.127.0");
+    expect(await eventually(async () => (await ipsOf(core, "auto"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.40");
 
     await core.createNamespacedService({ namespace: "default", body: lbService("thief", { annotations: { "metallb.universe.tf/loadBalancerIPs": "192.168.126.44" } }) });
-    const refused = await eventually(async () => (await eventsFor(core, "Service", "thief", "default")).find((e) => e.reason === "AllocationFailed"));
+    const refused = await eventually(async () => (await eventsFor(core, "Service", "thief", "default")).find((e) => e.reason === "AllocationFailed"), { ms: 10_000, what: "condition", everyMs: 50 });
     expect(refused.message).toContain("192.168.126.44");
     expect(refused.message).toContain("default/wanted");
     await settle(c);
@@ -168,11 +168,14 @@ describe("controller against the API simulator", () => {
     const shared = { "metallb.universe.tf/allow-shared-ip": "dns", "metallb.universe.tf/loadBalancerIPs": "192.168.126.42" };
     await core.createNamespacedService({ namespace: "default", body: lbService("dns-tcp", { annotations: shared, ports: [{ port: 53, protocol: "TCP" }] }) });
     await core.createNamespacedService({ namespace: "default", body: lbService("dns-udp", { annotations: shared, ports: [{ port: 53, protocol: "UDP" }] }) });
-    expect(await eventually(async () => (await ipsOf(core, "dns-tcp"))[0])).toBe("192.168.126.42");
-    expect(await eventually(async () => (await ipsOf(core, "dns-udp"))[0])).toBe("192.168.126.42");
+    expect(await eventually(async () => (await ipsOf(core, "dns-tcp"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.42");
+    expect(await eventually(async () => (await ipsOf(core, "dns-udp"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.42");
 
     await core.createNamespacedService({ namespace: "default", body: lbService("dns-clash", { annotations: shared, ports: [{ port: 53, protocol: "UDP" }] }) });
-    const refused = await eventually(async () => (await eventsFor(core, "Service", "dns-clash", "default")).find((e) => e.reason === "AllocationFailed"));
+    const refused = await eventually(
+      async () => (await eventsFor(core, "Service", "dns-clash", "default")).find((e) => e.reason === "AllocationFailed"),
+      { ms: 10_000, what: "condition", everyMs: 50 },
+    );
     expect(refused.message).toContain("default/dns-udp");
     expect(refused.message).toContain("UDP/53");
     await settle(c);
@@ -183,9 +186,9 @@ describe("controller against the API simulator", () => {
     await putConfig(core, readmeConfig);
     const c = await start();
     await core.createNamespacedService({ namespace: "default", body: lbService("a") });
-    expect(await eventually(async () => (await ipsOf(core, "a"))[0])).toBe("192.168.126.40");
+    expect(await eventually(async () => (await ipsOf(core, "a"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.40");
     await putConfig(core, `address-pools:\n- name: default\n  protocol: layer2\n  adresses: [10.0.0.0/28]\n`);
-    const warning = await eventually(async () => (await eventsFor(core, "ConfigMap", "config", namespace)).find((e) => e.type === "Warning"));
+    const warning = await eventually(async () => (await eventsFor(core, "ConfigMap", "config", namespace)).find((e) => e.type === "Warning"), { ms: 10_000, what: "condition", everyMs: 50 });
     expect(warning.reason).toBe("InvalidConfig");
     expect(warning.message).toContain("adresses");
     expect(warning.message).toContain("the last good config stays in force");
@@ -194,17 +197,17 @@ describe("controller against the API simulator", () => {
     expect(c.logs.some((l) => l.msg === "config (re)load failed, config marked stale")).toBe(true);
     // The old pools still allocate.
     await core.createNamespacedService({ namespace: "default", body: lbService("b") });
-    expect(await eventually(async () => (await ipsOf(core, "b"))[0])).toBe("192.168.126.41");
+    expect(await eventually(async () => (await ipsOf(core, "b"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.41");
   });
 
   it("rejects a config that would orphan an IP, then applies it once the blocking Service is gone", async () => {
     await putConfig(core, readmeConfig);
     const c = await start();
     await core.createNamespacedService({ namespace: "default", body: lbService("holder") });
-    expect(await eventually(async () => (await ipsOf(core, "holder"))[0])).toBe("192.168.126.40");
+    expect(await eventually(async () => (await ipsOf(core, "holder"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.40");
     const shrunk = `address-pools:\n- name: default\n  protocol: layer2\n  addresses: [192.168.126.44-192.168.126.45]\n`;
     await putConfig(core, shrunk);
-    const warning = await eventually(async () => (await eventsFor(core, "ConfigMap", "config", namespace)).find((e) => e.type === "Warning"));
+    const warning = await eventually(async () => (await eventsFor(core, "ConfigMap", "config", namespace)).find((e) => e.type === "Warning"), { ms: 10_000, what: "condition", everyMs: 50 });
     expect(warning.message).toContain("default/holder holds 192.168.126.40");
     expect(warning.message).toContain("Delete those Services or give them other IPs first");
     await settle(c);
@@ -213,7 +216,7 @@ describe("controller against the API simulator", () => {
 
     await core.deleteNamespacedService({ name: "holder", namespace: "default" });
     await core.createNamespacedService({ namespace: "default", body: lbService("after") });
-    expect(await eventually(async () => (await ipsOf(core, "after"))[0])).toBe("192.168.126.44");
+    expect(await eventually(async () => (await ipsOf(core, "after"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.44");
     expect((await c.metrics.configStale.get()).values[0].value).toBe(0);
   });
 
@@ -222,31 +225,31 @@ describe("controller against the API simulator", () => {
     const c = await start();
     await core.createNamespacedService({ namespace: "default", body: lbService("web") });
     await core.createNamespacedService({ namespace: "default", body: lbService("other", { spec: { loadBalancerClass: "example.com/other" } }) });
-    expect(await eventually(async () => (await ipsOf(core, "web"))[0])).toBe("192.168.126.40");
+    expect(await eventually(async () => (await ipsOf(core, "web"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.40");
     await core.patchNamespacedService(
       { name: "web", namespace: "default", body: [{ op: "replace", path: "/spec/type", value: "ClusterIP" }, { op: "remove", path: "/spec/ports/0/nodePort" }] },
       (await import("@kubernetes/client-node")).setHeaderOptions("Content-Type", "application/json-patch+json"),
     );
-    await eventually(async () => ((await ipsOf(core, "web")).length === 0 ? true : undefined));
+    await eventually(async () => ((await ipsOf(core, "web")).length === 0 ? true : undefined), { ms: 10_000, what: "condition", everyMs: 50 });
     await settle(c);
     expect(await ipsOf(core, "other")).toEqual([]);
     await core.createNamespacedService({ namespace: "default", body: lbService("next") });
-    expect(await eventually(async () => (await ipsOf(core, "next"))[0])).toBe("192.168.126.40");
+    expect(await eventually(async () => (await ipsOf(core, "next"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.40");
   });
 
   it("survives dropped watches and 410 Gone, and converges", async () => {
     await putConfig(core, readmeConfig);
     const c = await start();
     await core.createNamespacedService({ namespace: "default", body: lbService("one") });
-    expect(await eventually(async () => (await ipsOf(core, "one"))[0])).toBe("192.168.126.40");
+    expect(await eventually(async () => (await ipsOf(core, "one"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.40");
     sim.faults.dropWatches();
     await core.createNamespacedService({ namespace: "default", body: lbService("two") });
-    expect(await eventually(async () => (await ipsOf(core, "two"))[0], 15_000)).toBe("192.168.126.41");
+    expect(await eventually(async () => (await ipsOf(core, "two"))[0], { ms: 15_000, what: "condition", everyMs: 50 })).toBe("192.168.126.41");
     sim.faults.compact();
     sim.faults.dropWatches();
     await core.deleteNamespacedService({ name: "one", namespace: "default" });
     await core.createNamespacedService({ namespace: "default", body: lbService("three") });
-    expect(await eventually(async () => (await ipsOf(core, "three"))[0], 15_000)).toBe("192.168.126.40");
+    expect(await eventually(async () => (await ipsOf(core, "three"))[0], { ms: 15_000, what: "condition", everyMs: 50 })).toBe("192.168.126.40");
     sim.faults.failNext(3, 503, 1);
     await core.createNamespacedService({ namespace: "default", body: lbService("four") }).catch(() => undefined);
     await eventually(async () => {
@@ -257,8 +260,8 @@ describe("controller against the API simulator", () => {
         await core.createNamespacedService({ namespace: "default", body: lbService("four") }).catch(() => undefined);
         return undefined;
       }
-    });
-    expect(await eventually(async () => (await ipsOf(core, "four"))[0], 15_000)).toBe("192.168.126.42");
+    }, { ms: 10_000, what: "condition", everyMs: 50 });
+    expect(await eventually(async () => (await ipsOf(core, "four"))[0], { ms: 15_000, what: "condition", everyMs: 50 })).toBe("192.168.126.42");
     await settle(c);
   });
 
@@ -267,7 +270,7 @@ describe("controller against the API simulator", () => {
     const c = await start();
     const uid = (await core.readNamespacedConfigMap({ name: "config", namespace })).metadata?.uid;
     await core.createNamespacedService({ namespace: "default", body: lbService("holder") });
-    expect(await eventually(async () => (await ipsOf(core, "holder"))[0])).toBe("192.168.126.40");
+    expect(await eventually(async () => (await ipsOf(core, "holder"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.40");
 
     const breakages: [string, string, () => Promise<unknown>, string][] = [
       [
@@ -299,7 +302,7 @@ describe("controller against the API simulator", () => {
     let next = 41;
     for (const [cause, newcomer, breakIt, message] of breakages) {
       await breakIt();
-      const warning = await eventually(async () => (await configMapEvents()).find((e) => e.message.startsWith(message)), 10_000, `the ${cause} Warning Event`);
+      const warning = await eventually(async () => (await configMapEvents()).find((e) => e.message.startsWith(message)), { ms: 10_000, what: `the ${cause} Warning Event`, everyMs: 50 });
       expect(warning).toMatchObject({ type: "Warning", reason: "InvalidConfig", uid });
       expect(await sample(c.metrics.configStale)).toBe(1);
       expect(await sample(c.metrics.configRejections, { cause })).toBe(1);
@@ -307,16 +310,19 @@ describe("controller against the API simulator", () => {
 
       await core.createNamespacedService({ namespace: "default", body: lbService(newcomer) });
       expected.set(newcomer, `192.168.126.${next++}`);
-      expect(await eventually(async () => (await ipsOf(core, newcomer))[0], 10_000, `${newcomer} to get an IP`)).toBe(expected.get(newcomer));
+      expect(await eventually(async () => (await ipsOf(core, newcomer))[0], { ms: 10_000, what: `${newcomer} to get an IP`, everyMs: 50 })).toBe(expected.get(newcomer));
       await settle(c);
       for (const [svc, ip] of expected) expect(await ipsOf(core, svc), svc).toEqual([ip]);
     }
     expect(c.logs.filter((l) => l.msg === "released IPs" || l.msg === "assignment changed")).toEqual([]);
 
     await putConfig(core, readmeConfig);
-    const loaded = await eventually(async () => (await configMapEvents()).find((e) => e.reason === "ConfigLoaded" && e.uid !== uid), 10_000, "ConfigLoaded on the new ConfigMap");
+    const loaded = await eventually(
+      async () => (await configMapEvents()).find((e) => e.reason === "ConfigLoaded" && e.uid !== uid),
+      { ms: 10_000, what: "ConfigLoaded on the new ConfigMap", everyMs: 50 },
+    );
     expect(loaded).toMatchObject({ type: "Normal", message: "Config loaded: 1 pool(s) (default)" });
-    expect(await eventually(async () => ((await sample(c.metrics.configStale)) === 0 ? 0 : undefined), 10_000, "config stale = 0")).toBe(0);
+    expect(await eventually(async () => ((await sample(c.metrics.configStale)) === 0 ? 0 : undefined), { ms: 10_000, what: "config stale = 0", everyMs: 50 })).toBe(0);
     await settle(c);
     for (const [svc, ip] of expected) expect(await ipsOf(core, svc), svc).toEqual([ip]);
   });
@@ -325,7 +331,7 @@ describe("controller against the API simulator", () => {
     await ensureNamespace(core, namespace); // as `kubectl apply -f manifests/` leaves it, before the pool ConfigMap
     await core.createNamespacedService({ namespace: "default", body: lbService("early") });
     const c = await start();
-    const warning = await eventually(async () => (await configMapEvents()).find((e) => e.reason === "InvalidConfig"), 10_000, "the InvalidConfig Event");
+    const warning = await eventually(async () => (await configMapEvents()).find((e) => e.reason === "InvalidConfig"), { ms: 10_000, what: "the InvalidConfig Event", everyMs: 50 });
     expect(warning).toMatchObject({
       type: "Warning",
       uid: undefined,
@@ -339,7 +345,7 @@ describe("controller against the API simulator", () => {
     expect(await sample(c.metrics.configLoaded)).toBe(0);
 
     await putConfig(core, readmeConfig);
-    expect(await eventually(async () => (await ipsOf(core, "early"))[0])).toBe("192.168.126.40");
+    expect(await eventually(async () => (await ipsOf(core, "early"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.40");
     expect(await sample(c.metrics.configStale)).toBe(0);
     expect(await sample(c.metrics.configLoaded)).toBe(1);
   });
@@ -352,8 +358,8 @@ describe("controller against the API simulator", () => {
     const c = await start();
     await core.createNamespacedService({ namespace: "default", body: lbService("mover") });
     await core.createNamespacedService({ namespace: "default", body: lbService("leaver") });
-    expect(await eventually(async () => (await ipsOf(core, "mover"))[0])).toBe("192.168.126.32");
-    expect(await eventually(async () => (await ipsOf(core, "leaver"))[0])).toBe("192.168.126.33");
+    expect(await eventually(async () => (await ipsOf(core, "mover"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.32");
+    expect(await eventually(async () => (await ipsOf(core, "leaver"))[0], { ms: 10_000, what: "condition", everyMs: 50 })).toBe("192.168.126.33");
     const recorder = await ServiceIpRecorder.start(sim.client, "default");
     try {
       // The mover asks for another IP and the leaver stops being a LoadBalancer while 20 Services
@@ -367,8 +373,8 @@ describe("controller against the API simulator", () => {
       const ips = await eventually(async () => {
         const all = await Promise.all(newcomers.map((n) => ipsOf(core, n)));
         return all.every((x) => x.length === 1) ? all.map((x) => x[0]) : undefined;
-      }, 10_000, "every newcomer to get an IP");
-      expect(await eventually(async () => (await ipsOf(core, "mover"))[0] === "192.168.127.0" || undefined)).toBe(true);
+      }, { ms: 10_000, what: "every newcomer to get an IP", everyMs: 50 });
+      expect(await eventually(async () => (await ipsOf(core, "mover"))[0] === "192.168.127.0" || undefined, { ms: 10_000, what: "condition", everyMs: 50 })).toBe(true);
       expect(await ipsOf(core, "leaver")).toEqual([]);
       expect(new Set(ips).size).toBe(20);
       expect(ips.filter((ip) => ip === "192.168.126.32" || ip === "192.168.126.33").length).toBeGreaterThan(0);
@@ -385,7 +391,7 @@ describe("controller against the API simulator", () => {
     const c = await start();
     // An invalid request: every reconcile records AllocationFailed on the Service.
     await core.createNamespacedService({ namespace: "default", body: lbService("noisy", { annotations: { "metallb.universe.tf/loadBalancerIPs": "not-an-ip" } }) });
-    await eventually(async () => (await eventsFor(core, "Service", "noisy", "default")).find((e) => e.reason === "AllocationFailed"));
+    await eventually(async () => (await eventsFor(core, "Service", "noisy", "default")).find((e) => e.reason === "AllocationFailed"), { ms: 10_000, what: "condition", everyMs: 50 });
     expect(await sample(c.metrics.eventsDropped, { reason: "spam" })).toBe(0);
     for (let i = 0; i < 40; i++) {
       await core.patchNamespacedService({ name: "noisy", namespace: "default", body: { metadata: { labels: { round: String(i) } } } }, mergePatch);
@@ -400,7 +406,7 @@ describe("controller against the API simulator", () => {
     const c = await start();
     const broken = { metadata: { name: "config", namespace }, data: { other: "x" } };
     await core.replaceNamespacedConfigMap({ name: "config", namespace, body: broken });
-    await eventually(async () => (await configMapEvents()).find((e) => e.reason === "InvalidConfig"));
+    await eventually(async () => (await configMapEvents()).find((e) => e.reason === "InvalidConfig"), { ms: 10_000, what: "condition", everyMs: 50 });
     for (const value of ["y", "z"]) {
       await core.replaceNamespacedConfigMap({ name: "config", namespace, body: { ...broken, data: { other: value } } });
       await settle(c);

@@ -7,13 +7,14 @@
  * await installMetallbCrds(sim);
  * const crs = metallbCrs(sim);
  * await crs.create("ipaddresspools", "lan", { addresses: ["192.168.10.0/29"] });
- * await eventually(async () => (await crs.ready("ipaddresspools", "lan"))?.status === "True" || undefined);
+ * await eventually(async () => (await crs.ready("ipaddresspools", "lan"))?.status === "True", { ms: 10_000, what: "lan to be Ready" });
  */
 import { join } from "node:path";
 import { CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from "@kubernetes/client-node";
 import type { KubeSim } from "../kube-sim/index.ts";
 import { loadManifests, manifestsDir } from "../manifests/load-manifests.ts";
-import { eventually, namespace } from "./controller-harness.ts";
+import { eventually } from "../support/eventually.ts";
+import { namespace } from "./controller-harness.ts";
 
 /** The plurals these tests write. */
 export type ConfigPlural = "ipaddresspools" | "l2advertisements";
@@ -46,7 +47,19 @@ export async function installMetallbCrds(sim: KubeSim): Promise<void> {
   for (const crd of crds) await api.create(structuredClone(crd) as KubernetesObject);
   const custom = sim.client.makeApiClient(CustomObjectsApi);
   for (const plural of ["ipaddresspools", "l2advertisements"]) {
-    await eventually(async () => (await custom.listNamespacedCustomObject({ group, version, namespace, plural }), true), 5_000, `${plural} to be served`);
+    let refused: unknown;
+    await eventually(
+      async () => {
+        try {
+          await custom.listNamespacedCustomObject({ group, version, namespace, plural });
+          return true;
+        } catch (err) {
+          refused = err; // until the kind is served
+          return undefined;
+        }
+      },
+      { ms: 5_000, what: `${plural} to be served`, everyMs: 50, detail: () => String(refused) },
+    );
   }
 }
 

@@ -14,10 +14,11 @@ import { startServiceL2StatusWriter, type ServiceL2StatusWriter } from "../../sp
 import { enforceManifestRbac } from "../e2e/rbac-identities.ts";
 import { serviceAccountGroups, startKubeSim, type KubeSim } from "../kube-sim/index.ts";
 import { kubectl } from "../kube-sim/kubectl-runner.ts";
+import { eventually } from "../support/eventually.ts";
 import { requireTools } from "../support/requirements.ts";
 import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
 import { loadManifests, manifestsDir } from "../manifests/load-manifests.ts";
-import { ensureNamespace, eventually } from "./controller-harness.ts";
+import { ensureNamespace } from "./controller-harness.ts";
 
 const namespace = "metallb-system";
 const where = { group: "metallb.io", version: "v1beta1", namespace, plural: "servicel2statuses" };
@@ -63,7 +64,19 @@ async function installCrd(): Promise<void> {
   const crd = (await loadManifests([join(manifestsDir, "01-crds.yaml")])).find((o) => o.metadata.name === "servicel2statuses.metallb.io");
   if (!crd) throw new Error("manifests/01-crds.yaml has no CustomResourceDefinition servicel2statuses.metallb.io");
   await KubernetesObjectApi.makeApiClient(sim.client).create(structuredClone(crd) as KubernetesObject);
-  await eventually(async () => (await custom.listNamespacedCustomObject(where), true), 5_000, "the ServiceL2Status CRD to be served");
+  let refused: unknown;
+  await eventually(
+    async () => {
+      try {
+        await custom.listNamespacedCustomObject(where);
+        return true;
+      } catch (err) {
+        refused = err; // until the kind is served
+        return undefined;
+      }
+    },
+    { ms: 5_000, what: "the ServiceL2Status CRD to be served", everyMs: 50, detail: () => String(refused) },
+  );
 }
 
 function startWriter(node: string, opts: { kubeconfig?: string; pod?: { name: string; uid: string }; registry?: Registry } = {}): ServiceL2StatusWriter {
@@ -106,8 +119,7 @@ async function converged(want: string[], ms = 10_000): Promise<void> {
       last = await summary();
       return JSON.stringify(last) === JSON.stringify([...want].sort()) ? true : undefined;
     },
-    ms,
-    `ServiceL2Statuses ${JSON.stringify(want)}`,
+    { ms, what: `ServiceL2Statuses ${JSON.stringify(want)}`, everyMs: 50 },
   ).catch((err: Error) => {
     throw new Error(`${err.message}; last seen ${JSON.stringify(last)}`);
   });

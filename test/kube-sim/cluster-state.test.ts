@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "../support/eventually.ts";
 import { ApiError } from "./api-error.ts";
 import type { KubeObject } from "./resources.ts";
 import { createSimulatedCluster, type SimulatedCluster } from "./simulated-cluster.ts";
@@ -23,14 +24,6 @@ function apiError(fn: () => unknown): ApiError {
     throw e;
   }
   throw new Error("expected an ApiError, but the call succeeded");
-}
-
-async function until(check: () => boolean, what: string, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 const svcBody = (name: string, extra: Record<string, unknown> = {}): KubeObject => ({
@@ -226,12 +219,12 @@ describe("delete", () => {
     expect(ns.status).toEqual({ phase: "Terminating" });
     expect(ns.metadata.deletionTimestamp).toBeDefined();
     expect(state.find(types.services, "x", "web")).toBeDefined();
-    await until(() => state.find(types.services, "x", "web") === undefined, "the namespace controller to delete the Service");
+    await eventually(() => state.find(types.services, "x", "web") === undefined, { ms: 2_000, what: "the namespace controller to delete the Service", everyMs: 5 });
     const held = state.get(configMaps(), "x", "held").object;
     expect(held.metadata.deletionTimestamp).toBeDefined();
     expect(state.find(types.namespaces, "", "x")).toBeDefined();
     state.update(configMaps(), "x", "held", { ...held, metadata: { ...held.metadata, finalizers: [] } });
-    await until(() => state.find(types.namespaces, "", "x") === undefined, "the namespace to be finalized");
+    await eventually(() => state.find(types.namespaces, "", "x") === undefined, { ms: 2_000, what: "the namespace to be finalized", everyMs: 5 });
   });
 
   it("deletes a collection, marking objects with finalizers", () => {
@@ -273,7 +266,7 @@ describe("custom resources", () => {
     state.create(widgets!, "default", { metadata: { name: "w1" }, spec: { size: 1 }, status: { ready: true } });
     expect(state.get(widgets!, "default", "w1").object.status).toBeUndefined();
     state.delete(types.crds, "", "widgets.example.com");
-    await until(() => state.find(types.crds, "", "widgets.example.com") === undefined, "the CRD to be cleaned up");
+    await eventually(() => state.find(types.crds, "", "widgets.example.com") === undefined, { ms: 2_000, what: "the CRD to be cleaned up", everyMs: 5 });
     expect(state.registry.find("example.com", "v1", "widgets")).toBeUndefined();
     expect(state.store.count("example.com/widgets")).toBe(0);
   });

@@ -3,6 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKubeSim, type KubeSim } from "./index.ts";
 import { kubectl, startKubectl } from "./kubectl-runner.ts";
+import { eventually } from "../support/eventually.ts";
 import { requireTools } from "../support/requirements.ts";
 
 const skip = requireTools(["kubectl"]);
@@ -13,16 +14,6 @@ function table(stdout: string): string[][] {
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => line.trim().split(/\s{2,}/));
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe.skipIf(skip)("kubectl get, watch and describe against kube-sim", () => {
@@ -158,10 +149,10 @@ describe.skipIf(skip)("kubectl get, watch and describe against kube-sim", () => 
     pod.status = { phase: "Running", podIP: "10.244.1.5", podIPs: [{ ip: "10.244.1.5" }], conditions: [{ type: "Ready", status: "True" }] };
     await core.replaceNamespacedPodStatus({ name: "web-1", namespace: "shop", body: pod });
     const discovery = sim.client.makeApiClient(DiscoveryV1Api);
-    await until("the EndpointSlice of shop/web to list 10.244.1.5", async () => {
+    await eventually(async () => {
       const slices = await discovery.listNamespacedEndpointSlice({ namespace: "shop", labelSelector: "kubernetes.io/service-name=web" });
       return slices.items.some((s) => s.endpoints?.some((e) => e.addresses.includes("10.244.1.5"))) ? true : undefined;
-    });
+    }, { ms: 5_000, what: "the EndpointSlice of shop/web to list 10.244.1.5", everyMs: 50 });
     await core.createNamespacedEvent({
       namespace: "shop",
       body: {

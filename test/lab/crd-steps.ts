@@ -12,7 +12,8 @@ import type { LabCluster } from "../e2e/lab-cluster.ts";
 import { rankNodes } from "../../speaker/election.ts";
 import { arpOwner, vipOf } from "./demo-steps.ts";
 import { runIn } from "../netns/run.ts";
-import { checkRbac, clusterOf, curlNode, eventually, forgetNeighbour, nodeNamed, showKubectl, type LabContext } from "./lab-context.ts";
+import { eventually } from "../support/eventually.ts";
+import { checkRbac, clusterOf, curlNode, forgetNeighbour, nodeNamed, showKubectl, type LabContext } from "./lab-context.ts";
 import type { StepOutput } from "./step-runner.ts";
 
 /** The lab's pool as an IPAddressPool, announced by an L2Advertisement that names it: the ConfigMap's content. */
@@ -92,8 +93,7 @@ export async function showCrdStatus(ctx: LabContext, out: StepOutput, node: stri
       last = `ServiceL2Statuses ${JSON.stringify(statuses)}, assignedIPv4 ${assigned ?? "unset"}`;
       return statuses.length === 1 && statuses[0].node === node && assigned === 1 ? true : undefined;
     },
-    10_000,
-    `one ServiceL2Status for default/nginx naming ${node} and IPAddressPool default counting 1 assigned IPv4`,
+    { ms: 10_000, what: `one ServiceL2Status for default/nginx naming ${node} and IPAddressPool default counting 1 assigned IPv4`, everyMs: 100 },
   ).catch((err: Error) => {
     throw new Error(`${err.message}; last seen: ${last}`);
   });
@@ -127,7 +127,7 @@ export async function moveByNodeSelector(ctx: LabContext, out: StepOutput): Prom
   await eventually(async () => {
     const owner = await arpOwner(cluster, vip, 2_000).catch(() => undefined);
     return owner?.node === target.name ? owner : undefined;
-  }, 10_000, `${target.name} alone to answer ARP for ${vip}`);
+  }, { ms: 10_000, what: `${target.name} alone to answer ARP for ${vip}`, everyMs: 100 });
   const moveMs = Date.now() - movedAt;
   const client = cluster.topo.client.ns;
   const shown = await runIn(client, ["arping", "-i", "eth0", "-c", "3", "-W", "0.2", vip], { timeoutMs: 10_000 });
@@ -139,7 +139,7 @@ export async function moveByNodeSelector(ctx: LabContext, out: StepOutput): Prom
   const served = await eventually(async () => {
     await forgetNeighbour(cluster, vip);
     return curlNode(cluster, vip);
-  }, 5_000, `a new client's curl http://${vip}/ after the move`);
+  }, { ms: 5_000, what: `a new client's curl http://${vip}/ after the move`, everyMs: 100 });
   out(`$ ip netns exec ${client} ip neigh del ${vip} dev eth0; ip netns exec ${client} curl http://${vip}/`);
   out(`served by ${served}`);
   if (served !== target.name) throw new Error(`after the move curl was served by ${served}, but ${target.name} answers ARP for ${vip}`);
@@ -150,7 +150,7 @@ export async function moveByNodeSelector(ctx: LabContext, out: StepOutput): Prom
   const back = await eventually(async () => {
     const owner = await arpOwner(cluster, vip, 2_000).catch(() => undefined);
     return owner?.node === from ? owner : undefined;
-  }, 10_000, `${from} alone to answer ARP for ${vip} again once no nodeSelectors restrict it`);
+  }, { ms: 10_000, what: `${from} alone to answer ARP for ${vip} again once no nodeSelectors restrict it`, everyMs: 100 });
   out(`without nodeSelectors every node may announce again: ${back.mac} = ${from}, the elected node, answers ARP for ${vip}`);
   checkRbac(ctx);
   return `nodeSelectors moved ${vip} ${from} -> ${target.name} in ${moveMs} ms; back to ${from} without them`;

@@ -8,9 +8,10 @@
  */
 import type { LabCluster } from "../e2e/lab-cluster.ts";
 import { mustRunIn, runIn } from "../netns/run.ts";
+import { eventually } from "../support/eventually.ts";
 import { rankNodes } from "../../speaker/election.ts";
 import { measureFailover } from "./failover-probe.ts";
-import { arpingMacs, checkRbac, clusterOf, curlNode, eventually, metricValue, nodeNamed, showKubectl, speakerMetrics, type LabContext } from "./lab-context.ts";
+import { arpingMacs, checkRbac, clusterOf, curlNode, metricValue, nodeNamed, showKubectl, speakerMetrics, type LabContext } from "./lab-context.ts";
 import type { StepOutput } from "./step-runner.ts";
 
 /** The VIP step 3 assigned to svc/nginx, or an error naming that step. */
@@ -24,7 +25,7 @@ export async function arpOwner(cluster: LabCluster, vip: string, ms: number): Pr
   const macs = await eventually(async () => {
     const m = await arpingMacs(cluster, vip, 2);
     return m.length > 0 ? m : undefined;
-  }, ms, `an ARP reply for ${vip}`);
+  }, { ms, what: `an ARP reply for ${vip}`, everyMs: 100 });
   if (macs.length !== 1) throw new Error(`${macs.length} MACs answered ARP for ${vip} (${macs.join(", ")}); exactly one node may`);
   const node = cluster.topo.nodes.find((n) => n.mac === macs[0]);
   if (!node) throw new Error(`${macs[0]} answered ARP for ${vip} but is no lab node's MAC`);
@@ -43,7 +44,7 @@ export async function reachVip(ctx: LabContext, out: StepOutput): Promise<string
   out(shown.stdout.trimEnd());
   if (owner.node !== elected) throw new Error(`${owner.node} (${owner.mac}) answers ARP for ${vip}, but the election picks ${elected}`);
   out(`one MAC answers: ${owner.mac} = ${owner.node}, the elected node`);
-  const served = await eventually(() => curlNode(cluster, vip), 5_000, `curl http://${vip}/ from the client`);
+  const served = await eventually(() => curlNode(cluster, vip), { ms: 5_000, what: `curl http://${vip}/ from the client`, everyMs: 100 });
   out(`$ ip netns exec ${client} curl http://${vip}/`);
   out(`served by ${served}`);
   if (served !== owner.node) throw new Error(`curl was served by ${served}, but ${owner.node} answers ARP for ${vip}`);
@@ -89,7 +90,7 @@ export async function failOver(ctx: LabContext, out: StepOutput): Promise<string
   await eventually(async () => {
     const o = await arpOwner(cluster, vip, 2_000).catch(() => undefined);
     return o?.node === oldName ? o : undefined;
-  }, 15_000, `${oldName} alone to answer ARP for ${vip} again after its restart`);
+  }, { ms: 15_000, what: `${oldName} alone to answer ARP for ${vip} again after its restart`, everyMs: 100 });
   out(`restored ${oldName} (link up, speaker restarted); it announces ${vip} again after ${Date.now() - restoredAt} ms`);
   checkRbac(ctx);
   return `failover ${oldName} -> ${m.newNode} in ${m.failoverMs} ms`;
@@ -156,8 +157,7 @@ export async function showStrictArp(ctx: LabContext, out: StepOutput): Promise<s
       metricValue(await speakerMetrics(owner), `baremetal_lb_arp_conflict{ip="${vip}"}`) === 1
         ? true
         : undefined,
-    15_000,
-    `StrictARPDisabled on every Node, ARPConflict on svc/nginx and baremetal_lb_arp_conflict{ip="${vip}"} 1 on ${owner.name}`,
+    { ms: 15_000, what: `StrictARPDisabled on every Node, ARPConflict on svc/nginx and baremetal_lb_arp_conflict{ip="${vip}"} 1 on ${owner.name}`, everyMs: 100 },
   );
   out("$ kubectl get events | grep -E 'StrictARPDisabled|ARPConflict'   # lines cut to 150 columns");
   out(await eventLines(ctx, out, /StrictARPDisabled|ARPConflict/));
@@ -172,13 +172,13 @@ export async function showStrictArp(ctx: LabContext, out: StepOutput): Promise<s
     await mustRunIn(node.ns, ["sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2"]);
   }
   out("fix on every node: sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2");
-  await eventually(() => hasEvents(cluster, nodes.map((n) => ({ kind: "Node", name: n.name, reason: "StrictARPEnabled" }))), 15_000, "StrictARPEnabled on every Node");
+  await eventually(() => hasEvents(cluster, nodes.map((n) => ({ kind: "Node", name: n.name, reason: "StrictARPEnabled" }))), { ms: 15_000, what: "StrictARPEnabled on every Node", everyMs: 100 });
   const cleared = await eventually(async () => {
     const texts = await Promise.all(nodes.map((n) => speakerMetrics(n)));
     const strictOk = nodes.every((n, i) => metricValue(texts[i], `baremetal_lb_strict_arp_ok{node="${n.name}"}`) === 1);
     const ownerText = texts[nodes.indexOf(owner)];
     return strictOk && metricValue(ownerText, `baremetal_lb_arp_conflict{ip="${vip}"}`) === 0 ? ownerText : undefined;
-  }, 15_000, `baremetal_lb_strict_arp_ok 1 on every node and baremetal_lb_arp_conflict{ip="${vip}"} 0 on ${owner.name}`);
+  }, { ms: 15_000, what: `baremetal_lb_strict_arp_ok 1 on every node and baremetal_lb_arp_conflict{ip="${vip}"} 0 on ${owner.name}`, everyMs: 100 });
   out("$ kubectl get events | grep StrictARPEnabled");
   out(await eventLines(ctx, out, /StrictARPEnabled/));
   out(`$ ip netns exec ${owner.ns} curl -s http://${owner.ipv4}:7473/metrics | grep -E 'strict_arp_ok|arp_conflict\\{'`);

@@ -15,10 +15,11 @@ import { createReadyPod } from "../e2e/ready-pod.ts";
 import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
 import { addLoadBalancerDnat } from "../netns/kube-proxy-rules.ts";
 import { spawnIn } from "../netns/run.ts";
+import { eventually } from "../support/eventually.ts";
 import { rankNodes } from "../../speaker/election.ts";
 import { applyPoolCustomResources, showCrdStatus } from "./crd-steps.ts";
 import { containerRunner, lineTime } from "./container-runner.ts";
-import { checkRbac, clusterOf, eventually, showKubectl, type LabContext } from "./lab-context.ts";
+import { checkRbac, clusterOf, showKubectl, type LabContext } from "./lab-context.ts";
 import { manifestWorkloads } from "./manifest-security.ts";
 import { workloadIdentities } from "./manifest-identities.ts";
 import type { StepOutput } from "./step-runner.ts";
@@ -145,7 +146,7 @@ async function startNginxPods(ctx: LabContext, out: StepOutput): Promise<void> {
     await eventually(async () => {
       if (child.exitCode !== null) throw new Error(`the backend on ${node.name} exited ${child.exitCode}: ${output.join("").trim()}`);
       return output.join("").includes("listening") ? true : undefined;
-    }, 10_000, `the backend on ${node.name} to listen`);
+    }, { ms: 10_000, what: `the backend on ${node.name} to listen`, everyMs: 100 });
     const name = `nginx-${hash}-${randomBytes(3).toString("hex").slice(0, 5)}`;
     await createReadyPod(cluster.core, { name, labels: { app: "nginx", "pod-template-hash": hash }, node, port: 80, container: "nginx" });
   }
@@ -179,7 +180,7 @@ export async function exposeNginx(ctx: LabContext, out: StepOutput): Promise<str
   await eventually(async () => {
     const events = await cluster.core.listNamespacedEvent({ namespace: "default" });
     return events.items.some((e) => e.involvedObject.name === "nginx" && e.reason === "nodeAssigned") ? true : undefined;
-  }, 10_000, "a speaker's nodeAssigned Event on svc/nginx");
+  }, { ms: 10_000, what: "a speaker's nodeAssigned Event on svc/nginx", everyMs: 100 });
   await showKubectl(ctx, ["get", "svc", "-o", "wide"], out);
   await showKubectl(ctx, ["describe", "svc", "nginx"], out);
   if (ctx.crd) await showCrdStatus(ctx, out, rankNodes(ctx.nodeNames, vip)[0]);

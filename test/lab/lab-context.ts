@@ -104,17 +104,6 @@ export function checkRbac(ctx: LabContext): number {
   return ctx.rbac.usage().reduce((n, u) => n + u.count, 0);
 }
 
-/** Polls `check` every 100 ms until it returns a value; throws after `ms` naming `what`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
-
 /** The distinct MACs that answered `arping` for `ip` from the client namespace. */
 export async function arpingMacs(cluster: LabCluster, ip: string, count = 3): Promise<string[]> {
   const r = await runIn(cluster.topo.client.ns, ["arping", "-i", "eth0", "-c", String(count), "-W", "0.2", ip], { timeoutMs: 10_000 });

@@ -9,6 +9,7 @@ import { ControllerProcess, killAll } from "../integration/controller-process.ts
 import { startKubeSim, type Authorizer, type KubeSim, type RequestAttributes } from "../kube-sim/index.ts";
 import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
 import { unusedGrants, type RoleObject } from "../kube-sim/rbac-coverage.ts";
+import { eventually } from "../support/eventually.ts";
 import { loadManifests, manifestsDir } from "./load-manifests.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
@@ -60,16 +61,6 @@ function startSpeaker(kubeconfig: string, nodeName: string): SpeakerProcess {
   child.stderr!.on("data", push);
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return { child, output, exited };
-}
-
-async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function lbService(name: string, annotations?: Record<string, string>, app = name): V1Service {
@@ -161,7 +152,7 @@ describe("the manifests' RBAC against what the binaries really call", () => {
     controller = ControllerProcess.start({ kubeconfig: identities.controller, identity: "rbac-coverage" });
     await controller.waitForLog("became leader", 15_000);
     speaker = startSpeaker(identities.speaker, "node-a");
-    await eventually(() => (speaker!.output.some((l) => l.includes('"speaker ready"')) ? true : undefined), 15_000, "the speaker to be ready").catch((err: Error) => {
+    await eventually(() => (speaker!.output.some((l) => l.includes('"speaker ready"')) ? true : undefined), { ms: 15_000, what: "the speaker to be ready", everyMs: 50 }).catch((err: Error) => {
       throw new Error(`${err.message}; speaker output:\n${speaker!.output.slice(-30).join("\n")}`);
     });
   }, 60_000);
@@ -180,30 +171,29 @@ describe("the manifests' RBAC against what the binaries really call", () => {
     await core.createNamespacedService({ namespace: "default", body: lbService("conflicted") });
     await core.createNamespacedService({ namespace: "default", body: lbService("no-pool", { "metallb.universe.tf/address-pool": "missing" }) });
     for (const name of ["web", "conflicted"]) {
-      await eventually(async () => (await core.readNamespacedService({ name, namespace: "default" })).status?.loadBalancer?.ingress?.[0]?.ip, 10_000, `an IP for ${name}`);
+      await eventually(async () => (await core.readNamespacedService({ name, namespace: "default" })).status?.loadBalancer?.ingress?.[0]?.ip, { ms: 10_000, what: `an IP for ${name}`, everyMs: 50 });
     }
     expect(conflictInjected).toBe(true);
-    await eventually(async () => ((await eventCount(core, "Service", "no-pool", "AllocationFailed")) >= 1 ? true : undefined), 10_000, "AllocationFailed");
+    await eventually(async () => ((await eventCount(core, "Service", "no-pool", "AllocationFailed")) >= 1 ? true : undefined), { ms: 10_000, what: "AllocationFailed", everyMs: 50 });
     await core.patchNamespacedService({ name: "no-pool", namespace: "default", body: { metadata: { labels: { retry: "1" } } } }, mergePatch);
-    await eventually(async () => ((await eventCount(core, "Service", "no-pool", "AllocationFailed")) >= 2 ? true : undefined), 10_000, "a repeated AllocationFailed");
+    await eventually(async () => ((await eventCount(core, "Service", "no-pool", "AllocationFailed")) >= 2 ? true : undefined), { ms: 10_000, what: "a repeated AllocationFailed", everyMs: 50 });
 
     // Speaker: announce "web" (Event), lose it when every node is excluded (Event on the Node), win it back
     // (the same Event again: patch).
-    await eventually(async () => ((await eventCount(core, "Service", "web", "nodeAssigned")) >= 1 ? true : undefined), 10_000, "nodeAssigned").catch((err: Error) => {
+    await eventually(async () => ((await eventCount(core, "Service", "web", "nodeAssigned")) >= 1 ? true : undefined), { ms: 10_000, what: "nodeAssigned", everyMs: 50 }).catch((err: Error) => {
       throw new Error(`${err.message}; speaker output:\n${speaker!.output.slice(-40).join("\n")}`);
     });
     const setExcluded = (on: boolean) => core.patchNode({ name: "node-a", body: { metadata: { labels: { [excludeLabel]: on ? "" : null } } } }, mergePatch);
     await eventually(
       async () => {
         await setExcluded(true);
-        await eventually(async () => ((await eventCount(core, "Node", "node-a", "AllNodesExcluded")) >= 1 ? true : undefined), 5_000, "AllNodesExcluded");
+        await eventually(async () => ((await eventCount(core, "Node", "node-a", "AllNodesExcluded")) >= 1 ? true : undefined), { ms: 5_000, what: "AllNodesExcluded", everyMs: 50 });
         await new Promise((r) => setTimeout(r, 200));
         await setExcluded(false);
         await new Promise((r) => setTimeout(r, 300));
         return (await eventCount(core, "Service", "web", "nodeAssigned")) >= 2 ? true : undefined;
       },
-      15_000,
-      "a repeated nodeAssigned",
+      { ms: 15_000, what: "a repeated nodeAssigned", everyMs: 50 },
     );
 
     // The CRs: a Service takes an IP from the IPAddressPool, node-a announces it and records so in a
@@ -212,12 +202,14 @@ describe("the manifests' RBAC against what the binaries really call", () => {
     await core.createNamespacedService({ namespace: "default", body: lbService("from-crd", { "metallb.universe.tf/address-pool": "crd-pool" }, "web") });
     const crdIp = await eventually(
       async () => (await core.readNamespacedService({ name: "from-crd", namespace: "default" })).status?.loadBalancer?.ingress?.[0]?.ip,
-      10_000,
-      "an IP for from-crd",
+      { ms: 10_000, what: "an IP for from-crd", everyMs: 50 },
     );
     expect(crdIp).toMatch(/^192\.0\.2\.(8|9|1[0-5])$/);
     const announcedBy = async () => (await l2StatusesOf(custom, "from-crd")).map((o) => `${o.metadata.name === "l2-node-b" ? "l2-node-b" : "l2-*"} ${o.status?.node ?? ""}`).join(", ");
-    await eventually(async () => ((await announcedBy()) === "l2-* node-a" ? true : undefined), 10_000, "node-a's ServiceL2Status of from-crd, alone").catch(async (err: Error) => {
+    await eventually(
+      async () => ((await announcedBy()) === "l2-* node-a" ? true : undefined),
+      { ms: 10_000, what: "node-a's ServiceL2Status of from-crd, alone", everyMs: 50 },
+    ).catch(async (err: Error) => {
       throw new Error(`${err.message}; ServiceL2Statuses: ${await announcedBy()}; speaker output:\n${speaker!.output.slice(-30).join("\n")}`);
     });
     await eventually(
@@ -225,12 +217,11 @@ describe("the manifests' RBAC against what the binaries really call", () => {
         const pool = (await custom.getNamespacedCustomObject({ ...metallb("ipaddresspools"), name: "crd-pool" })) as { status?: { assignedIPv4?: number } };
         return pool.status?.assignedIPv4 === 1 && (await readyOf(custom, "ipaddresspools", "crd-pool")) === "True" ? true : undefined;
       },
-      10_000,
-      "crd-pool's status: Ready, 1 IPv4 assigned",
+      { ms: 10_000, what: "crd-pool's status: Ready, 1 IPv4 assigned", everyMs: 50 },
     );
-    await eventually(async () => ((await readyOf(custom, "l2advertisements", "crd-l2")) === "True" ? true : undefined), 10_000, "crd-l2's Ready condition");
+    await eventually(async () => ((await readyOf(custom, "l2advertisements", "crd-l2")) === "True" ? true : undefined), { ms: 10_000, what: "crd-l2's Ready condition", everyMs: 50 });
     await core.deleteNamespacedService({ name: "from-crd", namespace: "default" });
-    await eventually(async () => ((await l2StatusesOf(custom, "from-crd")).length === 0 ? true : undefined), 10_000, "from-crd's ServiceL2Status to be deleted");
+    await eventually(async () => ((await l2StatusesOf(custom, "from-crd")).length === 0 ? true : undefined), { ms: 10_000, what: "from-crd's ServiceL2Status to be deleted", everyMs: 50 });
 
     // Shutdown paths: both release their Leases.
     speaker!.child.kill("SIGTERM");
