@@ -1,10 +1,12 @@
 /**
- * The informer against the simulator's faults (the scenarios of test/kube-sim/informer-faults.test.ts, which
- * checks client-node's informer): after each fault its cache, and the changes it reported, equal the server.
+ * The informer against the simulator's faults: the scenarios client-node's informer passes
+ * (test/support/informer-fault-scenarios.ts). After each fault its cache, and the changes it reported, equal the
+ * server; a dropped or refused watch resumes without a relist.
  */
 import { Writable } from "node:stream";
-import { afterEach, describe, expect, it } from "vitest";
-import { startKubeSim, type KubeSim } from "../../test/kube-sim/index.ts";
+import { describe } from "vitest";
+import type { KubeSim } from "../../test/kube-sim/index.ts";
+import { informerFaultScenarios, type FaultHarness } from "../../test/support/informer-fault-scenarios.ts";
 import { createLogger } from "../log.ts";
 import { loadClusterAccess } from "./client/cluster-access.ts";
 import { createKubeApi } from "./client/http-kube-api.ts";
@@ -13,27 +15,8 @@ import { services } from "./client/resource-types.ts";
 import { startInformer, type ResilientInformer } from "./informer.ts";
 import { projectService, type ServiceObject } from "./objects/service.ts";
 
-let sim: KubeSim | undefined;
 let informer: ResilientInformer<ServiceObject> | undefined;
 let api: KubeApi | undefined;
-
-afterEach(async () => {
-  await informer?.stop();
-  informer = undefined;
-  await api?.close();
-  api = undefined;
-  await sim?.stop();
-  sim = undefined;
-});
-
-interface Harness {
-  sim: KubeSim;
-  informer: ResilientInformer<ServiceObject>;
-  /** What onChange reported, applied in order: must end equal to the cache. */
-  reported: Map<string, string>;
-  lists: () => number;
-  errors: () => number;
-}
 
 /** A KubeApi that counts lists and failed lists or watches. */
 function counting(inner: KubeApi): { api: KubeApi; lists: () => number; errors: () => number } {
@@ -64,11 +47,12 @@ function counting(inner: KubeApi): { api: KubeApi; lists: () => number; errors: 
 
 const quiet = createLogger("test", "silent", new Writable({ write: (_c, _e, done) => done() }));
 
-async function startServiceInformer(started: KubeSim, allNamespaces = false): Promise<Harness> {
-  api = createKubeApi(loadClusterAccess(started.kubeconfigPath, {}));
+/** The informer on Services of "default" (or every namespace), with what its onChange reported kept beside its cache. */
+async function startServiceInformer(sim: KubeSim, allNamespaces: boolean): Promise<FaultHarness> {
+  api = createKubeApi(loadClusterAccess(sim.kubeconfigPath, {}));
   const c = counting(api);
   const reported = new Map<string, string>();
-  informer = startInformer({
+  const started = startInformer({
     api: c.api,
     type: services,
     namespace: allNamespaces ? undefined : "default",
@@ -81,140 +65,32 @@ async function startServiceInformer(started: KubeSim, allNamespaces = false): Pr
       else reported.set(key, obj.metadata.resourceVersion!);
     },
   });
-  await informer.synced;
-  return { sim: started, informer, reported, lists: c.lists, errors: c.errors };
-}
-
-function serverState(s: KubeSim): Record<string, string> {
-  const type = s.state.registry.find("", "v1", "services")!;
-  return Object.fromEntries(s.state.list(type, "default").map((o) => [o.object.metadata.name!, o.object.metadata.resourceVersion!]));
-}
-
-function cacheState(inf: ResilientInformer<ServiceObject>): Record<string, string> {
-  return Object.fromEntries(inf.list("default").map((o) => [o.metadata.name!, o.metadata.resourceVersion!]));
-}
-
-function reportedState(h: Harness): Record<string, string> {
-  return Object.fromEntries([...h.reported].filter(([k]) => k.startsWith("default/")).map(([k, v]) => [k.slice("default/".length), v]));
-}
-
-const sorted = (o: Record<string, string>) => JSON.stringify(Object.entries(o).sort());
-
-async function converged(h: Harness, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (true) {
-    const want = serverState(h.sim);
-    const have = cacheState(h.informer);
-    if (sorted(want) === sorted(have) && sorted(want) === sorted(reportedState(h))) return;
-    if (Date.now() > deadline) {
-      expect(have, "informer cache after the deadline").toEqual(want);
-      expect(reportedState(h), "changes reported through onChange").toEqual(want);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Creates, changes and deletes Services in the server (in-process, so the changes do not depend on the faults). */
-async function churn(s: KubeSim, tag: string): Promise<void> {
-  const type = s.state.registry.find("", "v1", "services")!;
-  for (let i = 0; i < 5; i++) {
-    s.state.create(type, "default", { metadata: { name: `${tag}-${i}` }, spec: { ports: [{ port: 80 + i }] } });
-  }
-  s.state.create(type, "kube-system", { metadata: { name: `${tag}-elsewhere` }, spec: { ports: [{ port: 80 }] } });
-  const first = s.state.get(type, "default", `${tag}-0`).object;
-  s.state.update(type, "default", `${tag}-0`, { ...first, metadata: { ...first.metadata, labels: { changed: "yes" } } });
-  s.state.delete(type, "default", `${tag}-1`);
-}
-
-async function harness(): Promise<Harness> {
-  sim = await startKubeSim();
-  await churn(sim, "before");
-  const h = await startServiceInformer(sim);
-  await converged(h);
-  return h;
+  informer = started;
+  await started.synced;
+  return {
+    sim,
+    lists: c.lists,
+    errors: c.errors,
+    views: () => ({
+      "informer cache": Object.fromEntries(started.list("default").map((o) => [o.metadata.name!, o.metadata.resourceVersion!])),
+      "changes reported through onChange": Object.fromEntries(
+        [...reported].filter(([k]) => k.startsWith("default/")).map(([k, v]) => [k.slice("default/".length), v]),
+      ),
+    }),
+    has: (name, namespace) => started.get(name, namespace) !== undefined,
+  };
 }
 
 describe("startInformer stays equal to the server", () => {
-  it("after dropped watches, resuming without a relist", async () => {
-    const h = await harness();
-    h.sim.faults.dropWatches();
-    await churn(h.sim, "after");
-    await converged(h);
-    h.sim.faults.dropWatches();
-    await churn(h.sim, "again");
-    await converged(h);
-    expect(h.lists()).toBe(1);
-  });
-
-  for (const code of [500, 503, 429] as const) {
-    it(`after ${code} answers to its re-watch`, async () => {
-      const h = await harness();
-      h.sim.faults.failNext(2, code, 1);
-      h.sim.faults.dropWatches();
-      await churn(h.sim, `after${code}`);
-      await converged(h);
-      expect(h.errors()).toBeGreaterThan(0);
-      expect(h.lists()).toBe(1);
-    });
-  }
-
-  it("after a failed list on start", async () => {
-    sim = await startKubeSim();
-    await churn(sim, "before");
-    sim.faults.failNext(1, 500);
-    const h = await startServiceInformer(sim);
-    await churn(sim, "after");
-    await converged(h);
-    expect(h.errors()).toBe(1);
-    expect(h.lists()).toBe(2);
-  });
-
-  it("with added latency", async () => {
-    const h = await harness();
-    h.sim.faults.setLatency(150);
-    h.sim.faults.dropWatches();
-    await churn(h.sim, "slow");
-    await converged(h);
-    h.sim.faults.setLatency(0);
-  });
-
-  it("after compaction: the re-watch gets 410 Gone, the informer relists and converges", async () => {
-    const h = await harness();
-    const listsBefore = h.lists();
-    // Hold the re-watch in the server long enough for changes and a compaction to pass its resourceVersion.
-    h.sim.faults.setLatency(200);
-    h.sim.faults.dropWatches();
-    await churn(h.sim, "compacted");
-    h.sim.faults.compact();
-    await new Promise((r) => setTimeout(r, 250));
-    h.sim.faults.setLatency(0);
-    await converged(h);
-    expect(h.lists()).toBeGreaterThan(listsBefore);
-  });
-
-  it("across all namespaces after dropped watches and a compaction", async () => {
-    sim = await startKubeSim();
-    await churn(sim, "before");
-    const h = await startServiceInformer(sim, true);
-    await converged(h);
-    expect(h.informer.get("before-elsewhere", "kube-system")).toBeDefined();
-    const listsBefore = h.lists();
-    h.sim.faults.setLatency(200);
-    h.sim.faults.dropWatches();
-    await churn(h.sim, "all");
-    h.sim.faults.compact();
-    await new Promise((r) => setTimeout(r, 250));
-    h.sim.faults.setLatency(0);
-    await converged(h);
-    expect(h.lists()).toBeGreaterThan(listsBefore);
-    expect(h.informer.get("all-elsewhere", "kube-system")).toBeDefined();
-  });
-
-  it("after a server restart (connections reset, 100 ms down, state kept)", async () => {
-    const h = await harness();
-    await h.sim.faults.restart(100);
-    await churn(h.sim, "restarted");
-    await converged(h);
-    expect(h.errors()).toBeGreaterThan(0);
+  informerFaultScenarios({
+    start: startServiceInformer,
+    stop: async () => {
+      await informer?.stop();
+      informer = undefined;
+      await api?.close();
+      api = undefined;
+    },
+    resumesWithoutRelist: true,
+    convergeMs: 8000,
   });
 });
