@@ -19,19 +19,25 @@ const dropReportMs = 10_000;
  * pipe is full (a log collector that falls behind, thousands of "announcing ip" lines at once), busy-waits until
  * it drains: the event loop stops, and with it heartbeats and decisions. Here lines wait in a buffer of at
  * most {@link maxBufferedLogBytes} instead; what does not fit is dropped, and a warning says how many lines were.
- * The buffer is flushed on exit.
+ * The buffer is flushed on exit. (`stdoutBuffer` changes the buffer's size and the warning's delay, for tests.)
  *
  * @example
  * const log = createLogger("controller", "info");
  * log.info({ service: "default/web", ip: "192.168.1.10" }, "ip assigned");
  */
-export function createLogger(component: string, level: string = "info", destination?: NodeJS.WritableStream): Logger {
+export function createLogger(
+  component: string,
+  level: string = "info",
+  destination?: NodeJS.WritableStream,
+  stdoutBuffer: { maxBytes?: number; reportMs?: number } = {},
+): Logger {
   if (!levels.includes(level)) {
     throw new Error(`--log-level "${level}" is not a log level; use one of ${levels.join(", ")}`);
   }
   const options = { level: level as LevelWithSilent, base: { component }, timestamp: pino.stdTimeFunctions.isoTime };
   if (destination) return pino(options, destination as pino.DestinationStream);
-  const stdout = pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: maxBufferedLogBytes });
+  const { maxBytes = maxBufferedLogBytes, reportMs = dropReportMs } = stdoutBuffer;
+  const stdout = pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: maxBytes });
   const log = pino(options, stdout);
   let dropped = 0;
   let reporter: NodeJS.Timeout | undefined;
@@ -39,9 +45,9 @@ export function createLogger(component: string, level: string = "info", destinat
     dropped++;
     reporter ??= setTimeout(() => {
       reporter = undefined;
-      log.warn({ dropped, bufferBytes: maxBufferedLogBytes }, "log lines dropped: stdout is not read as fast as lines are written");
+      log.warn({ dropped, bufferBytes: maxBytes }, "log lines dropped: stdout is not read as fast as lines are written");
       dropped = 0;
-    }, dropReportMs).unref();
+    }, reportMs).unref();
   });
   return log;
 }

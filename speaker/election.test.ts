@@ -66,6 +66,17 @@ describe("electOwner", () => {
     else expect(result).toEqual(c.expected);
   });
 
+  it("ranks afresh when the node list changes, for the same IP (the ranking is kept per IP and node list)", () => {
+    const names = (...n: string[]) => n.map(healthy);
+    const everyone = new Set(["node1", "node2", "node3", "node4", "iris1", "iris2"]);
+    for (const nodes of [names("node1", "node2", "node3"), names("node1", "node3"), names("node4", "node1"), names("node1", "node2", "node3"), names("iris1", "iris2")]) {
+      const result = electOwner(IP, { endpoints: nodes.map((n) => ready(n.name)) }, nodes, everyone);
+      expect(result).toEqual({ owner: rankNodes(nodes.map((n) => n.name), IP)[0], ranked: rankNodes(nodes.map((n) => n.name), IP) });
+    }
+    // A live set that shrinks on the same node list keeps the cached order, filtered.
+    expect(electOwner(IP, { endpoints: EVERYWHERE }, THREE, new Set(["node1", "node3"]))).toEqual({ owner: "node1", ranked: ["node1", "node3"] });
+  });
+
   it("returns the eligible nodes in rank order with the owner", () => {
     expect(electOwner(IP, { endpoints: EVERYWHERE }, THREE, ALL_LIVE)).toEqual({ owner: "node2", ranked: ["node2", "node1", "node3"] });
   });
