@@ -42,6 +42,8 @@ import { runIn, spawnIn } from "../netns/run.ts";
 import type { Goals } from "./goals.ts";
 import { runNamespaceBench } from "./namespace-bench-main.ts";
 import { productRunner, warmCompileCache } from "./product-env.ts";
+import { kubeRequest, runPool } from "./speaker-lab.ts";
+import { addressPoolAnnotation } from "../../shared/service/metallb-annotations.ts";
 import { exposeWeb, startLabCluster, type LabCluster } from "../e2e/lab-cluster.ts";
 
 export const scenarioNames = ["cpu", "slow-api", "gc"] as const;
@@ -147,33 +149,17 @@ async function scrapeStalls(lab: LabCluster): Promise<Map<string, number>> {
   return out;
 }
 
-/** JSON request to the lab's simulator as the superuser. */
-async function kube(lab: LabCluster, method: string, path: string, body: unknown, contentType = "application/json"): Promise<void> {
-  const res = await fetch(`${lab.sim.url}${path}`, { method, headers: { "content-type": contentType }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`);
-  await res.arrayBuffer();
-}
-
-/** Runs `task(i)` for i in [0, n) with at most `limit` at once. */
-async function runPool(n: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < n) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
-}
-
 /** Creates the gc scenario's Services and waits until the controller gave each an IP. */
 async function createBenchServices(lab: LabCluster): Promise<void> {
   const started = performance.now();
-  await runPool(gcServices, 32, (i) =>
-    kube(lab, "POST", "/api/v1/namespaces/default/services", {
+  await runPool(gcServices, 32, async (i) => {
+    await kubeRequest(lab, "POST", "/api/v1/namespaces/default/services", {
       apiVersion: "v1",
       kind: "Service",
-      metadata: { name: `bench-${i}`, annotations: { "metallb.universe.tf/address-pool": "bench" } },
+      metadata: { name: `bench-${i}`, annotations: { [addressPoolAnnotation]: "bench" } },
       spec: { type: "LoadBalancer", allocateLoadBalancerNodePorts: false, selector: { app: "web" }, ports: [{ port: 80, targetPort: 8080 }] },
-    }),
-  );
+    });
+  });
   const services = lab.sim.state.registry.find("", "v1", "services");
   if (!services) throw new Error("kube-sim serves no v1 services");
   const allocated = () =>
@@ -194,7 +180,7 @@ async function churn(lab: LabCluster, until: number): Promise<number> {
     await Promise.all(
       Array.from({ length: churnPerSecond / 10 }, () => {
         const i = n++ % gcServices;
-        return kube(lab, "PATCH", `/api/v1/namespaces/default/services/bench-${i}`, { metadata: { annotations: { "bench.baremetal-lb.io/churn": String(n) } } }, "application/merge-patch+json");
+        return kubeRequest(lab, "PATCH", `/api/v1/namespaces/default/services/bench-${i}`, { metadata: { annotations: { "bench.baremetal-lb.io/churn": String(n) } } }, "application/merge-patch+json");
       }),
     );
     await sleep(Math.max(0, 100 - (performance.now() - tick)));

@@ -38,7 +38,7 @@ export function vipOf(i: number): string {
 }
 
 /** Runs `task(i)` for i in [0, n) with at most `limit` running at once. */
-async function runPool(n: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
+export async function runPool(n: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < n) await task(next++);
@@ -55,9 +55,12 @@ export async function waitUntil(check: () => boolean, ms: number, what: string, 
   }
 }
 
-/** One JSON request to the lab's simulator (plain http: it runs tokenless requests as a superuser). */
-async function kubeRequest(lab: LabCluster, method: string, path: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${lab.sim.url}${path}`, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+/**
+ * One JSON request to the lab's simulator (plain http: it runs tokenless requests as a superuser); `contentType`
+ * for patches, e.g. "application/merge-patch+json".
+ */
+export async function kubeRequest(lab: LabCluster, method: string, path: string, body: unknown, contentType = "application/json"): Promise<Record<string, unknown>> {
+  const res = await fetch(`${lab.sim.url}${path}`, { method, headers: { "content-type": contentType }, body: JSON.stringify(body) });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status}: ${text.slice(0, 300)}`);
   return JSON.parse(text) as Record<string, unknown>;
