@@ -10,7 +10,7 @@ import type { PacketSocket, ReplyTable } from "./packet-socket.ts";
 const UP = { up: true, broadcast: true, loopback: false, noarp: false, slave: false };
 const iface = (name: string, index: number, cidr: string): InterfaceInfo => {
   const [address, prefix] = cidr.split("/");
-  return { name, index, mac: `02:00:00:00:00:0${index}`, flags: UP, addresses: [{ family: "IPv4", address, prefixLength: Number(prefix) }] };
+  return { name, index, mac: `02:00:00:00:00:0${index}`, flags: UP, addresses: [{ family: 4, address, prefixLength: Number(prefix) }] };
 };
 
 /** A socket that records the VIPs it would answer for and the frames it sends. */

@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
+import { parseIp } from "../shared/ip/address.ts";
+import { ipToBytes } from "../shared/ip/bytes.ts";
 import type { Logger } from "../shared/log.ts";
-import { parseIp } from "./address-bytes.ts";
 import { announcementFrames } from "./announcement-frames.ts";
 import { conflictProbe } from "./conflict-probe.ts";
 import { AnnouncementSchedule } from "./garp-schedule.ts";
@@ -230,10 +231,10 @@ export class Announcer {
         }
         continue;
       }
-      const parsed = parseIp(ip);
-      if (!parsed) continue;
+      const parsed = parseIp(ip, { ipv4Mapped: "keep" });
+      if (!parsed.ok) continue;
       // A view into Node's shared Buffer pool: half the heap of a Uint8Array with its own ArrayBuffer (10,000 VIPs, 1.2 MB).
-      const bytes = Buffer.from(parsed);
+      const bytes = Buffer.from(ipToBytes(parsed.ip));
       this.owned.set(ip, { bytes, ifaces: [], only: only(ip), gainedAt: performance.now() });
       this.place(ip, true);
       gained.push(ip);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { formatIp, formatMac } from "./address-bytes.ts";
+import { formatIpBytes } from "../shared/ip/bytes.ts";
 import { ARP_REPLY, ARP_REQUEST, arpReply, decodeArp, encodeArp, garpReply, garpRequest, type ArpPacket } from "./arp.ts";
 import { decodeEthernet } from "./ethernet.ts";
+import { formatMac } from "./mac.ts";
 import { ARP_REPLY as KERNEL_REPLY, ARP_REQUEST as KERNEL_REQUEST, GARP_REPLY, GARP_REQUEST, MAC_B } from "./testdata/captured-frames.ts";
 
 function arpOf(frame: Buffer): ArpPacket {
@@ -16,9 +17,9 @@ function describePacket(p: ArpPacket) {
   return {
     operation: p.operation,
     senderMac: formatMac(p.senderMac),
-    senderIp: formatIp(p.senderIp),
+    senderIp: formatIpBytes(p.senderIp),
     targetMac: formatMac(p.targetMac),
-    targetIp: formatIp(p.targetIp),
+    targetIp: formatIpBytes(p.targetIp),
   };
 }
 

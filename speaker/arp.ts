@@ -56,7 +56,7 @@ const ZERO_MAC = new Uint8Array(6);
  *
  * @example
  * const r = decodeArp(frame.payload);
- * if (r.ok && r.packet.operation === ARP_REQUEST) console.log(formatIp(r.packet.targetIp));
+ * if (r.ok && r.packet.operation === ARP_REQUEST) console.log(formatIpBytes(r.packet.targetIp));
  */
 export function decodeArp(payload: Uint8Array): ArpDecodeResult {
   if (payload.length < 8) return { ok: false, reason: "short-arp-packet" };

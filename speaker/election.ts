@@ -15,7 +15,8 @@
  * 5. The owner is the first node when ranked by preference score (`preferredNodeSelectors` weights, highest
  *    first; 0 without a placement), then by `sha256(nodeName + "#" + ip)`, the digests compared byte by byte
  *    as unsigned values (MetalLB: `bytes.Compare` in `ShouldAnnounce`). `ip` is hashed in Go's `net.IP.String()`
- *    form (see address-bytes.ts), so "2001:DB8::1" ranks as "2001:db8::1" does in MetalLB. Callers pass a
+ *    form (`canonicalIp` with `ipv4Mapped: "unmap"`, shared/ip/address.ts), so "2001:DB8::1" ranks as
+ *    "2001:db8::1" and "::ffff:192.0.2.1" as "192.0.2.1" do in MetalLB. Callers pass a
  *    Service's first IP for all its IPs, as MetalLB does (announce-plan.ts), so dual-stack IPs stay together.
  *
  * The rank depends only on the IP, the eligible set and the scores, so Services sharing an IP (with the same
@@ -23,7 +24,7 @@
  * and IPs spread over the nodes.
  */
 import { createHash } from "node:crypto";
-import { canonicalIp } from "./address-bytes.ts";
+import { canonicalIp } from "../shared/ip/address.ts";
 
 /** The label that keeps a node from announcing (honoured unless `ignoreExcludeLb`). */
 export const EXCLUDE_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
@@ -154,7 +155,7 @@ function rankingOf(ip: string, nodes: readonly NodeInfo[]): readonly string[] | 
   }
   const cached = rankings.get(ip);
   if (cached && cached.names === names) return cached.ranked;
-  const key = cached?.canonical ?? canonicalIp(ip);
+  const key = cached?.canonical ?? canonicalIp(ip, { ipv4Mapped: "unmap" });
   if (key === undefined) return undefined;
   if (rankings.size >= maxCachedRankings) rankings.clear();
   const ranked = rankNodes(

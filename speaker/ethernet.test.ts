@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatMac } from "./address-bytes.ts";
 import { BROADCAST_MAC, ETHERTYPE_ARP, decodeEthernet, encodeEthernet } from "./ethernet.ts";
+import { formatMac } from "./mac.ts";
 import { ARP_REQUEST, ARP_REQUEST_VLAN_100, NEIGHBOR_SOLICITATION } from "./testdata/captured-frames.ts";
 
 describe("decodeEthernet", () => {

@@ -64,7 +64,7 @@ interface HeapEntry {
  * const schedule = new AnnouncementSchedule({ reannounceIntervalMs: 60_000 });
  * schedule.gain("192.0.2.10", performance.now());
  * // in the timer callback:
- * for (const { ip } of schedule.due(performance.now())) sendAll(announcementFrames(mac, parseIp(ip)!));
+ * for (const { ip } of schedule.due(performance.now())) sendAll(announcementFrames(mac, vipBytes.get(ip)!));
  * const next = schedule.nextWakeupMs(); // arm the timer for this time
  */
 export class AnnouncementSchedule {

@@ -53,8 +53,8 @@ describe("scanInterfaces on a fake /sys/class/net", () => {
       flags: { up: true, broadcast: true, loopback: false, noarp: false, slave: false },
       operState: "up",
       addresses: [
-        { family: "IPv4", address: "192.0.2.5", prefixLength: 24 },
-        { family: "IPv6", address: "fe80::aa:1", prefixLength: 64 }, // from the netmask when cidr is missing
+        { family: 4, address: "192.0.2.5", prefixLength: 24 },
+        { family: 6, address: "fe80::aa:1", prefixLength: 64 }, // from the netmask when cidr is missing
       ],
     });
     expect(all.find((i) => i.name === "eth1")).toMatchObject({ flags: { slave: true }, master: { name: "bond0", kind: "bond" } });
@@ -132,7 +132,7 @@ describe.skipIf(skip)("scanInterfaces in a network namespace (needs root and ipr
     };
     expect(all.find((i) => i.name === "p1")?.master).toEqual({ name: "br0", kind: "bridge" });
     expect(eligible.map((i) => i.name).sort()).toEqual(["br0", "lan0"]);
-    expect(eligible.find((i) => i.name === "br0")?.addresses).toContainEqual({ family: "IPv4", address: "192.0.2.1", prefixLength: 24 });
+    expect(eligible.find((i) => i.name === "br0")?.addresses).toContainEqual({ family: 4, address: "192.0.2.1", prefixLength: 24 });
     expect(excluded).toContainEqual({ name: "p1", reason: "port of bridge br0" });
     expect(excluded).toContainEqual({ name: "lo", reason: "name matches exclude pattern /^lo$/" });
   });

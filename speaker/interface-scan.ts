@@ -114,13 +114,17 @@ async function readMaster(dir: string): Promise<{ name: string; kind: string } |
   return { name: basename(target), kind };
 }
 
+/**
+ * One of Node's addresses as ours: Node's family "IPv4"/"IPv6" becomes 4/6, a zone ("%eth0") is dropped and
+ * the netmask becomes a prefix length; undefined when there is no usable prefix length.
+ */
 function toInterfaceAddress(a: NetworkInterfaceInfo): InterfaceAddress | undefined {
   const address = a.address.split("%")[0];
   let prefixLength: number | undefined;
   if (a.cidr) prefixLength = Number(a.cidr.slice(a.cidr.lastIndexOf("/") + 1));
   else prefixLength = maskLength(a.netmask);
   if (prefixLength === undefined || !Number.isInteger(prefixLength)) return undefined;
-  return { family: a.family === "IPv6" ? "IPv6" : "IPv4", address, prefixLength };
+  return { family: a.family === "IPv6" ? 6 : 4, address, prefixLength };
 }
 
 function maskLength(netmask: string): number | undefined {

@@ -11,7 +11,7 @@ function iface(name: string, over: Partial<InterfaceInfo> = {}, addresses: strin
     flags: UP_BROADCAST,
     addresses: addresses.map((cidr) => {
       const [address, prefix] = cidr.split("/");
-      return { family: address.includes(":") ? "IPv6" : "IPv4", address, prefixLength: Number(prefix) };
+      return { family: address.includes(":") ? 6 : 4, address, prefixLength: Number(prefix) };
     }),
     ...over,
   };

@@ -15,11 +15,13 @@
  * kube-router, node-local-dns, VXLAN/Geneve/IPIP tunnels, LXC and libvirt NAT bridges. Named LAN bridges such as
  * br0, br-ex or br-lan are not excluded.
  */
-import { parseIp } from "./address-bytes.ts";
+import { addressBits, parseIp, type IpAddress, type IpFamily } from "../shared/ip/address.ts";
+import { cidrRange, rangeContains } from "../shared/ip/range.ts";
 
 /** One address on an interface, with its prefix length. */
 export interface InterfaceAddress {
-  family: "IPv4" | "IPv6";
+  /** 4 or 6 (os.networkInterfaces() says "IPv4" or "IPv6"; interface-scan.ts converts). */
+  family: IpFamily;
   address: string;
   prefixLength: number;
 }
@@ -137,9 +139,9 @@ export function selectInterfaces(
  * @example interfacesForVip(eligible, "192.0.2.10") // { names: ["eth0"], bySubnet: true }
  */
 export function interfacesForVip(eligible: readonly InterfaceInfo[], ip: string): { names: string[]; bySubnet: boolean } {
-  const vip = parseIp(ip);
-  if (vip === undefined) throw new RangeError(`interfacesForVip: ${JSON.stringify(ip)} is not an IP address`);
-  const names = eligible.filter((iface) => iface.addresses.some((a) => subnetContains(a, vip))).map((i) => i.name);
+  const vip = parseIp(ip, { ipv4Mapped: "keep" });
+  if (!vip.ok) throw new RangeError(`interfacesForVip: ${JSON.stringify(ip)} is not an IP address`);
+  const names = eligible.filter((iface) => iface.addresses.some((a) => subnetContains(a, vip.ip))).map((i) => i.name);
   if (names.length > 0) return { names, bySubnet: true };
   return { names: eligible.map((i) => i.name), bySubnet: false };
 }
@@ -162,14 +164,9 @@ function exclusionReason(iface: InterfaceInfo, patterns: readonly RegExp[]): str
   return undefined;
 }
 
-function subnetContains(address: InterfaceAddress, vip: Uint8Array): boolean {
-  const net = parseIp(address.address);
-  if (net === undefined || net.length !== vip.length) return false;
-  const bits = Math.min(Math.max(0, Math.trunc(address.prefixLength)), net.length * 8);
-  const whole = bits >> 3;
-  for (let i = 0; i < whole; i++) if (net[i] !== vip[i]) return false;
-  const rest = bits & 7;
-  if (rest === 0) return true;
-  const mask = (0xff << (8 - rest)) & 0xff;
-  return (net[whole] & mask) === (vip[whole] & mask);
+function subnetContains(address: InterfaceAddress, vip: IpAddress): boolean {
+  const net = parseIp(address.address, { ipv4Mapped: "keep" });
+  if (!net.ok) return false;
+  const length = Math.min(Math.max(0, Math.trunc(address.prefixLength) || 0), addressBits(net.ip.family));
+  return rangeContains(cidrRange(net.ip, length), vip);
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { formatIp, formatMac, parseIp } from "./address-bytes.ts";
+import { formatIpBytes } from "../shared/ip/bytes.ts";
+import { ipv6 } from "../test/support/test-frames.ts";
 import { decodeEthernet } from "./ethernet.ts";
+import { formatMac } from "./mac.ts";
 import {
   decodeNdp,
   encodeNdp,
@@ -49,10 +51,10 @@ function withChecksum(ip: Buffer): Buffer {
 describe("decodeNdp / encodeNdp on captured frames", () => {
   it("decodes the kernel's solicitation and encodes it back to itself", () => {
     const p = ndpOf(NEIGHBOR_SOLICITATION);
-    expect(formatIp(p.source)).toBe("2001:db8::a");
-    expect(formatIp(p.destination)).toBe("ff02::1:ff00:b");
+    expect(formatIpBytes(p.source)).toBe("2001:db8::a");
+    expect(formatIpBytes(p.destination)).toBe("ff02::1:ff00:b");
     expect(p.message.type).toBe("neighbor-solicitation");
-    expect(formatIp(p.message.target)).toBe("2001:db8::b");
+    expect(formatIpBytes(p.message.target)).toBe("2001:db8::b");
     expect(formatMac(linkLayerAddress(p.message.options, "source-link-layer")!)).toBe("02:00:00:00:00:0a");
     expect(encodeNdp(p)).toEqual(ipv6Of(NEIGHBOR_SOLICITATION));
   });
@@ -66,14 +68,14 @@ describe("decodeNdp / encodeNdp on captured frames", () => {
 
   it("decodes the kernel's unsolicited advertisement (O only) and encodes it back to itself", () => {
     const p = ndpOf(NEIGHBOR_ADVERTISEMENT_UNSOLICITED);
-    expect(formatIp(p.destination)).toBe("ff02::1");
+    expect(formatIpBytes(p.destination)).toBe("ff02::1");
     expect(p.message).toMatchObject({ type: "neighbor-advertisement", router: false, solicited: false, override: true });
     expect(encodeNdp(p)).toEqual(ipv6Of(NEIGHBOR_ADVERTISEMENT_UNSOLICITED));
   });
 
   it("keeps the unknown nonce option of a DAD probe, so it encodes back to itself", () => {
     const p = ndpOf(NEIGHBOR_SOLICITATION_DAD);
-    expect(formatIp(p.source)).toBe("::");
+    expect(formatIpBytes(p.source)).toBe("::");
     expect(p.message.options.map((o) => (o.kind === "other" ? [o.type, Buffer.from(o.body).toString("hex")] : o.kind))).toEqual([
       [14, "c557d07cd49e"],
     ]);
@@ -90,7 +92,7 @@ describe("checksum", () => {
   it("matches the hand computation in the fixture's comment (0xf90c)", () => {
     const icmp = Buffer.from(ipv6Of(NEIGHBOR_ADVERTISEMENT_UNSOLICITED).subarray(40));
     icmp.writeUInt16BE(0, 2);
-    expect(icmpv6Checksum(parseIp("2001:db8::b")!, parseIp("ff02::1")!, icmp)).toBe(0xf90c);
+    expect(icmpv6Checksum(ipv6("2001:db8::b"), ipv6("ff02::1"), icmp)).toBe(0xf90c);
   });
 
   it("handles an odd-length message by padding with a zero byte", () => {
@@ -140,8 +142,8 @@ describe("builders", () => {
     const reply = solicitedAdvertisement(MAC_B, ndpOf(NEIGHBOR_SOLICITATION_DAD), eth.frame.source);
     expect(formatMac(reply.subarray(0, 6))).toBe("33:33:00:00:00:01");
     const p = ndpOf(reply);
-    expect(formatIp(p.source)).toBe("2001:db8::d");
-    expect(formatIp(p.destination)).toBe("ff02::1");
+    expect(formatIpBytes(p.source)).toBe("2001:db8::d");
+    expect(formatIpBytes(p.destination)).toBe("ff02::1");
     expect(p.message).toMatchObject({ type: "neighbor-advertisement", router: false, solicited: false, override: true });
   });
 
@@ -159,12 +161,12 @@ describe("builders", () => {
   });
 
   it("unsolicitedAdvertisement is byte-identical to the kernel's own announcement", () => {
-    expect(unsolicitedAdvertisement(MAC_B, parseIp("2001:db8::b")!)).toEqual(NEIGHBOR_ADVERTISEMENT_UNSOLICITED);
+    expect(unsolicitedAdvertisement(MAC_B, ipv6("2001:db8::b"))).toEqual(NEIGHBOR_ADVERTISEMENT_UNSOLICITED);
   });
 
   it("solicited-node multicast address and its MAC", () => {
-    const group = solicitedNodeMulticast(parseIp("2001:db8::1:2345:6789")!);
-    expect(formatIp(group)).toBe("ff02::1:ff45:6789");
+    const group = solicitedNodeMulticast(ipv6("2001:db8::1:2345:6789"));
+    expect(formatIpBytes(group)).toBe("ff02::1:ff45:6789");
     expect(formatMac(ipv6MulticastMac(group))).toBe("33:33:ff:45:67:89");
   });
 

@@ -96,7 +96,7 @@ const ALL_NODES_MAC = Uint8Array.of(0x33, 0x33, 0, 0, 0, 1);
  *
  * @example
  * const r = decodeNdp(frame.payload);
- * if (r.ok && r.packet.message.type === "neighbor-solicitation") console.log(formatIp(r.packet.message.target));
+ * if (r.ok && r.packet.message.type === "neighbor-solicitation") console.log(formatIpBytes(r.packet.message.target));
  */
 export function decodeNdp(buf: Uint8Array): NdpDecodeResult {
   if (buf.length < IPV6_HEADER) return { ok: false, reason: "short-ipv6-header" };
@@ -226,7 +226,7 @@ export function linkLayerAddress(
 /**
  * The solicited-node multicast address ff02::1:ffXX:XXXX of a 16-byte IPv6 address (its low 24 bits).
  *
- * @example formatIp(solicitedNodeMulticast(parseIp("2001:db8::b")!)) // "ff02::1:ff00:b"
+ * @example formatIpBytes(solicitedNodeMulticast(vipBytes)) // "ff02::1:ff00:b" for 2001:db8::b
  */
 export function solicitedNodeMulticast(ip: Uint8Array): Uint8Array {
   requireLength("address", ip, 16);
@@ -277,7 +277,7 @@ export function solicitedAdvertisement(ourMac: Uint8Array, solicitation: NdpPack
  * 33:33:00:00:00:01), Override set, Solicited and Router clear, target link-layer option. Byte-identical to the
  * kernel's own announcement with `ndisc_notify`.
  *
- * @example socket.send(unsolicitedAdvertisement(ourMac, parseIp("2001:db8::10")!))
+ * @example socket.send(unsolicitedAdvertisement(ourMac, ipToBytes(vip)))
  */
 export function unsolicitedAdvertisement(ourMac: Uint8Array, ip: Uint8Array): Buffer {
   const packet = encodeNdp({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { formatMac } from "./address-bytes.ts";
 import { decodeArp } from "./arp.ts";
 import { decodeEthernet } from "./ethernet.ts";
+import { formatMac } from "./mac.ts";
 import { respondToFrame, type ResponderContext } from "./responder.ts";
 import {
   ARP_REPLY,

@@ -19,16 +19,23 @@
  * transient: the caller suppresses conflicts for a grace period after gaining an IP and reports only claims that
  * persist after it (announcer.ts: `conflictGraceMs`, 1,500 ms, covering the old owner's last frames in flight).
  */
+import { formatIpBytes, type FormatIpOptions } from "../shared/ip/bytes.ts";
 import { ARP_REPLY, arpReply, decodeArp, type ArpDropReason } from "./arp.ts";
-import { bytesEqual, formatIp, formatMac } from "./address-bytes.ts";
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6, decodeEthernet, type EthernetDropReason } from "./ethernet.ts";
+import { bytesEqual, formatMac } from "./mac.ts";
 import { decodeNdp, linkLayerAddress, solicitedAdvertisement, type NdpDropReason } from "./ndp.ts";
+
+/**
+ * How a frame's IPs are printed to look them up in `announced`: as the VIP text is written (Go's
+ * `net.IP.String()`), so an IPv4-mapped IPv6 address reads as the IPv4 address it maps.
+ */
+const VIP_TEXT: FormatIpOptions = { ipv4Mapped: "unmap" };
 
 /** What the responder knows about the interface a frame arrived on. */
 export interface ResponderContext {
   /** The interface's MAC (6 bytes): the address we answer with. */
   ourMac: Uint8Array;
-  /** The VIPs this node owns now and announces on this interface, as `canonicalIp()` text. */
+  /** The VIPs this node owns now and announces on this interface, as `canonicalIp(ip, { ipv4Mapped: "unmap" })` text. */
   announced: ReadonlySet<string>;
   /**
    * Every MAC of this node as `formatMac()` text, so a claim from another of our own interfaces on the same
@@ -91,7 +98,7 @@ function respondToArp(ethDestination: Uint8Array, payload: Uint8Array, ctx: Resp
   const decoded = decodeArp(payload);
   if (!decoded.ok) return { action: "drop", reason: decoded.reason };
   const arp = decoded.packet;
-  const senderIp = formatIp(arp.senderIp);
+  const senderIp = formatIpBytes(arp.senderIp, VIP_TEXT);
   const conflict: Conflict | undefined =
     ctx.announced.has(senderIp) && !isLocal(arp.senderMac, ctx)
       ? { ip: senderIp, mac: formatMac(arp.senderMac), via: arp.operation === ARP_REPLY ? "arp-reply" : "arp-request" }
@@ -100,7 +107,7 @@ function respondToArp(ethDestination: Uint8Array, payload: Uint8Array, ctx: Resp
   if (!isBroadcast(ethDestination) && !bytesEqual(ethDestination, ctx.ourMac)) {
     return ignored("foreign-ethernet-destination", conflict);
   }
-  const targetIp = formatIp(arp.targetIp);
+  const targetIp = formatIpBytes(arp.targetIp, VIP_TEXT);
   if (!ctx.announced.has(targetIp)) return ignored("target-not-announced", conflict);
   if (bytesEqual(arp.senderIp, arp.targetIp)) return ignored("gratuitous-arp", conflict);
   if (isMulticastMac(arp.senderMac)) return ignored("multicast-sender-mac", conflict);
@@ -122,14 +129,14 @@ function respondToNdp(
   const packet = decoded.packet;
   const message = packet.message;
   if (message.type === "neighbor-advertisement") {
-    const target = formatIp(message.target);
+    const target = formatIpBytes(message.target, VIP_TEXT);
     const mac = linkLayerAddress(message.options, "target-link-layer") ?? ethSource;
     const claims = ctx.announced.has(target) && !isLocal(mac, ctx);
     const conflict: Conflict | undefined = claims ? { ip: target, mac: formatMac(mac), via: "neighbor-advertisement" } : undefined;
     return ignored("neighbor-advertisement", conflict);
   }
   const senderMac = linkLayerAddress(message.options, "source-link-layer") ?? ethSource;
-  const source = formatIp(packet.source);
+  const source = formatIpBytes(packet.source, VIP_TEXT);
   const conflict: Conflict | undefined =
     ctx.announced.has(source) && !isLocal(senderMac, ctx)
       ? { ip: source, mac: formatMac(senderMac), via: "neighbor-solicitation" }
@@ -137,7 +144,7 @@ function respondToNdp(
   if (!isMulticastMac(ethDestination) && !bytesEqual(ethDestination, ctx.ourMac)) {
     return ignored("foreign-ethernet-destination", conflict);
   }
-  const target = formatIp(message.target);
+  const target = formatIpBytes(message.target, VIP_TEXT);
   if (!ctx.announced.has(target)) return ignored("target-not-announced", conflict);
   if (isMulticastMac(senderMac)) return ignored("multicast-sender-mac", conflict);
   return replied("ndp", target, solicitedAdvertisement(ctx.ourMac, packet, ethSource), conflict);

@@ -1,13 +1,12 @@
 import { serviceKey } from "../shared/service/service-key.ts";
 import { configMapInput, customResourceInput, decideConfig, heldIpsOf, type ConfigInputs, type ConfigState } from "../shared/config/config-source.ts";
-import { parseIp } from "../shared/ip/address.ts";
+import { formatIp, parseIp, type IpAddress } from "../shared/ip/address.ts";
 import { rangeContains } from "../shared/ip/range.ts";
 import type { ConfigMapObject } from "../shared/kube/objects/config-map.ts";
 import type { LeaseObject } from "../shared/kube/objects/lease.ts";
 import type { NodeObject } from "../shared/kube/objects/node.ts";
 import type { ServiceObject } from "../shared/kube/objects/service.ts";
 import { isOurService } from "../shared/kube/service-class.ts";
-import { canonicalIp } from "./address-bytes.ts";
 import type { AnnouncedService } from "./announce-plan.ts";
 import type { SpeakerSnapshot } from "./desired-announcements.ts";
 import type { EndpointInfo, NodeInfo } from "./election.ts";
@@ -72,10 +71,7 @@ export function buildSnapshot(lists: InformerLists, previousConfig: ConfigState,
     holders,
   );
   const pools = config.inForce?.pools ?? [];
-  const poolOfIp = (ip: string): string | undefined => {
-    const parsed = parseIp(ip);
-    return parsed.ok ? pools.find((p) => p.ranges.some((r) => rangeContains(r, parsed.ip)))?.name : undefined;
-  };
+  const poolOfIp = (ip: IpAddress): string | undefined => pools.find((p) => p.ranges.some((r) => rangeContains(r, ip)))?.name;
 
   // A Service has one EndpointSlice up to 100 endpoints: its endpoints are used as they are, more are joined.
   const endpoints = new Map<string, readonly EndpointInfo[]>();
@@ -90,10 +86,12 @@ export function buildSnapshot(lists: InformerLists, previousConfig: ConfigState,
     const ips: string[] = [];
     const pools: string[] = [];
     for (const ingress of svc.status.loadBalancer?.ingress ?? []) {
-      const ip = ingress.ip ? canonicalIp(ingress.ip) : undefined;
-      const pool = ip === undefined ? undefined : poolOfIp(ip);
-      if (ip === undefined || pool === undefined) continue;
-      ips.push(ip);
+      // VIPs are keyed by Go's net.IP.String() text, as the election hashes them: "::ffff:a.b.c.d" is a.b.c.d.
+      const parsed = ingress.ip ? parseIp(ingress.ip, { ipv4Mapped: "unmap" }) : undefined;
+      if (!parsed?.ok) continue;
+      const pool = poolOfIp(parsed.ip);
+      if (pool === undefined) continue;
+      ips.push(formatIp(parsed.ip));
       pools.push(pool);
     }
     if (ips.length === 0) continue;

@@ -1,6 +1,6 @@
 import { Address6 } from "ip-address";
 import { describe, expect, it } from "vitest";
-import { formatIp, parseIp } from "./address.ts";
+import { canonicalIp, formatIp, parseIp } from "./address.ts";
 
 describe("parseIp", () => {
   it.each([
@@ -34,6 +34,41 @@ describe("parseIp", () => {
   ])("refuses %j: %s", (text, reason) => {
     expect(parseIp(text)).toEqual({ ok: false, reason });
   });
+});
+
+describe("parseIp with an IPv4-mapped policy", () => {
+  it("refuses IPv4-mapped text by default, reads it as IPv4 with unmap and as IPv6 with keep", () => {
+    expect(parseIp("::ffff:10.0.0.1").ok).toBe(false);
+    expect(parseIp("::ffff:10.0.0.1", { ipv4Mapped: "unmap" })).toEqual({ ok: true, ip: { family: 4, value: 0x0a000001n } });
+    expect(parseIp("::ffff:10.0.0.1", { ipv4Mapped: "keep" })).toEqual({ ok: true, ip: { family: 6, value: 0xffff0a000001n } });
+  });
+
+  it("gives every other address the same value under every policy", () => {
+    for (const text of ["10.0.0.1", "fd00::1", "::10.0.0.1", "64:ff9b::10.0.0.1", "::ffff:0:10.0.0.1"]) {
+      expect(parseIp(text, { ipv4Mapped: "unmap" })).toEqual(parseIp(text));
+      expect(parseIp(text, { ipv4Mapped: "keep" })).toEqual(parseIp(text));
+    }
+  });
+});
+
+describe("canonicalIp", () => {
+  it.each([
+    ["192.0.2.10", "192.0.2.10"],
+    ["2001:DB8:0:0:0:0:0:1", "2001:db8::1"],
+    ["2001:0db8:0:1:0:0:0:0001", "2001:db8:0:1::1"],
+    ["::ffff:192.0.2.1", "192.0.2.1"], // IPv4-mapped prints dotted, as Go does
+    ["::ffff:c000:201", "192.0.2.1"],
+    ["ff02::1:ff00:b", "ff02::1:ff00:b"],
+  ])("with ipv4Mapped: unmap, %j is %j, as Go's net.IP.String() prints it", (input, expected) => {
+    expect(canonicalIp(input, { ipv4Mapped: "unmap" })).toBe(expected);
+  });
+
+  it.each(["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.4/32", "2001:db8::1/64", "fe80::1%eth0", "1:2:3:4:5:6:7:8:9", "x"])(
+    "is undefined for %j",
+    (input) => {
+      expect(canonicalIp(input, { ipv4Mapped: "unmap" })).toBeUndefined();
+    },
+  );
 });
 
 describe("formatIp", () => {

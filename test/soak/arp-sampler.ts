@@ -17,15 +17,21 @@
  * Usage: ip netns exec CLIENT node test/soak/arp-sampler.ts IFNAME INTERVAL_MS SECONDS SENDER_BASE SENDER_COUNT VIP...
  */
 import { performance } from "node:perf_hooks";
+import { parseIp } from "../../shared/ip/address.ts";
+import { formatIpBytes, ipToBytes } from "../../shared/ip/bytes.ts";
 import { ARP_REPLY, ARP_REQUEST, decodeArp, encodeArp } from "../../speaker/arp.ts";
-import { formatIp, formatMac, parseIp } from "../../speaker/address-bytes.ts";
 import { BROADCAST_MAC, ETHERTYPE_ARP, decodeEthernet, encodeEthernet } from "../../speaker/ethernet.ts";
+import { formatMac } from "../../speaker/mac.ts";
 import { openPacketSocket } from "../../speaker/packet-socket.ts";
 
 const [ifname, intervalText, secondsText, senderBaseText, senderCountText, ...vips] = process.argv.slice(2);
 const [intervalMs, seconds, senderCount] = [intervalText, secondsText, senderCountText].map(Number);
-const senderBase = senderBaseText ? parseIp(senderBaseText) : undefined;
-const vipBytes = vips.map((v) => parseIp(v));
+const bytesOf = (text: string) => {
+  const parsed = parseIp(text);
+  return parsed.ok ? ipToBytes(parsed.ip) : undefined;
+};
+const senderBase = senderBaseText ? bytesOf(senderBaseText) : undefined;
+const vipBytes = vips.map(bytesOf);
 if (
   !ifname ||
   ![intervalMs, seconds, senderCount].every((n) => Number.isFinite(n) && n > 0) ||
@@ -55,8 +61,8 @@ const socket = openPacketSocket(ifname, {
     if (!eth.ok || eth.frame.etherType !== ETHERTYPE_ARP) return;
     const arp = decodeArp(eth.frame.payload);
     if (!arp.ok || arp.packet.operation !== ARP_REPLY) return;
-    const p = pending.get(formatIp(arp.packet.targetIp));
-    if (!p || formatIp(arp.packet.senderIp) !== p.vip) return;
+    const p = pending.get(formatIpBytes(arp.packet.targetIp));
+    if (!p || formatIpBytes(arp.packet.senderIp) !== p.vip) return;
     const mac = formatMac(arp.packet.senderMac);
     if (!p.macs.includes(mac)) p.macs.push(mac);
   },
@@ -84,7 +90,7 @@ function round(): void {
       etherType: ETHERTYPE_ARP,
       payload: encodeArp({ operation: ARP_REQUEST, senderMac: ourMac, senderIp, targetMac: new Uint8Array(6), targetIp: vipBytes[i]! }),
     });
-    pending.set(formatIp(senderIp), { vip, sentAt: epochMs(), macs: [] });
+    pending.set(formatIpBytes(senderIp), { vip, sentAt: epochMs(), macs: [] });
     try {
       socket.send(frame);
     } catch (err) {
