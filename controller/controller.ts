@@ -1,23 +1,8 @@
 import type { Logger } from "../shared/log.ts";
-import {
-  configMapInput,
-  customResourceInput,
-  decideConfig,
-  heldIpsOf,
-  isKept,
-  nothingLoaded,
-  refuseLoad,
-  type ConfigInForce,
-  type ConfigState,
-  type HeldIps,
-  type KeptVerdict,
-} from "../shared/config/config-source.ts";
-import { poolHolding } from "../shared/config/ips-taken-away.ts";
-import { parseIp } from "../shared/ip/address.ts";
-import { rangeContains } from "../shared/ip/range.ts";
+import { configMapInput, customResourceInput, decideConfig, heldIpsOf, refuseLoad, type HeldIps } from "../shared/config/config-source.ts";
 import { describeError } from "../shared/kube/api-errors.ts";
 import type { KubeApi } from "../shared/kube/client/kube-api.ts";
-import { configMaps, ipAddressPools, namespaces, nodes, services } from "../shared/kube/client/resource-types.ts";
+import { configMaps, namespaces, nodes, services } from "../shared/kube/client/resource-types.ts";
 import type { EventRecorder, EventTarget } from "../shared/kube/event-recorder.ts";
 import { startInformer, type ResilientInformer } from "../shared/kube/informer.ts";
 import { startMetallbInformer, type MetallbObject } from "../shared/kube/metallb-resources.ts";
@@ -35,7 +20,17 @@ import { serviceKey, splitServiceKey } from "../shared/service/service-key.ts";
 import { OwnWrites } from "./own-writes.ts";
 import { serviceShows, writeServiceState } from "./service-writer.ts";
 import { ConfigStatusSync, type PoolCounts, type ShownStatus } from "./config-status-sync.ts";
-import { announcesEveryIp, unannouncedIps, type UnannouncedIp } from "./unannounced.ts";
+import { unannouncedIps, type UnannouncedIp } from "./unannounced.ts";
+import {
+  initialConfigState,
+  leavesOrphanUntouched,
+  stepConfigState,
+  type ConfigEffect,
+  type ConfigStateEvent,
+  type ControllerConfigState,
+  type LearnedAssignment,
+} from "./config-state.ts";
+import { creationTime, oldestFirst } from "./oldest-first.ts";
 
 export interface ControllerOptions {
   /** Every read, watch and write: Services, the ConfigMap, MetalLB's CRs and their status, Namespaces, Nodes. */
@@ -68,7 +63,9 @@ const writeConcurrency = 32;
  * in their status (oldest Service first), and only then reconciles any Service, so a restart never
  * moves a valid IP nor hands out one a Service still shows. While no config has loaded, nothing is
  * learned and no Service is reconciled. Which config is in force is decided by
- * shared/config/config-source.ts, the same module the speakers use.
+ * shared/config/config-source.ts, the same module the speakers use; what follows from it (learning,
+ * orphans, Services waiting for an IP, the config's Events and gauges) by config-state.ts, a pure
+ * state machine this class feeds and whose effects it applies.
  *
  * Reconciles are pipelined: each decides synchronously, in queue order, before its first await
  * (the allocator is the one source of truth), and up to {@link writeConcurrency} Services' writes
@@ -102,16 +99,11 @@ export class LbController {
   private readonly unannounced = new Map<string, UnannouncedIp[]>();
   private unannouncedCount = 0;
   private leader = false;
-  /** The config in force and why the latest one is not, if it is not. */
-  private config: ConfigState = nothingLoaded;
-  /** Existing assignments were learned; Services are reconciled only after that. */
-  private learned = false;
-  /** Services that hold IPs no pool covers since the controller (re)started; never touched. */
-  private readonly orphans = new Map<string, string[]>();
-  /** Services waiting for an IP, by key, with their creation time for oldest-first retries. */
-  private readonly pending = new Map<string, string>();
-  /** The uid last seen of each config object (`IPAddressPool ns/name`), to name a deleted one in Events. */
-  private readonly uids = new Map<string, string>();
+  /**
+   * The config in force, whether Services' IPs were learned, the orphans and the Services waiting
+   * for an IP: changed only by {@link feed}, whose effects {@link apply} carries out (config-state.ts).
+   */
+  private state: ControllerConfigState;
   /**
    * Set while a Service that was moved to other IPs still shows its old ones (its status write is
    * in flight): no reconcile allocates until it resolves, so a freed IP is never shown by two
@@ -122,11 +114,10 @@ export class LbController {
   private movesDone: (() => void) | undefined;
   /** The Service versions our own writes produced, whose watch events need no reconcile. */
   private readonly ownWrites = new OwnWrites();
-  /** Whether the config in force announces every IP it assigns (then no Service needs checking). */
-  private announcesAll: { config: ConfigInForce; all: boolean } | undefined;
 
   constructor(opts: ControllerOptions) {
     this.opts = opts;
+    this.state = initialConfigState({ namespace: opts.namespace, name: opts.configMapName });
     this.queue = new WorkQueue((key) => this.reconcileKey(key), {
       concurrency: writeConcurrency,
       onError: (key, err, retryInMs) => {
@@ -161,7 +152,9 @@ export class LbController {
       project: projectNamespace,
       log,
       // New labels may let a waiting Service use a pool whose namespaceSelectors now match.
-      onChange: () => this.requeuePending(),
+      onChange: () => {
+        if (this.leader) this.feed({ kind: "namespaces-changed" });
+      },
     });
     this.nodes = startInformer<NodeObject>({
       api,
@@ -175,7 +168,7 @@ export class LbController {
       log: opts.log,
       events: opts.events,
       readyGauge: opts.metrics.configObjectReady,
-      desired: () => ({ objects: this.config.objects, counts: this.poolCounts() }),
+      desired: () => ({ objects: this.state.config.objects, counts: this.poolCounts() }),
       current: (kind, namespace, name) => (kind === "IPAddressPool" ? this.ipAddressPools : this.l2Advertisements).get(name, namespace) as { status?: ShownStatus } | undefined,
     });
     opts.metrics.readPoolUsageFrom(() => this.allocator.stats());
@@ -207,8 +200,8 @@ export class LbController {
     if (this.nodeLabels.get(name) === labels) return;
     if (labels === undefined) this.nodeLabels.delete(name);
     else this.nodeLabels.set(name, labels);
-    if (!this.leader || !this.learned || !this.nodes.isSynced()) return;
-    if (!(this.config.inForce?.advertisements ?? []).some((ad) => ad.nodeSelectors.length > 0) && this.unannounced.size === 0) return;
+    if (!this.leader || !this.state.learned || !this.nodes.isSynced()) return;
+    if (!(this.state.config.inForce?.advertisements ?? []).some((ad) => ad.nodeSelectors.length > 0) && this.unannounced.size === 0) return;
     for (const svc of this.services.list()) if (ingressIps(svc).length > 0) this.queue.add(serviceKey(svc));
   }
 
@@ -243,15 +236,15 @@ export class LbController {
   private async reconcileKey(key: string): Promise<void> {
     if (!this.leader) return;
     if (key === configKey) return this.reconcileConfig();
-    if (!this.learned) return; // the first config load learns the IPs shown, then queues every Service.
+    if (!this.state.learned) return; // the first config load learns the IPs shown, then queues every Service.
     return this.reconcileService(key);
   }
 
   // ---- configuration ----------------------------------------------------------------------
 
   private async reconcileConfig(): Promise<void> {
-    const { log, metrics, events, namespace, configMapName } = this.opts;
-    const previous = this.config;
+    const { namespace, configMapName } = this.opts;
+    const previous = this.state.config;
     const inputs = {
       configMap: configMapInput(this.configMaps.get(configMapName, namespace), namespace, configMapName),
       crds: { pools: this.ipAddressPools.list().map(customResourceInput), advertisements: this.l2Advertisements.list().map(customResourceInput) },
@@ -262,86 +255,49 @@ export class LbController {
       const applied = this.allocator.setPools(next.inForce!.pools);
       if (!applied.ok) next = refuseLoad(previous, next, applied.blocked);
     }
-    this.config = next;
-    for (const o of next.objects) if (o.uid !== undefined) this.uids.set(`${o.kind} ${o.namespace}/${o.name}`, o.uid);
-    this.statusSync.markDirty();
-    const verdict = next.verdict;
-    if (verdict.kind === "unchanged") return;
-    if (isKept(verdict)) return this.reportKept(verdict);
-
-    const pools = next.inForce!.pools;
-    metrics.configLoaded.set(1);
-    // Learn before anything can await: no Service may be reconciled against an allocator that
-    // does not yet know the IPs Services already show. Later configs may cover orphans' IPs again.
-    this.learnAssignments(this.learned ? this.services.list().filter((svc) => this.orphans.has(serviceKey(svc))) : this.services.list());
-    this.learned = true;
-    this.updateStaleGauge();
-    this.poolUsageChanged();
-    log.info({ pools: pools.map((p) => p.name), source: next.inForce!.source }, "config loaded");
-    if (this.reportsOnConfigMap()) void events.record(this.configTarget(), "Normal", "ConfigLoaded", verdict.message);
-    // New pools may satisfy Services that were waiting, or change what others should hold.
-    for (const svc of this.services.list()) this.queue.add(serviceKey(svc));
+    this.feed({ kind: "config-decided", config: next, crsExist: this.crsExist() });
   }
 
-  /** A kept verdict: a Warning Event on the ConfigMap (even a deleted one), an error line, the stale gauge and a count. */
-  private reportKept(verdict: KeptVerdict): void {
+  /** Steps the config state and carries out its effects, in order. */
+  private feed(event: ConfigStateEvent): void {
+    const step = stepConfigState(this.state, event);
+    this.state = step.state;
+    for (const effect of step.effects) this.apply(effect);
+  }
+
+  private apply(effect: ConfigEffect): void {
     const { log, metrics, events } = this.opts;
-    metrics.configStale.set(1);
-    metrics.configRejections.inc({ cause: verdict.cause });
-    log.error(
-      { cause: verdict.cause, verdict: verdict.kind, reason: verdict.message, errors: verdict.problems, inForce: this.config.inForce?.source ?? null },
-      "config (re)load failed, config marked stale",
-    );
-    // With CRs only, each offending object gets its own Warning and Ready=False (config-status-sync.ts).
-    if (this.reportsOnConfigMap()) void events.record(this.configTarget(), "Warning", "InvalidConfig", verdict.message);
-    this.reportDeletedPoolsKept(verdict);
-  }
-
-  /**
-   * A deleted IPAddressPool whose IPs Services hold stays in force, and has no status left to say
-   * so: a Warning Event on it (by its last uid, as `kubectl get events` lists deleted objects too).
-   */
-  private reportDeletedPoolsKept(verdict: KeptVerdict): void {
-    const inForce = this.config.inForce;
-    if (verdict.cause !== "would-orphan-ips" || inForce === undefined) return;
-    const present = new Set(this.config.objects.map((o) => `${o.kind} ${o.namespace}/${o.name}`));
-    const held = new Map<string, string[]>();
-    for (const taken of verdict.takenAway) {
-      const source = poolHolding(inForce.pools, taken.ip)?.source;
-      if (source === undefined || !source.startsWith("IPAddressPool ") || present.has(source)) continue;
-      held.set(source, [...(held.get(source) ?? []), `${taken.service} holds ${taken.ip}`]);
-    }
-    for (const [source, holders] of held) {
-      const [namespace, name] = source.slice("IPAddressPool ".length).split("/");
-      const target: EventTarget = { kind: "IPAddressPool", apiVersion: ipAddressPools.apiVersion, name, namespace, uid: this.uids.get(source) };
-      const message =
-        `${source} was deleted but stays in force while Services hold its IPs: ${holders.join("; ")}; ` +
-        `delete those Services or give them other IPs, and the deletion applies as soon as they are gone`;
-      void this.opts.events.record(target, "Warning", "WouldTakeIPs", message);
+    switch (effect.kind) {
+      case "learn":
+        return this.feed({ kind: "assignments-learned", assignments: this.learnAssignments(effect.services), crsExist: this.crsExist() });
+      case "reconcile-config":
+        return this.queue.add(configKey);
+      case "reconcile":
+        if (effect.services !== "all") for (const key of effect.services) this.queue.add(key);
+        else for (const svc of this.services.list()) this.queue.add(serviceKey(svc));
+        return;
+      case "write-status":
+        return this.statusSync.markDirty();
+      case "gauge":
+        return metrics[effect.gauge].set(effect.value);
+      case "count-rejection":
+        return metrics.configRejections.inc({ cause: effect.cause });
+      case "log":
+        return log[effect.level](effect.fields, effect.msg);
+      case "record-event":
+        void events.record(effect.target, effect.type, effect.reason, effect.message);
+        return;
     }
   }
 
-  /** Config-wide Events go to the ConfigMap when it exists or did, or when no CR exists to carry them. */
-  private reportsOnConfigMap(): boolean {
-    return this.config.configMap !== undefined || (this.ipAddressPools.list().length === 0 && this.l2Advertisements.list().length === 0);
+  /** Whether any IPAddressPool or L2Advertisement is in the cache: config-wide Events go to the ConfigMap otherwise. */
+  private crsExist(): boolean {
+    return this.ipAddressPools.list().length > 0 || this.l2Advertisements.list().length > 0;
   }
 
   /** MetalLB's IPAddressPool status counts, per pool in force. */
   private poolCounts(): Map<string, PoolCounts> {
     return new Map(this.allocator.stats().map((s) => [s.pool, s]));
-  }
-
-  /** Queues every Service waiting for an IP, oldest first. */
-  private requeuePending(): void {
-    if (!this.leader || !this.learned) return;
-    const waiting = [...this.pending.entries()].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[0] < b[0] ? -1 : 1));
-    for (const [key] of waiting) this.queue.add(key);
-  }
-
-  /** The ConfigMap as last seen, with its uid, so a deleted one is still named in `kubectl get events`. */
-  private configTarget(): EventTarget {
-    const ref = this.config.configMap ?? { namespace: this.opts.namespace, name: this.opts.configMapName };
-    return { kind: "ConfigMap", apiVersion: "v1", name: ref.name, namespace: ref.namespace, uid: ref.uid };
   }
 
   /** What our Services hold: what the allocator assigned them, else what their status shows. */
@@ -361,14 +317,18 @@ export class LbController {
   // ---- services ---------------------------------------------------------------------------
 
   /**
-   * Records the IPs `services` already show, oldest Service first, before any allocation: on the
-   * first config load all Services, on later loads the orphans (a new config may cover them again).
+   * Records in the allocator the IPs `services` already show ("all": every Service in the cache),
+   * oldest Service first, before any allocation; config-state.ts says which and what the refusals mean.
    */
-  private learnAssignments(services: ReadonlyArray<ServiceObject>): void {
-    const { log } = this.opts;
-    const ours = services.filter((svc) => isOurService(svc, this.opts.lbClass) && ingressIps(svc).length > 0).sort(byCreation);
-    for (const svc of ours) {
-      const key = serviceKey(svc);
+  private learnAssignments(services: "all" | readonly string[]): LearnedAssignment[] {
+    const wanted = services === "all" ? undefined : new Set(services);
+    const ours = this.services
+      .list()
+      .filter((svc) => (wanted === undefined || wanted.has(serviceKey(svc))) && isOurService(svc, this.opts.lbClass) && ingressIps(svc).length > 0)
+      .map((svc) => ({ svc, service: serviceKey(svc), createdAt: creationTime(svc.metadata.creationTimestamp) }))
+      .sort(oldestFirst);
+    const learned: LearnedAssignment[] = [];
+    for (const { svc, service } of ours) {
       const ips = ingressIps(svc);
       // A Service whose request is invalid now (a bad annotation) still holds its IPs: learn them
       // under its request without the MetalLB annotations, so no other Service gets them;
@@ -376,28 +336,10 @@ export class LbController {
       let request = buildAllocationRequest(svc, this.namespaceLabels(svc));
       if (!request.ok) request = buildAllocationRequest(withoutLbRequest(svc), this.namespaceLabels(svc));
       if (!request.ok) continue;
-      this.orphans.delete(key);
-      const result = this.allocator.assign(key, ips, request.request);
-      if (result.ok) continue;
-      if (!ips.some((ip) => this.inSomePool(ip))) {
-        // The config changed while no controller ran: keep the Service's IPs, report the config stale.
-        this.orphans.set(key, ips);
-        log.error({ service: key, ips, reason: result.reason }, "service holds IPs that no pool covers; leaving it untouched");
-      } else {
-        log.warn({ service: key, ips, reason: result.reason }, "existing assignment not valid; will reassign");
-      }
+      const result = this.allocator.assign(service, ips, request.request);
+      learned.push(result.ok ? { service, ips } : { service, ips, refused: result.reason });
     }
-  }
-
-  /** The config is stale while the latest one is refused or a Service holds IPs no pool covers. */
-  private updateStaleGauge(): void {
-    const stale = this.config.refusal !== undefined || this.orphans.size > 0;
-    this.opts.metrics.configStale.set(stale ? 1 : 0);
-  }
-
-  private inSomePool(text: string): boolean {
-    const parsed = parseIp(text);
-    return parsed.ok && (this.config.inForce?.pools ?? []).some((pool) => pool.ranges.some((range) => rangeContains(range, parsed.ip)));
+    return learned;
   }
 
   private async reconcileService(key: string): Promise<void> {
@@ -411,10 +353,9 @@ export class LbController {
     const target = svc ? serviceTarget(svc) : undefined;
 
     if (!svc || !isOurService(svc, this.opts.lbClass)) {
-      this.pending.delete(key);
       this.setUnannounced(key, []);
       this.ownWrites.forget(key);
-      if (this.orphans.delete(key)) this.afterRelease([]);
+      this.feed({ kind: "service-gone", service: key });
       const held = this.allocator.assignedTo(key);
       if (!held) return;
       if (svc && ingressIps(svc).length > 0) {
@@ -424,30 +365,26 @@ export class LbController {
       }
       const freed = this.allocator.unassign(key);
       log.info({ service: key, ips: held, reason: svc ? "no longer ours" : "deleted" }, "released IPs");
-      this.afterRelease(freed);
+      this.feed({ kind: "ips-freed", ips: freed });
       return;
     }
-    if (this.orphans.has(key)) {
-      const same = sameIps(this.orphans.get(key)!, ingressIps(svc));
-      if (same) return;
-      this.orphans.delete(key);
-      this.afterRelease([]);
+    if (this.state.orphans.has(key)) {
+      if (leavesOrphanUntouched(this.state, key, ingressIps(svc))) return;
+      this.feed({ kind: "orphan-changed", service: key });
     }
 
     const namespaceLabels = this.namespaceLabels(svc);
     if (namespaceLabels === undefined && !this.allocator.assignedTo(key) && this.poolsSelectNamespaces()) {
       // The Namespace informer lags (`kubectl apply` of a Namespace and its Service): allocating now
       // would skip the pools whose namespaceSelectors match it, for good. Its event requeues us.
-      this.pending.set(key, creationOf(svc));
-      metrics.pendingServices.set(this.pending.size);
+      this.feed({ kind: "service-waiting", service: key, createdAt: creationTime(svc.metadata.creationTimestamp) });
       log.debug({ service: key, namespace: svc.metadata.namespace }, "waiting for the Service's namespace labels");
       return;
     }
     const request = buildAllocationRequest(svc, namespaceLabels);
     if (!request.ok) {
-      this.pending.set(key, creationOf(svc));
+      this.feed({ kind: "service-waiting", service: key, createdAt: creationTime(svc.metadata.creationTimestamp) });
       metrics.allocationFailures.inc();
-      metrics.pendingServices.set(this.pending.size);
       log.warn({ service: key, reason: request.error }, "allocation failed");
       void events.record(target!, "Warning", "AllocationFailed", `Failed to allocate IP for "${key}": ${request.error}`);
       return;
@@ -462,15 +399,13 @@ export class LbController {
     const previous = this.allocator.assignedTo(key);
     const result = this.allocator.allocate(key, request.request);
     if (!result.ok) {
-      this.pending.set(key, creationOf(svc));
+      this.feed({ kind: "service-waiting", service: key, createdAt: creationTime(svc.metadata.creationTimestamp) });
       metrics.allocationFailures.inc();
-      metrics.pendingServices.set(this.pending.size);
       log.warn({ service: key, reason: result.reason }, "allocation failed");
       void events.record(target!, "Warning", "AllocationFailed", `Failed to allocate IP for "${key}": ${result.reason}`);
       return;
     }
-    this.pending.delete(key);
-    metrics.pendingServices.set(this.pending.size);
+    this.feed({ kind: "service-allocated", service: key });
     this.poolUsageChanged();
 
     const desired = { ips: result.ips, pool: result.pool };
@@ -501,7 +436,7 @@ export class LbController {
         void events.record(target!, "Normal", "IPAllocated", `Assigned IP ${JSON.stringify(result.ips)}`);
       }
     }
-    if (moved) this.afterRelease(previous.filter((ip) => !result.ips.includes(ip)));
+    if (moved) this.feed({ kind: "ips-freed", ips: previous.filter((ip) => !result.ips.includes(ip)) });
     this.reportUnannounced(svc, key, result.ips);
   }
 
@@ -520,7 +455,7 @@ export class LbController {
 
   /** Whether a pool in force admits Services by their Namespace's labels. */
   private poolsSelectNamespaces(): boolean {
-    return (this.config.inForce?.pools ?? []).some((pool) => (pool.serviceAllocation?.namespaceSelectors?.length ?? 0) > 0);
+    return (this.state.config.inForce?.pools ?? []).some((pool) => (pool.serviceAllocation?.namespaceSelectors?.length ?? 0) > 0);
   }
 
   /** The Service's namespace labels, or undefined when the Namespace is not in the cache. */
@@ -534,9 +469,9 @@ export class LbController {
    * we say so: a Warning Event on the Service (once per change), a log line and the gauge.
    */
   private reportUnannounced(svc: ServiceObject, key: string, ips: readonly string[]): void {
-    const inForce = this.config.inForce;
+    const inForce = this.state.config.inForce;
     // The common case, and the reconcile loop is hot: every IP of every pool is announced.
-    if (inForce !== undefined && !this.unannounced.has(key) && this.announcesEveryIp(inForce)) return;
+    if (this.state.announcesAll && !this.unannounced.has(key)) return;
     // Node labels matter only when an advertisement selects nodes: skip the list otherwise (the reconcile loop is hot).
     const selectsNodes = inForce?.advertisements.some((ad) => ad.nodeSelectors.length > 0) ?? false;
     const nodes = selectsNodes && this.nodes.isSynced() ? this.nodes.list().map((n) => ({ labels: n.metadata.labels })) : undefined;
@@ -554,12 +489,6 @@ export class LbController {
     for (const message of messages) void this.opts.events.record(serviceTarget(svc), "Warning", "NotAnnounced", message);
   }
 
-  /** {@link announcesEveryIp} of the config in force, computed once per config. */
-  private announcesEveryIp(inForce: ConfigInForce): boolean {
-    if (this.announcesAll?.config !== inForce) this.announcesAll = { config: inForce, all: announcesEveryIp(inForce) };
-    return this.announcesAll.all;
-  }
-
   private setUnannounced(key: string, dark: UnannouncedIp[]): void {
     const change = dark.length - (this.unannounced.get(key)?.length ?? 0);
     if (dark.length > 0) this.unannounced.set(key, dark);
@@ -567,18 +496,6 @@ export class LbController {
     if (change === 0) return;
     this.unannouncedCount += change;
     this.opts.metrics.unannouncedIps.set(this.unannouncedCount);
-  }
-
-
-  /** After IPs were freed: retry a config refused for its holders, then pending Services oldest first. */
-  private afterRelease(freed: string[]): void {
-    this.poolUsageChanged();
-    this.updateStaleGauge();
-    const refusedForHolders = this.config.refusal?.cause === "would-orphan-ips";
-    if (refusedForHolders) this.queue.add(configKey);
-    if (freed.length === 0 && !refusedForHolders) return;
-    const waiting = [...this.pending.entries()].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[0] < b[0] ? -1 : 1));
-    for (const [key] of waiting) this.queue.add(key);
   }
 
   /** Pool usage changed: the CRs' status counts are due (the address gauges read the allocator when scraped). */
@@ -591,19 +508,8 @@ function ingressIps(svc: ServiceObject): string[] {
   return (svc.status.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => !!ip);
 }
 
-/** The Service's creation time as an ISO string, which sorts oldest first; "" when unknown. */
-function creationOf(svc: ServiceObject): string {
-  return svc.metadata.creationTimestamp ? new Date(svc.metadata.creationTimestamp).toISOString() : "";
-}
-
 function sameIps(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((ip, i) => ip === b[i]);
-}
-
-function byCreation(a: ServiceObject, b: ServiceObject): number {
-  const ta = a.metadata.creationTimestamp ? new Date(a.metadata.creationTimestamp).getTime() : 0;
-  const tb = b.metadata.creationTimestamp ? new Date(b.metadata.creationTimestamp).getTime() : 0;
-  return ta - tb || serviceKey(a).localeCompare(serviceKey(b));
 }
 
 function serviceTarget(svc: ServiceObject): EventTarget {
