@@ -2,6 +2,7 @@ import { advertisementsFor } from "../shared/config/advertisements-for.ts";
 import type { Advertisement, Pool } from "../shared/config/config-types.ts";
 import { nodePlacement } from "./advertisement-policy.ts";
 import { electOwner, type ElectionOptions, type EndpointInfo, type NodeInfo, type NodePlacement } from "./election.ts";
+import { rankingIps } from "./ranking-ips.ts";
 
 /** A LoadBalancer Service as the speaker sees it: ours, with the IPs the controller assigned. */
 export interface AnnouncedService {
@@ -64,13 +65,15 @@ export interface PlanOptions extends ElectionOptions {
  * `not announced: …`. Their `nodeSelectors` and `preferredNodeSelectors` shape each election
  * (advertisement-policy.ts).
  *
- * A shared IP is announced when any of its Services has an owner: the owner of the first such Service
- * by key, so every speaker picks the same one whatever order its informers list Services in.
+ * Nodes are ranked by the IP {@link rankingIps} gives each IP: a Service's first IP, as in MetalLB, so a
+ * dual-stack Service's two IPs go to one node; Services linked through shared IPs rank by one IP (the
+ * first IP of their first Service by key), so a shared IP is ranked one way for all of its Services.
  *
- * As in MetalLB, a Service's nodes are ranked by its first IP, so a dual-stack Service's two IPs go to
- * one node. Services sharing an IP rank alike when it is the first IP of each (the usual case) and they
- * share advertisements (Services sharing an IP with `externalTrafficPolicy: Local` have identical
- * selectors, hence the same endpoints); otherwise the first Service by key decides.
+ * A shared IP is announced when any of its Services has an owner: the owner of the first such Service
+ * by key, so every speaker picks the same one whatever order its informers list Services in. Its
+ * Services elect alike unless their eligible nodes differ: Services matching different
+ * L2Advertisements (`serviceSelectors`), or one without endpoints (Services sharing an IP with
+ * `externalTrafficPolicy: Local` have identical selectors, hence the same endpoints).
  *
  * @example
  * planAnnouncements([{ key: "default/web", ips: ["192.168.126.40"], endpoints: [{ nodeName: "n1", ready: true }] }],
@@ -88,6 +91,7 @@ export function planAnnouncements(
   const sharedAdvertisements = interning(advertising);
   const poolsByName = new Map(advertising?.pools.map((p) => [p.name, p]));
   const plans = new Map<string, IpPlan>();
+  const rankingIp = rankingIps(services);
   for (const svc of services) {
     for (const [i, ip] of svc.ips.entries()) {
       let plan = plans.get(ip);
@@ -107,9 +111,7 @@ export function planAnnouncements(
         advertisements = sharedAdvertisements(match.advertisements);
       }
       const placement = advertisements && placementOf(advertisements);
-      // MetalLB ranks a Service's nodes by its first IP (ShouldAnnounce: toAnnounce[0]), so both IPs of a
-      // dual-stack Service are announced from one node.
-      const result = electOwner(svc.ips[0], { externalTrafficPolicy: svc.externalTrafficPolicy, endpoints: svc.endpoints, placement }, nodes, liveSpeakers, election);
+      const result = electOwner(rankingIp(svc, ip), { externalTrafficPolicy: svc.externalTrafficPolicy, endpoints: svc.endpoints, placement }, nodes, liveSpeakers, election);
       const owner = "owner" in result ? result.owner : undefined;
       const reason = "reason" in result ? result.reason : undefined;
       plan.services.push({ key: svc.key, owner, reason, advertisements });

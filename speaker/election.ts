@@ -16,12 +16,14 @@
  *    first; 0 without a placement), then by `sha256(nodeName + "#" + ip)`, the digests compared byte by byte
  *    as unsigned values (MetalLB: `bytes.Compare` in `ShouldAnnounce`). `ip` is hashed in Go's `net.IP.String()`
  *    form (`canonicalIp` with `ipv4Mapped: "unmap"`, shared/ip/address.ts), so "2001:DB8::1" ranks as
- *    "2001:db8::1" and "::ffff:192.0.2.1" as "192.0.2.1" do in MetalLB. Callers pass a
- *    Service's first IP for all its IPs, as MetalLB does (announce-plan.ts), so dual-stack IPs stay together.
+ *    "2001:db8::1" and "::ffff:192.0.2.1" as "192.0.2.1" do in MetalLB.
  *
- * The rank depends only on the IP, the eligible set and the scores, so Services sharing an IP (with the same
- * eligible set and advertisements, which MetalLB's sharing rules guarantee) are announced from the same node,
- * and IPs spread over the nodes.
+ * `ip` is the ranking IP, not necessarily the IP being announced: announce-plan.ts passes the one ranking-ips.ts
+ * gives, the Service's first IP as in MetalLB (both IPs of a dual-stack Service go to one node), or, where
+ * Services sharing an IP list different first IPs, one IP for all of them (MetalLB could elect two nodes there).
+ * The rank depends only on that IP, the eligible set and the scores, so Services sharing an IP with the same
+ * eligible set are announced from one node, and IPs spread over the nodes. Where this differs from MetalLB:
+ * `Ready=False` and the strictARP refusal exclude a node, and Services sharing an IP rank by one IP.
  */
 import { createHash } from "node:crypto";
 import { canonicalIp } from "../shared/ip/address.ts";
@@ -98,7 +100,7 @@ export type NoOwnerReason =
 export type ElectionResult = { owner: string; ranked: string[] } | { reason: NoOwnerReason };
 
 /**
- * Elects the node that announces `ip` for a Service.
+ * Elects the node that announces a Service's IP, ranking the nodes by `ip`, its ranking IP (see above).
  *
  * @example
  * electOwner("192.0.2.10", { externalTrafficPolicy: "Cluster", endpoints: [{ nodeName: "n1", ready: true }] },
@@ -142,10 +144,11 @@ export function electOwner(
 }
 
 /**
- * Every node of `nodes` in announce order for `ip` ({@link rankNodes}), or undefined for an invalid IP. The order
- * is total, so the eligible nodes' order is this one filtered: it is computed once per IP and node list and kept,
- * and an election after a membership change (a speaker went silent, or came back) hashes nothing. At 10,000 IPs
- * on 3 nodes that is 30,000 SHA-256 digests less per change; the cache holds about 1.5 MB.
+ * Every node of `nodes` in announce order for the ranking IP `ip` ({@link rankNodes}), or undefined for an invalid
+ * IP. The order is total, so the eligible nodes' order is this one filtered: it is computed once per ranking IP
+ * and node list and kept (a dual-stack Service's two IPs share one entry), and an election after a membership
+ * change (a speaker went silent, or came back) hashes nothing. At 10,000 ranking IPs on 3 nodes that is 30,000
+ * SHA-256 digests less per change; the cache holds about 1.5 MB.
  */
 function rankingOf(ip: string, nodes: readonly NodeInfo[]): readonly string[] | undefined {
   let names = nodeNamesKey.get(nodes);
@@ -168,7 +171,7 @@ function rankingOf(ip: string, nodes: readonly NodeInfo[]): readonly string[] | 
 
 /** Each node list's names, joined: the part of a cached ranking's key that says which nodes it ranks. */
 const nodeNamesKey = new WeakMap<readonly NodeInfo[], string>();
-/** Rankings by IP text; emptied when it reaches {@link maxCachedRankings} (IPs come and go). */
+/** Rankings by ranking IP text; emptied when it reaches {@link maxCachedRankings} (IPs come and go). */
 const rankings = new Map<string, { canonical: string; names: string; ranked: readonly string[] }>();
 const maxCachedRankings = 100_000;
 

@@ -15,9 +15,10 @@
  * announce, and any NA whose target, or NS whose IPv6 source, is such a VIP, is a claim on that VIP; when the
  * claiming MAC is not ours the decision carries `conflict: { ip, mac, via }`. The caller raises the
  * `ARPConflict` Event from it. During a handover the previous owner may still send its last GARPs for a moment
- * (its own burst, or frames already queued), so a conflict within a few seconds of gaining the VIP is a
- * transient: the caller suppresses conflicts for a grace period after gaining an IP and reports only claims that
- * persist after it (announcer.ts: `conflictGraceMs`, 1,500 ms, covering the old owner's last frames in flight).
+ * (its own burst, or frames already queued), so a claim just after we gain the VIP is a transient: the caller
+ * (announcer.ts) ignores claims for `conflictGraceMs` (1,500 ms unless set) after gaining an IP and after each
+ * change of the live speakers or of quorum (`handoverInProgress`), covering the old owner's last frames in flight,
+ * and reports only claims that come later.
  */
 import { formatIpBytes, type FormatIpOptions } from "../shared/ip/bytes.ts";
 import { ARP_REPLY, arpReply, decodeArp, type ArpDropReason } from "./arp.ts";

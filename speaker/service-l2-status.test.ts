@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { IpPlan } from "./announce-plan.ts";
+import { planAnnouncements, type IpPlan } from "./announce-plan.ts";
 import {
   announcedL2Services,
   desiredL2Status,
@@ -310,6 +310,28 @@ describe("announcedL2Services", () => {
     const out = announcedL2Services("node-1", new Set(["192.168.126.40", "fc00::40", "192.168.126.41"]), plans);
     expect(out.get("default/web")).toEqual({ interfaces: ["eth0", "eth1", "eth2"], alsoAnnouncedBy: [] });
     expect(out.get("default/all")).toEqual({ interfaces: [], alsoAnnouncedBy: [] });
+  });
+
+  it("Services sharing a dual-stack pair in opposite family order: the owner reports both, and nobody else is named", () => {
+    // MetalLB would rank dns-tcp by fd00:126::43 (node-2) and dns-udp by 192.168.126.43 (node-3); here both rank by
+    // dns-tcp's first IP (speaker/ranking-ips.ts), so node-2 announces both IPs for both Services.
+    const all = ["node-1", "node-2", "node-3"];
+    const endpoints = all.map((nodeName) => ({ nodeName, ready: true }));
+    const plans = planAnnouncements(
+      [
+        { key: "kube-system/dns-udp", ips: ["192.168.126.43", "fd00:126::43"], endpoints },
+        { key: "kube-system/dns-tcp", ips: ["fd00:126::43", "192.168.126.43"], endpoints },
+      ],
+      all.map((name) => ({ name })),
+      new Set(all),
+    );
+    const both = { interfaces: [], alsoAnnouncedBy: [] };
+    expect(announcedL2Services("node-2", new Set(["192.168.126.43", "fd00:126::43"]), plans)).toEqual(
+      new Map([
+        ["kube-system/dns-tcp", both],
+        ["kube-system/dns-udp", both],
+      ]),
+    );
   });
 
   it("an IP elected to us but not announced yet (takeover gate) announces nothing", () => {
