@@ -28,6 +28,7 @@
 
 #include "errno_error.h"
 #include "fast_reply.h"
+#include "heartbeat_engine_js.h"
 #include "link_filter.h"
 
 namespace blb {
@@ -536,6 +537,7 @@ Napi::Value BuildFastReplyForJs(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("PacketSocket", PacketSocket::Define(env));
+  exports.Set("HeartbeatEngine", DefineHeartbeatEngine(env));
   exports.Set("buildFastReply", Napi::Function::New<BuildFastReplyForJs>(env, "buildFastReply"));
   return exports;
 }
