@@ -5,7 +5,8 @@ import { createLogger } from "../shared/log.ts";
 import { Announcer } from "./announcer.ts";
 import type { InterfaceInfo } from "./interfaces.ts";
 import { createSpeakerMetrics } from "./metrics.ts";
-import type { PacketSocket, ReplyTable } from "./packet-socket.ts";
+import type { PacketSocket, PacketSocketOptions, ReplyTable } from "./packet-socket.ts";
+import { arpFrame, ipv4, mac } from "../test/support/test-frames.ts";
 
 const UP = { up: true, broadcast: true, loopback: false, noarp: false, slave: false };
 const iface = (name: string, index: number, cidr: string): InterfaceInfo => {
@@ -21,6 +22,7 @@ class FakeSocket implements PacketSocket {
   table: ReplyTable = { ipv4: [], ipv6: [] };
   sent = 0;
   readonly ifname: string;
+  onFrame: PacketSocketOptions["onFrame"] = () => {};
   constructor(ifname: string) {
     this.ifname = ifname;
   }
@@ -33,6 +35,10 @@ class FakeSocket implements PacketSocket {
     this.table = table;
   }
   setFastPath(): void {}
+  answerUntil = Infinity;
+  setAnswerUntil(atMs: number): void {
+    this.answerUntil = atMs;
+  }
   ref(): void {}
   unref(): void {}
   close(): void {
@@ -64,7 +70,7 @@ describe("Announcer interface restrictions (L2Advertisement interfaces)", () => 
     lines.length = 0;
   });
 
-  async function start(interfaces: InterfaceInfo[]) {
+  async function start(interfaces: InterfaceInfo[], refreshDeadline?: () => void) {
     const sockets = new Map<string, FakeSocket>();
     const metrics = createSpeakerMetrics(new Registry());
     announcer = new Announcer({
@@ -74,9 +80,11 @@ describe("Announcer interface restrictions (L2Advertisement interfaces)", () => 
       reannounceIntervalMs: 0,
       conflictProbeMs: 0,
       onConflict: () => {},
+      refreshDeadline,
       scan: async () => interfaces,
-      openSocket: (name) => {
+      openSocket: (name, options) => {
         const s = new FakeSocket(name);
+        s.onFrame = options.onFrame;
         sockets.set(name, s);
         return s;
       },
@@ -104,6 +112,63 @@ describe("Announcer interface restrictions (L2Advertisement interfaces)", () => 
     expect(await dropped()).toEqual({ eth0: 10, eth1: 2 });
     const warnings = lines.filter((l) => l.msg.startsWith("the kernel dropped ARP/NDP frames"));
     expect(warnings.map((l) => (l as { interface?: string }).interface)).toEqual(["eth0", "eth1"]);
+  });
+
+  it("claims nothing past the deadline it was given, in JavaScript or in the fast path, until given a later one", async () => {
+    const { announcer, sockets, metrics } = await start([eth0]);
+    const eth0Socket = sockets.get("eth0")!;
+    const request = arpFrame({
+      ethDst: mac("ff:ff:ff:ff:ff:ff"), ethSrc: mac("02:00:00:00:00:99"), op: 1,
+      senderMac: mac("02:00:00:00:00:99"), senderIp: ipv4("10.0.0.99"), targetMac: mac("00:00:00:00:00:00"), targetIp: ipv4(VIP),
+    });
+    const frame = () => eth0Socket.onFrame(request, { ifindex: 1, packetType: "broadcast", answered: false });
+    const withheld = async () => (await metrics.repliesWithheld.get()).values[0]?.value ?? 0;
+    expect(eth0Socket.answerUntil).toBe(Infinity);
+    announcer.setOwned(new Set([VIP]));
+    const afterGain = eth0Socket.sent; // the gratuitous burst's first round
+    expect(afterGain).toBeGreaterThan(0);
+    frame();
+    expect(eth0Socket.sent).toBe(afterGain + 1);
+
+    const past = performance.now() - 1;
+    announcer.answerUntil(past);
+    expect(eth0Socket.answerUntil).toBe(past);
+    frame();
+    expect(eth0Socket.sent).toBe(afterGain + 1);
+    expect(await withheld()).toBe(1);
+    // A VIP gained past the deadline is not announced either.
+    announcer.setOwned(new Set([VIP, "192.0.2.11"]));
+    expect(eth0Socket.sent).toBe(afterGain + 1);
+
+    announcer.answerUntil(Infinity);
+    expect(eth0Socket.answerUntil).toBe(Infinity);
+    frame();
+    expect(eth0Socket.sent).toBe(afterGain + 2);
+  });
+
+  it("past the deadline, lets the speaker decide afresh and answers if the VIP is still ours", async () => {
+    let refreshes = 0;
+    let next = Infinity;
+    const { announcer, sockets, metrics } = await start([eth0], () => {
+      refreshes++;
+      announcer.answerUntil(next);
+    });
+    const eth0Socket = sockets.get("eth0")!;
+    const request = arpFrame({
+      ethDst: mac("ff:ff:ff:ff:ff:ff"), ethSrc: mac("02:00:00:00:00:99"), op: 1,
+      senderMac: mac("02:00:00:00:00:99"), senderIp: ipv4("10.0.0.99"), targetMac: mac("00:00:00:00:00:00"), targetIp: ipv4(VIP),
+    });
+    const frame = () => eth0Socket.onFrame(request, { ifindex: 1, packetType: "broadcast", answered: false });
+    announcer.setOwned(new Set([VIP]));
+    const afterGain = eth0Socket.sent;
+    announcer.answerUntil(performance.now() - 1);
+    frame(); // the fresh decision gives a later deadline: answered
+    expect([refreshes, eth0Socket.sent]).toEqual([1, afterGain + 1]);
+    next = performance.now() - 1;
+    announcer.answerUntil(next);
+    frame(); // the fresh decision still finds quorum lapsed: withheld
+    expect([refreshes, eth0Socket.sent]).toEqual([2, afterGain + 1]);
+    expect((await metrics.repliesWithheld.get()).values[0]?.value).toBe(1);
   });
 
   it("a set, as before: the VIP on every eligible interface", async () => {

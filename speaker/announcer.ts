@@ -26,6 +26,12 @@ export interface AnnouncerOptions {
   /** Claims by other MACs within this long after we gained a VIP are the handover, not a conflict. */
   conflictGraceMs?: number;
   onConflict: (conflict: ObservedConflict) => void;
+  /**
+   * Called when a reply is about to be withheld because the deadline passed (see {@link Announcer.answerUntil}):
+   * the speaker takes in what arrived meanwhile and decides, which may give a later deadline. Then the frame is
+   * answered if its VIP is still ours on that interface.
+   */
+  refreshDeadline?: () => void;
   scan: () => Promise<InterfaceInfo[]>;
   openSocket: (ifname: string, options: PacketSocketOptions) => PacketSocket;
 }
@@ -87,6 +93,9 @@ export class Announcer {
   /** The last error opening a packet socket, per interface: logged once, not on every rescan. */
   private readonly openErrors = new Map<string, string>();
   private quietUntil = 0;
+  /** We claim no VIP at or after this instant (performance.now()): see {@link Announcer.answerUntil}. */
+  private claimUntil = Infinity;
+  private refreshing = false;
   private closed = false;
   /** The links (and their addresses) the owned VIPs were last placed on, as rescan() compares them. */
   private placedLayout = "";
@@ -175,6 +184,7 @@ export class Announcer {
           onError: (err) => log.warn({ interface: name, err: err.message, code: err.code }, "packet socket error"),
         });
         socket.setFastPath(true);
+        socket.setAnswerUntil(this.claimUntil);
         this.links.set(name, { iface, socket, vips: new Set(), tableDirty: true });
         this.openErrors.delete(name);
         log.info({ interface: name, mac: iface.mac }, "announcing on interface");
@@ -244,6 +254,18 @@ export class Announcer {
     this.flushTables();
     if (gained.length > 0) this.armGarp(true);
     return { gained, lost };
+  }
+
+  /**
+   * Claims no VIP (no reply, no gratuitous announcement, in JavaScript or in the native fast path) at or after
+   * `atMs` (performance.now()'s clock) until told a later instant. The speaker passes the end of its heartbeat
+   * quorum as of each decision: after an event-loop stall, frames and timers that run before the heartbeats
+   * that arrived meanwhile are taken in find the deadline past, and nothing is claimed on stale grounds.
+   */
+  answerUntil(atMs: number): void {
+    if (atMs === this.claimUntil) return;
+    this.claimUntil = atMs;
+    for (const link of this.links.values()) if (!link.socket.closed) link.socket.setAnswerUntil(atMs);
   }
 
   /**
@@ -348,17 +370,32 @@ export class Announcer {
     }
     if (decision.action === "reply") {
       metrics.requestsReceived.inc({ ip: decision.ip });
-      if (!info.answered) {
+      if (info.answered) metrics.responsesSent.inc({ ip: decision.ip });
+      else if (!this.mayClaim(link, decision.ip)) metrics.repliesWithheld.inc();
+      else {
         try {
           link.socket.send(decision.frame);
+          metrics.responsesSent.inc({ ip: decision.ip });
         } catch (err) {
           this.opts.log.warn({ interface: name, ip: decision.ip, err: (err as Error).message }, "reply not sent");
           return;
         }
       }
-      metrics.responsesSent.inc({ ip: decision.ip });
     }
     if (decision.conflict) this.noteConflict(name, decision.conflict);
+  }
+
+  /** Before the deadline, or past it but still ours once the speaker has decided afresh. */
+  private mayClaim(link: Link, ip: string): boolean {
+    if (performance.now() < this.claimUntil) return true;
+    if (!this.opts.refreshDeadline || this.refreshing) return false;
+    this.refreshing = true;
+    try {
+      this.opts.refreshDeadline();
+    } finally {
+      this.refreshing = false;
+    }
+    return performance.now() < this.claimUntil && link.vips.has(ip) && !link.socket.closed;
   }
 
   private noteConflict(iface: string, conflict: Conflict): void {
@@ -393,7 +430,7 @@ export class Announcer {
 
   private announce(ip: string): void {
     const owned = this.owned.get(ip);
-    if (!owned) return;
+    if (!owned || performance.now() >= this.claimUntil) return;
     for (const name of owned.ifaces) {
       const link = this.links.get(name);
       if (!link || link.socket.closed) continue;

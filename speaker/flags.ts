@@ -17,6 +17,7 @@ export interface SpeakerFlags {
   heartbeatPort: number;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  heartbeatStallLimitMs: number;
   leaseDurationMs: number;
   leaseRenewMs: number;
   reannounceIntervalMs: number;
@@ -44,6 +45,12 @@ export const speakerCommand = defineCommand({
     "heartbeat-port": { type: "string", value: "PORT", help: "UDP port of the heartbeats between speakers (all speakers must agree)", default: "7947" },
     "heartbeat-interval": { type: "string", value: "DURATION", help: "interval between heartbeats", default: "100ms" },
     "heartbeat-timeout": { type: "string", value: "DURATION", help: "a peer silent this long is dead, while we hear a majority (at least 4 intervals)", default: "600ms" },
+    "heartbeat-stall-limit": {
+      type: "string",
+      value: "DURATION",
+      help: "heartbeats stop while the speaker's event loop has not run for this long, so a hung speaker loses its VIPs to its peers",
+      default: "2s",
+    },
     "lease-duration": { type: "string", value: "DURATION", help: "this node's speaker Lease duration (membership; not a fence)", default: "4s" },
     "lease-renew": { type: "string", value: "DURATION", help: "interval between renewals of this node's Lease (at least 1s, at most half the duration)", default: "1s" },
     "reannounce-interval": { type: "string", value: "DURATION", help: "periodic gratuitous ARP/NA after the takeover burst; 0 turns it off", default: "60s" },
@@ -95,6 +102,7 @@ export function parseSpeakerFlags(argv: string[], env: NodeJS.ProcessEnv): Speak
     heartbeatPort: parsePort(v["heartbeat-port"], "heartbeat-port"),
     heartbeatIntervalMs: parseDurationMs(v["heartbeat-interval"], "heartbeat-interval"),
     heartbeatTimeoutMs: parseDurationMs(v["heartbeat-timeout"], "heartbeat-timeout"),
+    heartbeatStallLimitMs: parseDurationMs(v["heartbeat-stall-limit"], "heartbeat-stall-limit"),
     leaseDurationMs: parseDurationMs(v["lease-duration"], "lease-duration"),
     leaseRenewMs: parseDurationMs(v["lease-renew"], "lease-renew"),
     reannounceIntervalMs: reannounce,
@@ -108,6 +116,12 @@ export function parseSpeakerFlags(argv: string[], env: NodeJS.ProcessEnv): Speak
     throw new Error(
       `speaker: --heartbeat-timeout (${flags.heartbeatTimeoutMs} ms) must be at least four times --heartbeat-interval (${flags.heartbeatIntervalMs} ms): ` +
         "a speaker cut off stops announcing two intervals before the others take over, and one lost datagram must not fail a node over",
+    );
+  }
+  if (flags.heartbeatStallLimitMs < 2 * flags.heartbeatIntervalMs) {
+    throw new Error(
+      `speaker: --heartbeat-stall-limit (${flags.heartbeatStallLimitMs} ms) must be at least twice --heartbeat-interval (${flags.heartbeatIntervalMs} ms): ` +
+        "the event loop checks in once an interval",
     );
   }
   if (flags.leaseRenewMs * 2 > flags.leaseDurationMs) {

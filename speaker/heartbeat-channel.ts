@@ -1,24 +1,23 @@
 /**
- * The UDP adapter of the heartbeat fast path: signs and sends a heartbeat to every peer each interval, and
- * reports the heartbeats received that are authentic (heartbeat-message.ts), fresh and not replayed
- * (heartbeat-replay-guard.ts). Everything else is counted by reason and dropped; our own datagrams are
- * ignored without a count.
+ * The heartbeat fast path, as the speaker sees it. The socket, the timer, signing, authentication, the replay
+ * guard and the relay table run on a native thread (native/heartbeat_engine.cc, wrapped by native-heartbeat.ts),
+ * so a stalled event loop (garbage collection, saturated CPUs) neither delays our heartbeats nor makes fresh
+ * ones look late: every heartbeat is stamped on the monotonic clock by the thread that received it, and the
+ * relays and acknowledgements we send stay as fresh as what the thread heard. What to say about ourselves
+ * (candidate, API reachable) and every decision stay here, in TypeScript.
  *
- * Every heartbeat this process sends, leaving ones included, has its own seq (1, 2, 3, …): the caller is told
- * the seq when asked for the body and again once the datagrams carrying it are on their way, so it can tell
- * when each seq went out (peers relay our counter back, see membership-evidence.ts).
+ * This adapter pushes the peers and keys to the thread, tells it the event loop is alive (a speaker whose
+ * event loop hangs for `stallLimitMs` falls silent, so its peers take its VIPs), and hands on what the thread
+ * queued: authenticated heartbeats (decoded again here from the verified bytes), the heartbeats we sent, and
+ * drops counted by reason. Our own datagrams are ignored without a count.
+ *
+ * Every heartbeat this process sends, leaving ones included, has its own seq (1, 2, 3, …), reported once its
+ * datagrams are on their way, so the caller can tell when each seq went out (peers relay our counter back,
+ * see membership-evidence.ts).
  */
-import { createSocket, type Socket } from "node:dgram";
-import { isIPv4 } from "node:net";
-import {
-  decodeHeartbeat,
-  encodeHeartbeat,
-  type Heartbeat,
-  type HeartbeatBody,
-  type HeartbeatDecodeDropReason,
-  type HeartbeatKeys,
-} from "./heartbeat-message.ts";
-import { HeartbeatReplayGuard, type HeartbeatReplayDropReason } from "./heartbeat-replay-guard.ts";
+import { decodeHeartbeat, type Heartbeat, type HeartbeatDecodeDropReason, type HeartbeatKeys } from "./heartbeat-message.ts";
+import type { HeartbeatReplayDropReason } from "./heartbeat-replay-guard.ts";
+import { monotonicOffsetMs, openNativeHeartbeat, type NativeHeartbeatEngine, type NativeHeartbeatEvent } from "./native-heartbeat.ts";
 
 /**
  * Label values of `baremetal_lb_heartbeats_dropped_total{reason}`: `no-key` (we hold no key yet, so nothing
@@ -60,177 +59,190 @@ export interface HeartbeatChannelOptions {
   /** The port peers listen on when it is not `port`: only for two channels on one host, as in tests. */
   peerPort?: number;
   intervalMs: number;
-  /** Peer addresses (IPv4 or IPv6), asked afresh on every send. */
+  /** Relay every peer counter learned within this (the heartbeat timeout). */
+  relayWithinMs: number;
+  /**
+   * The thread stops sending once the event loop has not run for this long (a hung speaker must lose its
+   * VIPs to its peers), and resumes when it runs again.
+   */
+  stallLimitMs: number;
+  /** Peer addresses (IPv4 or IPv6), read every interval and handed to the thread when they change. */
   peers: () => string[];
-  /** The keys in force; undefined: send nothing and drop everything received with reason `no-key`. */
+  /** The keys in force, read every interval; undefined: send nothing and drop everything received with reason `no-key`. */
   keys: () => HeartbeatKeys | undefined;
   /**
-   * What to say about ourselves in the heartbeat numbered `seq`, asked afresh on every send. Each call gets a
-   * new seq, higher than any before (a seq that is not sent, e.g. its body cannot be encoded, is skipped, not reused).
+   * Once per heartbeat (not per peer), after its datagrams were handed to the socket (also when there is no
+   * peer to send to), with the time it went out on performance.now()'s clock and what it said about us.
    */
-  body: (seq: number) => HeartbeatBody;
+  onSent?: (seq: number, atMs: number, candidate: boolean) => void;
   /**
-   * Called once per heartbeat (not per peer), right after its datagrams were handed to the socket (also
-   * when there is no peer to send to): the seq is on its way. Not called for a heartbeat that was not sent
-   * (no key yet, a body that cannot be encoded, a failure to list the peers, the channel closed).
+   * Only authenticated, fresh, non-replayed heartbeats of other nodes, in arrival order; each is a
+   * `HeartbeatEvidence` of membership-evidence.ts. `atMs`: when it arrived, on performance.now()'s clock,
+   * stamped by the receiving thread (so earlier than now after an event-loop stall).
    */
-  onSent?: (seq: number) => void;
-  /** Only authenticated, fresh, non-replayed heartbeats of other nodes; each is a `HeartbeatEvidence` of membership-evidence.ts. */
-  onHeartbeat: (hb: Heartbeat, from: string) => void;
+  onHeartbeat: (hb: Heartbeat, from: string, atMs: number) => void;
+  /** After each batch of events: decide once on all of them, not once per heartbeat. */
+  onBatch?: () => void;
   onDrop: (reason: HeartbeatDropReason, detail: HeartbeatDropDetail) => void;
+  /** The thread paused our heartbeats because the event loop stalled `stalledMs` (reported when it runs again). */
+  onStall?: (stalledMs: number) => void;
   onError: (err: Error) => void;
-  /** Wall clock, ms; default Date.now. */
-  wallNow?: () => number;
   /** Largest accepted difference between a heartbeat's sentAt and our wall clock; default 60 s. */
   freshnessMs?: number;
 }
 
 /** A running fast-path channel. */
 export interface HeartbeatChannel {
+  /** What every later heartbeat says about us. Call after the decision it reflects is applied. */
+  setSelf(candidate: boolean, apiReachable: boolean): void;
+  /** The seq of the next heartbeat: every heartbeat with this seq or a higher one is built after this call. */
+  nextSeq(): number;
   /** Sends one heartbeat to every peer now (e.g. right after a liveness change). */
   sendNow(): void;
+  /** Hands on at once what the thread has queued (it is otherwise handed on when the event loop gets to it). */
+  takeQueued(): void;
   /** Stops the periodic heartbeats and sends `count` "leaving" ones to every peer (graceful shutdown); every later send says leaving too. */
   announceLeaving(count?: number): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * Opens the heartbeat socket and starts sending. One dual-stack socket serves IPv4 and IPv6 peers; where the
- * kernel has no IPv6, IPv4 only.
+ * Opens the heartbeat socket (one dual-stack socket serves IPv4 and IPv6 peers; where the kernel has no IPv6,
+ * IPv4 only) and starts the thread.
  *
  * @example
  * const ch = await openHeartbeatChannel({
- *   node, identity, startedAt, port: 7947, intervalMs: 100, peers, keys: () => keyWatch.keys(),
- *   body: () => ({ leaving: false, candidate, apiReachable, hears: evidence.relayed(performance.now(), relayWithinMs) }),
- *   onSent: (seq) => evidence.sent(seq, performance.now()),
- *   onHeartbeat: (hb) => evidence.heartbeat(hb, performance.now()),
+ *   node, identity, startedAt, port: 7947, intervalMs: 25, relayWithinMs: 150, stallLimitMs: 2000,
+ *   peers, keys: () => keyWatch.keys(),
+ *   onSent: (seq, at, candidate) => evidence.sent(seq, at, candidate),
+ *   onHeartbeat: (hb, _from, at) => evidence.heartbeat(hb, at),
+ *   onBatch: () => decide(),
  *   onDrop: (reason) => metrics.heartbeatsDropped.inc({ reason }), onError,
  * });
+ * ch.setSelf(true, true);
  */
 export async function openHeartbeatChannel(opts: HeartbeatChannelOptions): Promise<HeartbeatChannel> {
   if (!Number.isSafeInteger(opts.startedAt) || opts.startedAt < 0) {
     throw new Error(`heartbeat startedAt must be a wall-clock time in whole ms, got ${opts.startedAt}`);
   }
-  const wallNow = opts.wallNow ?? Date.now;
-  const guard = new HeartbeatReplayGuard({ freshnessMs: opts.freshnessMs });
-  const socket = await bind(opts.port);
-  const dualStack = socket.address().family === "IPv6";
-  const peerPort = opts.peerPort ?? opts.port;
-  let seq = 0;
-  let leaving = false;
+  const offset = monotonicOffsetMs();
+  let engine: NativeHeartbeatEngine | undefined;
+  let keys: HeartbeatKeys | undefined;
+  try {
+    keys = opts.keys();
+  } catch (err) {
+    opts.onError(err as Error);
+  }
+  let peersText: string | undefined;
   let closed = false;
-
-  socket.on("message", (msg, rinfo) => {
-    const from = rinfo.address.replace(/^::ffff:/, "");
+  const guarded = (what: () => void) => {
     try {
-      const keys = opts.keys();
-      if (!keys) return opts.onDrop("no-key", { from, message: dropMessages["no-key"] });
-      const decoded = decodeHeartbeat(msg, keys);
-      if (!decoded.ok) return opts.onDrop(decoded.reason, { from, message: dropMessages[decoded.reason] });
-      const hb = decoded.heartbeat;
-      if (hb.node === opts.node) return;
-      const verdict = guard.admit(hb, wallNow());
-      if (!verdict.ok) return opts.onDrop(verdict.reason, { from, message: verdict.detail });
-      opts.onHeartbeat(hb, from);
-    } catch (err) {
-      opts.onError(err as Error);
-    }
-  });
-  socket.on("error", (err) => opts.onError(err));
-
-  /** Sends the next heartbeat to every peer; the periodic, sendNow and leaving heartbeats all go through here. */
-  const sendAll = (leavingNow: boolean) => {
-    if (closed) return;
-    let payload: Buffer;
-    let peers: string[];
-    let sent: number;
-    try {
-      const keys = opts.keys();
-      if (!keys) return;
-      sent = ++seq;
-      const body = opts.body(sent);
-      payload = encodeHeartbeat(
-        { ...body, leaving: leavingNow || body.leaving, node: opts.node, identity: opts.identity, startedAt: opts.startedAt, seq: sent, sentAt: Math.floor(wallNow()) },
-        keys.signing,
-      );
-      peers = opts.peers();
-    } catch (err) {
-      opts.onError(err as Error);
-      return;
-    }
-    for (const peer of peers) {
-      const address = dualStack && isIPv4(peer) ? `::ffff:${peer}` : peer;
-      if (!dualStack && !isIPv4(peer)) continue;
-      try {
-        socket.send(payload, peerPort, address, (err) => {
-          // A peer whose route is gone (link down) fails with EHOSTUNREACH/ENETUNREACH: not our problem.
-          if (err && !/EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ECONNREFUSED|EPERM/.test(String((err as NodeJS.ErrnoException).code))) {
-            opts.onError(err);
-          }
-        });
-      } catch (err) {
-        // Refused before it was queued (e.g. a malformed address): the other peers still get theirs.
-        opts.onError(err as Error);
-      }
-    }
-    try {
-      opts.onSent?.(sent);
+      what();
     } catch (err) {
       opts.onError(err as Error);
     }
   };
-  const timer = setInterval(() => sendAll(leaving), opts.intervalMs);
+
+  const handle = (event: NativeHeartbeatEvent) => {
+    switch (event.type) {
+      case "heartbeat": {
+        // Verified by the thread; decoded here under the keys we handed it (a rotation in between drops it).
+        const decoded = keys ? decodeHeartbeat(event.datagram, keys) : ({ ok: false, reason: "no-key" } as const);
+        if (!decoded.ok) return opts.onDrop(decoded.reason, { from: event.from, message: dropMessages[decoded.reason] });
+        return opts.onHeartbeat(decoded.heartbeat, event.from, event.at - offset);
+      }
+      case "sent":
+        return opts.onSent?.(event.seq, event.at - offset, event.candidate);
+      case "drop": {
+        const reason = event.reason as HeartbeatDropReason;
+        return opts.onDrop(reason, { from: event.from, message: event.detail ?? dropMessages[reason as keyof typeof dropMessages] ?? reason });
+      }
+      case "stalled":
+        return;
+      case "resumed":
+        return opts.onStall?.(event.stalledMs);
+      case "error":
+        return opts.onError(Object.assign(new Error(event.message), event.code ? { code: event.code } : {}));
+    }
+  };
+
+  const drain = () => {
+    if (closed || !engine) return;
+    const events = engine.drain();
+    for (const event of events) guarded(() => handle(event));
+    if (events.length > 0 && opts.onBatch) guarded(opts.onBatch);
+  };
+
+  /** Hands the thread what changed, and tells it the event loop runs. */
+  const nativeKeys = (k: HeartbeatKeys | undefined) => ({
+    signing: k ? { id: k.signing.id, secret: k.signing.secret } : null,
+    accepted: k ? [...k.accepted.values()].map((key) => ({ id: key.id, secret: key.secret })) : [],
+  });
+  const refresh = () => {
+    if (closed || !engine) return;
+    guarded(() => {
+      // Peers first: a first key wakes the thread, which sends at once.
+      const peers = opts.peers();
+      const text = peers.join(",");
+      if (text !== peersText) {
+        peersText = text;
+        engine!.setPeers(peers);
+      }
+    });
+    guarded(() => {
+      const nextKeys = opts.keys();
+      if (nextKeys !== keys) {
+        keys = nextKeys;
+        const { signing, accepted } = nativeKeys(keys);
+        engine!.setKeys(signing, accepted);
+      }
+    });
+    engine.feed();
+  };
+
+  engine = openNativeHeartbeat({
+    port: opts.port,
+    peerPort: opts.peerPort ?? opts.port,
+    node: opts.node,
+    identity: opts.identity,
+    startedAt: opts.startedAt,
+    intervalMs: opts.intervalMs,
+    relayWithinMs: opts.relayWithinMs,
+    freshnessMs: opts.freshnessMs,
+    stallLimitMs: opts.stallLimitMs,
+    // In force from the first datagram: none is dropped as "no-key" for want of a setKeys() not yet made.
+    keys: nativeKeys(keys),
+    onEvents: drain,
+  });
+  refresh();
+  // The event loop's pulse: at the heartbeat interval, so the thread notices a stall within one.
+  const timer = setInterval(refresh, opts.intervalMs);
   timer.unref();
-  sendAll(false);
 
   return {
-    sendNow: () => sendAll(leaving),
+    setSelf: (candidate, apiReachable) => {
+      if (!closed) engine!.setSelf(candidate, apiReachable);
+    },
+    nextSeq: () => engine!.nextSeq(),
+    takeQueued: drain,
+    sendNow: () => {
+      if (closed) return;
+      refresh();
+      guarded(() => engine!.sendNow());
+    },
     announceLeaving: async (count = 3) => {
       clearInterval(timer);
-      leaving = true;
-      for (let i = 0; i < count; i++) {
-        sendAll(true);
+      for (let i = 0; i < count && !closed; i++) {
+        guarded(() => engine!.sendLeaving());
         await new Promise((r) => setTimeout(r, 5));
       }
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearInterval(timer);
-        if (closed) return resolve();
-        closed = true;
-        socket.close(() => resolve());
-      }),
+    close: async () => {
+      clearInterval(timer);
+      if (closed) return;
+      drain();
+      closed = true;
+      engine!.close();
+    },
   };
-}
-
-async function bind(port: number): Promise<Socket> {
-  try {
-    return await bindFamily("udp6", "::", port);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw portInUse(port);
-    try {
-      return await bindFamily("udp4", "0.0.0.0", port);
-    } catch (err4) {
-      if ((err4 as NodeJS.ErrnoException).code === "EADDRINUSE") throw portInUse(port);
-      throw err4;
-    }
-  }
-}
-
-function bindFamily(type: "udp4" | "udp6", address: string, port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket({ type, ipv6Only: false, reuseAddr: false });
-    socket.once("error", (err) => {
-      socket.close();
-      reject(err);
-    });
-    socket.bind(port, address, () => {
-      socket.removeAllListeners("error");
-      resolve(socket);
-    });
-  });
-}
-
-function portInUse(port: number): Error {
-  return new Error(`heartbeat port ${port}/udp is already in use on this node; pick another with --heartbeat-port (all speakers must agree)`);
 }

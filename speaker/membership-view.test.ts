@@ -257,3 +257,37 @@ describe("membership view: evidence for takeovers", () => {
     expect(view.settledQuorum).toBe(false);
   });
 });
+
+describe("membership view: when quorum lapses", () => {
+  it("is when the last heartbeat that keeps a majority ages out of the quorum window, and the view agrees at that instant", () => {
+    // Our last acknowledged heartbeat went out at 900; the window is 400 ms.
+    const talk = new Talk("node-1", ["node-2", "node-3"]).run(0, 1000);
+    const view = talk.view(1000);
+    expect(view.quorumUntil).toBe(1300);
+    expect(talk.view(1299.9).quorum).toBe(true);
+    expect(talk.view(1300).quorum).toBe(false);
+  });
+
+  it("follows the peer that lapses last among those a quorum needs", () => {
+    // node-3 stopped hearing us at 500: its acknowledgements are of our heartbeat at 400, so it lapses at 800;
+    // node-2 alone with us is still a majority of three until 1300.
+    const talk = new Talk("node-1", ["node-2", "node-3"]).run(0, 500).run(500, 1000, { cut: ["node-1>node-3"] });
+    expect(talk.view(700).connected).toEqual(THREE);
+    expect(talk.view(700).quorumUntil).toBe(1300);
+  });
+
+  it("needs every peer of an even split including the lowest-named member", () => {
+    // Half of four with node-1, the lowest-named: losing node-2 loses quorum.
+    const talk = new Talk("node-1", ["node-2", "node-3", "node-4"]).run(0, 1000, { cut: ["node-1>node-3", "node-1>node-4"] });
+    expect(talk.view(1000).quorumUntil).toBe(1300);
+    // Without the lowest-named member, half is no quorum at all.
+    const other = new Talk("node-3", ["node-1", "node-2", "node-4"]).run(0, 1000, { cut: ["node-3>node-1", "node-3>node-2"] });
+    expect(other.view(1000).quorumUntil).toBe(-Infinity);
+  });
+
+  it("never lapses for a speaker that is a quorum alone", () => {
+    const talk = new Talk("node-1", ["node-2"]).run(0, 1000);
+    expect(talk.view(60_000).quorum).toBe(true);
+    expect(talk.view(60_000).quorumUntil).toBe(Infinity);
+  });
+});

@@ -33,6 +33,13 @@ export interface MembershipView {
   /** Why we have or lack quorum, for logs. */
   quorumReason: string;
   /**
+   * The instant at which `quorum` lapses if no new heartbeat arrives: while it holds, the minority side of
+   * any partition we could be on has not yet been taken over (the others wait two intervals longer), so
+   * answering for VIPs up to here is safe whatever the event loop does meanwhile (announcer.ts,
+   * `answerUntil`). Infinity when we hold quorum alone (a one-node cluster); -Infinity without quorum.
+   */
+  quorumUntil: number;
+  /**
    * Members that count only by their Lease: not heard of within the heartbeat timeout, and their
    * Lease released or not renewed for its duration (by our API-connected clock). They still count
    * against our quorum; a node that is gone for good leaves the membership when its Lease is deleted.
@@ -136,6 +143,8 @@ export function viewMembership(
   const members = new Set<string>([ev.self]);
   for (const node of ev.leases.keys()) members.add(node);
   const connected = new Set<string>([ev.self]);
+  /** When each connected peer stops being connected, absent new heartbeats. */
+  const connectedUntil = new Map<string, number>();
   const recent = new Set<string>([ev.self]);
   const live = new Set<string>();
   if (selfCandidate) live.add(ev.self);
@@ -165,6 +174,7 @@ export function viewMembership(
     const ackSentAt = rec.ackedSeq >= 0 ? ev.sentAt(rec.ackedSeq) : undefined;
     if (!left && age < window && ackSentAt !== undefined && nowMs - ackSentAt < window) {
       connected.add(node);
+      connectedUntil.set(node, Math.min(rec.learnedAt, ackSentAt) + window);
       consider(rec.learnedAt + window);
       consider(ackSentAt + window);
     }
@@ -223,6 +233,7 @@ export function viewMembership(
   const sortedConnected = [...connected].sort(byName);
   const c = sortedConnected.length;
   const quorum = isQuorum(connected);
+  const quorumUntil = quorum ? lapseOf(connected, connectedUntil, isQuorum) : -Infinity;
   const tieBreak = quorum && 2 * c === n;
   const quorumReason = quorum
     ? `hearing ${c} of ${n} speakers${tieBreak ? ` (half, including ${lowest}, the lowest-named)` : ""}`
@@ -241,6 +252,7 @@ export function viewMembership(
     relayedOnly,
     quorum,
     quorumReason,
+    quorumUntil,
     silentMembers: silentMembers.sort(byName),
     recent,
     recentQuorum: isQuorum(recent) && silentEnough,
@@ -250,4 +262,20 @@ export function viewMembership(
     apiUnreachableForMs: apiReachable ? 0 : Number.isFinite(ev.lastApiContact) ? nowMs - ev.lastApiContact : Infinity,
     nextChangeAt: next,
   };
+}
+
+/**
+ * When a quorum of `connected` lapses as its peers' evidence ages out (`until`: the instant each peer stops
+ * being connected). Members are taken as they are now: the few that would leave by silence meanwhile only
+ * make quorum easier, so the answer errs early.
+ */
+function lapseOf(connected: ReadonlySet<string>, until: ReadonlyMap<string, number>, isQuorum: (set: ReadonlySet<string>) => boolean): number {
+  // Which peer lapses first matters through the tie-break (the lowest-named member): drop the peers in
+  // expiry order and test the set left each time.
+  const left = new Set(connected);
+  for (const [node, at] of [...until].sort((a, b) => a[1] - b[1])) {
+    left.delete(node);
+    if (!isQuorum(left)) return at;
+  }
+  return Infinity;
 }

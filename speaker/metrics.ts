@@ -61,6 +61,11 @@ export function createSpeakerMetrics(registry: Registry = new Registry()) {
       help: "Assigned IPs that no L2Advertisement applies to (pool not selected, or the Service not matched by serviceSelectors): never announced",
       registers,
     }),
+    repliesWithheld: new Counter({
+      name: "baremetal_lb_replies_withheld_total",
+      help: "Requests for owned IPs not answered because the heartbeat quorum of the last decision had lapsed (the event loop stalled); the next decision answers again",
+      registers,
+    }),
     framesDropped: new Counter({
       name: "baremetal_lb_frames_dropped_total",
       help: "Malformed frames dropped, by reason",

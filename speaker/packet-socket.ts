@@ -19,6 +19,7 @@
  */
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { monotonicOffsetMs } from "./monotonic-clock.ts";
 
 /** How the frame was addressed, from the kernel's sll_pkttype. */
 export type PacketType = "host" | "broadcast" | "multicast" | "otherhost" | "outgoing";
@@ -70,6 +71,11 @@ export interface PacketSocket {
   setReplyTable(table: ReplyTable): void;
   /** Turns the native fast path on or off (off when opened). */
   setFastPath(enabled: boolean): void;
+  /**
+   * The native fast path answers only before `atMs` (performance.now()'s clock; Infinity when opened), and
+   * leaves later frames to JavaScript.
+   */
+  setAnswerUntil(atMs: number): void;
   /** Whether the open socket keeps the process alive (it does by default). */
   ref(): void;
   unref(): void;
@@ -96,6 +102,7 @@ interface NativeSocket {
   dropMembership(mac: Uint8Array): void;
   setReplyTable(ipv4: ReplyTable["ipv4"], ipv6: ReplyTable["ipv6"]): void;
   setFastPath(enabled: boolean): void;
+  setAnswerUntil(monotonicMs: number): void;
   ref(): void;
   unref(): void;
   close(): void;
@@ -161,6 +168,8 @@ export function openPacketSocket(ifname: string, options: PacketSocketOptions): 
     dropMembership: (group) => native.dropMembership(group),
     setReplyTable: (table) => native.setReplyTable(table.ipv4, table.ipv6),
     setFastPath: (enabled) => native.setFastPath(enabled),
+    // The addon reads uv_hrtime's clock; performance.now() is that clock less the process's origin.
+    setAnswerUntil: (atMs) => native.setAnswerUntil(atMs + monotonicOffsetMs()),
     ref: () => native.ref(),
     unref: () => native.unref(),
     close: () => native.close(),

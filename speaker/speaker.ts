@@ -97,7 +97,6 @@ export class Speaker {
   /** What the announcer was last given: the gated set, for this decision. */
   private applied: { announce: ReadonlySet<string>; desired: DesiredAnnouncements } | undefined;
   private view: MembershipView | undefined;
-  private nextSeq = 0;
   private synced = false;
   private stopping = false;
   private decideQueued = false;
@@ -128,6 +127,12 @@ export class Speaker {
       metrics,
       excludePatterns: flags.excludeInterfaces,
       reannounceIntervalMs: flags.reannounceIntervalMs,
+      // A frame read past the quorum deadline (after an event-loop stall): take in the heartbeats that
+      // arrived meanwhile and decide before answering it.
+      refreshDeadline: () => {
+        this.heartbeat?.takeQueued();
+        this.decide();
+      },
       conflictProbeMs: flags.conflictProbeMs,
       onConflict: (c) => void this.reportConflict(c),
       scan: deps.scan,
@@ -244,21 +249,14 @@ export class Speaker {
       startedAt: this.startedAt,
       port: flags.heartbeatPort,
       intervalMs: flags.heartbeatIntervalMs,
+      relayWithinMs: flags.heartbeatTimeoutMs,
+      stallLimitMs: flags.heartbeatStallLimitMs,
       peers: () => this.peerAddresses(),
       keys: () => this.keyWatch?.keys(),
-      body: (seq: number) => {
-        // Decide first (as of this datagram), then record what it says: a gain waits for acks of it.
-        this.nextSeq = seq;
-        const candidate = this.advertisedCandidate();
-        const now = performance.now();
-        this.evidence.sent(seq, now, candidate);
-        this.nextSeq = seq + 1;
-        return { leaving: false, candidate, apiReachable: this.view?.apiReachable ?? false, hears: this.evidence.relayed(now, flags.heartbeatTimeoutMs) };
-      },
-      onHeartbeat: (hb) => {
-        this.evidence.heartbeat(hb, performance.now());
-        this.decide();
-      },
+      onSent: (seq, at, candidate) => this.evidence.sent(seq, at, candidate),
+      onHeartbeat: (hb, _from, at) => this.evidence.heartbeat(hb, at),
+      // One decision per batch: after a stall the whole backlog is evidence first.
+      onBatch: () => this.decide(),
       onDrop: (reason: string, detail?: { from?: string; message?: string }) => {
         metrics.heartbeatsDropped.inc({ reason });
         const now = performance.now();
@@ -266,6 +264,11 @@ export class Speaker {
         this.lastDropLog.set(reason, now);
         log.warn({ reason, from: detail?.from, detail: detail?.message }, "heartbeat dropped");
       },
+      onStall: (stalledMs) =>
+        log.warn(
+          { stalledMs, stallLimitMs: flags.heartbeatStallLimitMs },
+          "event loop stalled longer than --heartbeat-stall-limit: heartbeats paused meanwhile, so peers may have taken this node's VIPs",
+        ),
       onError: (err) => log.warn({ err: err.message }, "heartbeat channel error"),
     });
 
@@ -344,7 +347,6 @@ export class Speaker {
    * when a datagram saying "not a candidate" leaves.
    */
   private advertisedCandidate(): boolean {
-    this.decide();
     return this.isCandidate() && (this.view?.quorum ?? false);
   }
 
@@ -456,6 +458,8 @@ export class Speaker {
     });
     const previous = this.view;
     this.view = view;
+    // Before anything is announced: nothing is claimed once the evidence for this quorum has lapsed.
+    this.announcer.answerUntil(view.quorumUntil);
     const rebuilding = this.snapshotDirty || !this.snapshot;
     if (rebuilding) this.rebuildSnapshot();
     const liveKey = [...view.live].sort().join(",");
@@ -474,7 +478,7 @@ export class Speaker {
       view,
       self: flags.nodeName,
       nowMs: now,
-      nextSeq: this.nextSeq,
+      nextSeq: this.heartbeat?.nextSeq() ?? 1,
     });
     this.gate = gated.state;
     const desired = this.desired;
@@ -482,6 +486,8 @@ export class Speaker {
     const unchanged = this.applied?.announce === gated.announce && this.applied.desired === desired;
     const { gained, lost } = unchanged ? noChange : this.announcer.setOwned(gated.announce, (ip) => desired.interfaces.get(ip));
     this.applied = { announce: gated.announce, desired };
+    // After the decision is applied: a heartbeat saying "not a candidate" leaves only once we are quiet.
+    this.heartbeat?.setSelf(this.advertisedCandidate(), view.apiReachable);
     if (this.l2StatusDirty || gained.length > 0 || lost.length > 0) {
       this.l2StatusDirty = false;
       this.l2Status?.sync(announcedL2Services(flags.nodeName, gated.announce, desired.plans));

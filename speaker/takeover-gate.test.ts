@@ -19,6 +19,7 @@ function view(overrides: Partial<MembershipView> = {}): MembershipView {
     relayedOnly: new Set(),
     quorum: true,
     quorumReason: "hearing 3 of 3 speakers",
+    quorumUntil: Infinity,
     silentMembers: [],
     recent: new Set(["node-1", "node-2", "node-3"]),
     recentQuorum: true,

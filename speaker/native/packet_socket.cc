@@ -20,9 +20,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -155,6 +157,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
                            InstanceMethod<&PacketSocket::DropMembership>("dropMembership"),
                            InstanceMethod<&PacketSocket::SetReplyTable>("setReplyTable"),
                            InstanceMethod<&PacketSocket::SetFastPath>("setFastPath"),
+                           InstanceMethod<&PacketSocket::SetAnswerUntil>("setAnswerUntil"),
                            InstanceMethod<&PacketSocket::RefLoop>("ref"),
                            InstanceMethod<&PacketSocket::UnrefLoop>("unref"),
                            InstanceMethod<&PacketSocket::Close>("close"),
@@ -362,7 +365,8 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       }
       poll_errors_ = 0;  // the socket works: a later POLLERR starts a new burst
       const size_t length = std::min(static_cast<size_t>(received), sizeof receive_buffer);
-      const bool answered = fast_path_ && Answer(env, receive_buffer, length);
+      // Past the deadline the answer waits for JavaScript, which decides afresh (see SetAnswerUntil).
+      const bool answered = fast_path_ && static_cast<double>(uv_hrtime()) / 1e6 < answer_until_ms_ && Answer(env, receive_buffer, length);
       if (fd_ < 0) return;  // closed by onError
       if (!Deliver(on_frame_, {Napi::Buffer<uint8_t>::Copy(env, receive_buffer, length),
                                Napi::Number::New(env, from.sll_pkttype), Napi::Boolean::New(env, answered)}))
@@ -458,6 +462,16 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     fast_path_ = info[0].As<Napi::Boolean>().Value();
   }
 
+  // The fast path answers only before this instant (ms on uv_hrtime's monotonic clock; Infinity by default):
+  // the end of the speaker's heartbeat quorum as of its last decision. Frames read after an event-loop stall,
+  // before the speaker has taken in the heartbeats that arrived meanwhile, are not answered on stale grounds.
+  void SetAnswerUntil(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "setAnswerUntil(monotonicMs: number)");
+    const double at = info[0].As<Napi::Number>().DoubleValue();
+    if (std::isnan(at)) throw Napi::TypeError::New(info.Env(), "setAnswerUntil(monotonicMs: number): NaN");
+    answer_until_ms_ = at;
+  }
+
   // The back-off timer follows the poll handle: an unref()ed socket never holds the loop, a ref()ed one
   // holds it while polling is paused too.
   void RefLoop(const Napi::CallbackInfo&) {
@@ -515,6 +529,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   std::unique_ptr<Napi::AsyncContext> async_context_;
   ReplyTable table_;
   bool fast_path_ = false;
+  double answer_until_ms_ = std::numeric_limits<double>::infinity();
 };
 
 // What the fast path would send in reply to `frame`, for tests and diagnostics:
@@ -537,8 +552,8 @@ Napi::Value BuildFastReplyForJs(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("PacketSocket", PacketSocket::Define(env));
-  exports.Set("HeartbeatEngine", DefineHeartbeatEngine(env));
   exports.Set("buildFastReply", Napi::Function::New<BuildFastReplyForJs>(env, "buildFastReply"));
+  exports.Set("HeartbeatEngine", DefineHeartbeatEngine(env));
   return exports;
 }
 

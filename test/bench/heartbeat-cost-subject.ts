@@ -1,8 +1,8 @@
 /**
  * The speaker under measurement in heartbeat-cost.ts: the speaker's real heartbeat path and nothing else. It
- * runs the heartbeat channel (heartbeat-channel.ts: sign, send to every peer, authenticate, replay-check), records
- * what arrives in MembershipEvidence and computes the membership view after every heartbeat received, as the
- * speaker's decision does (speaker.ts, `onHeartbeat`), with `hears` relayed in every heartbeat sent. After a
+ * runs the heartbeat channel (heartbeat-channel.ts over the native thread: sign, send to every peer,
+ * authenticate, replay-check, relay), records what arrives in MembershipEvidence and computes the membership
+ * view after every batch of heartbeats, as the speaker's decision does (speaker.ts, `onBatch`). After a
  * warm-up it measures its own CPU time and datagram counts for SECONDS and prints one JSON line.
  *
  * Usage: node test/bench/heartbeat-cost-subject.ts PORT PEER_PORT PEERS INTERVAL_MS TIMEOUT_MS SECONDS KEY_HEX
@@ -36,23 +36,26 @@ const channel = await openHeartbeatChannel({
   port,
   peerPort,
   intervalMs,
+  relayWithinMs: timeoutMs,
+  stallLimitMs: 2_000,
   peers: () => peers,
   keys: () => keys,
-  body: (seq) => {
-    const now = performance.now();
-    evidence.sent(seq, now, true);
-    return { leaving: false, candidate: true, apiReachable: true, hears: evidence.relayed(now, timeoutMs) };
+  onSent: (seq, at, candidate) => {
+    evidence.sent(seq, at, candidate);
+    counts.sent += peers.length;
   },
-  onSent: () => (counts.sent += peers.length),
-  onHeartbeat: (hb) => {
+  onHeartbeat: (hb, _from, at) => {
     counts.received++;
-    const now = performance.now();
-    evidence.heartbeat(hb, now);
-    live = viewMembership(evidence, { nowMs: now, selfCandidate: true, timing }).live.size;
+    evidence.heartbeat(hb, at);
+  },
+  // As the speaker does: one decision per batch of heartbeats.
+  onBatch: () => {
+    live = viewMembership(evidence, { nowMs: performance.now(), selfCandidate: true, timing }).live.size;
   },
   onDrop: () => counts.dropped++,
   onError: (err) => console.error(`heartbeat-cost-subject: ${err.message}`),
 });
+channel.setSelf(true, true);
 
 await new Promise((r) => setTimeout(r, 2_000));
 const before = { ...counts };
