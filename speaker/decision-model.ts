@@ -4,11 +4,17 @@
  * simulated LAN with per-link cuts, delays and loss, an API server that can be down for everyone or
  * cut from single nodes, speaker Leases, crashes, restarts, graceful stops and event-loop stalls.
  * Only the I/O is simulated; every decision is the production code's, made when speaker.ts makes
- * it: on every heartbeat and Lease event and at the view's deadline, and only once the speaker has
- * synced (is a candidate). As speaker.ts does, a speaker sends a heartbeat at once when its quorum
- * or live set changes. A stalled speaker runs its timers first when the stall ends (libuv's timers
- * phase comes before the poll phase), and a periodic heartbeat missed during a stall is sent once,
- * not once per missed interval (setInterval does not catch up).
+ * it: on every batch of heartbeats, on Lease events and at the view's deadline, and only once the
+ * speaker has synced (is a candidate). As speaker.ts does, a speaker sends a heartbeat at once when
+ * its quorum or live set changes.
+ *
+ * Heartbeats are the native thread's (native/heartbeat_engine.cc): they go out every interval while
+ * the event loop stalls, saying what the last decision said, with relays from the thread's own table
+ * (fresh whatever the event loop does), until the stall is longer than the stall limit; heartbeats
+ * that arrive during a stall are taken in after it, each at the instant it arrived, with one decision
+ * on the whole backlog. A stalled speaker runs its timers first when the stall ends (libuv's timers
+ * phase comes before the poll phase). A speaker answers for its VIPs only while not stalled and
+ * before the quorum deadline of its last decision (announcer.ts, `answerUntil`).
  */
 import { rankNodes } from "./election.ts";
 import { desiredAnnouncements, type DesiredAnnouncements, type SpeakerSnapshot } from "./desired-announcements.ts";
@@ -31,6 +37,8 @@ export interface ModelTiming extends MembershipTiming {
   lossRate: number;
   /** Time from a speaker's start (with the API reachable) to being a candidate. */
   syncMs: number;
+  /** The native thread stops sending once the event loop has stalled this long (--heartbeat-stall-limit). */
+  stallLimitMs: number;
 }
 
 interface Speaker {
@@ -46,9 +54,17 @@ interface Speaker {
   gate: GateState;
   announced: ReadonlySet<string>;
   stalledUntil: number;
+  /** When the current stall began (the native thread stops sending `stallLimitMs` after it). */
+  stalledSince: number;
   deferred: (() => void)[];
-  /** A heartbeat is due but the event loop is stalled: one send runs after the stall (setInterval does not catch up). */
-  heartbeatDue: boolean;
+  /** What the native thread queued for the event loop (heartbeats received, heartbeats sent), in order. */
+  queued: (() => void)[];
+  /** The native thread's relay table: takes in every heartbeat as it arrives, stalled or not. */
+  relay: MembershipEvidence;
+  /** What the native thread says about us: set after each decision (setSelf). */
+  advertised: boolean;
+  /** Quorum deadline of the last decision: nothing is answered at or after it. */
+  answerUntil: number;
   timerAt: number | undefined;
   epoch: number;
   /** Quorum and live set of the last decision: when they change the speaker sends a heartbeat at once (speaker.ts). */
@@ -113,7 +129,7 @@ export class ClusterModel {
     const out = new Map<string, string[]>();
     for (const ip of this.ips) out.set(ip, []);
     for (const s of this.speakers.values()) {
-      if (!s.up || this.now < s.stalledUntil) continue;
+      if (!s.up || this.now < s.stalledUntil || this.now >= s.answerUntil) continue;
       for (const ip of s.announced) out.get(ip)!.push(s.name);
     }
     return out;
@@ -156,8 +172,12 @@ export class ClusterModel {
       gate: emptyGate,
       announced: new Set(),
       stalledUntil: 0,
+      stalledSince: 0,
       deferred: [],
-      heartbeatDue: false,
+      queued: [],
+      relay: new MembershipEvidence(node, 1000),
+      advertised: false,
+      answerUntil: Infinity,
       timerAt: undefined,
       epoch: (prev?.epoch ?? 0) + 1,
       viewKey: undefined,
@@ -170,14 +190,18 @@ export class ClusterModel {
   stall(node: string, ms: number): void {
     const s = this.speakers.get(node)!;
     if (!s.up) return;
+    if (this.now >= s.stalledUntil) s.stalledSince = this.now;
     s.stalledUntil = Math.max(s.stalledUntil, this.now + ms);
     const epoch = s.epoch;
     this.at(s.stalledUntil, () => {
       if (s.epoch !== epoch || this.now < s.stalledUntil) return;
-      // After a stall, timers run before the queued input (libuv: timers phase, then poll).
+      // After a stall, timers run before the queued input (libuv: timers phase, then poll); a decision
+      // takes in what the heartbeat thread queued first (speaker.ts, decide).
       this.decide(s);
       const work = s.deferred.splice(0);
       for (const w of work) w();
+      this.takeQueued(s);
+      this.decide(s);
     });
   }
 
@@ -235,17 +259,14 @@ export class ClusterModel {
     });
   }
 
+  /** The native thread's schedule: every interval, whatever the event loop does, up to the stall limit. */
   private heartbeatLoop(s: Speaker, epoch: number): void {
-    const jitter = (this.random() - 0.5) * 10;
+    // The thread's schedule slips by up to ±5 % of an interval (±5 ms at 100 ms).
+    const jitter = (this.random() - 0.5) * 0.1 * this.timing.heartbeatIntervalMs;
     this.at(this.now + this.timing.heartbeatIntervalMs + jitter, () => {
       if (s.epoch !== epoch) return;
-      if (!s.heartbeatDue) {
-        s.heartbeatDue = true;
-        this.onNode(s, () => {
-          s.heartbeatDue = false;
-          this.broadcast(s, false);
-        });
-      }
+      const stalled = this.now < s.stalledUntil;
+      if (!stalled || this.now - s.stalledSince <= this.timing.stallLimitMs) this.broadcast(s, false);
       this.heartbeatLoop(s, epoch);
     });
   }
@@ -292,29 +313,41 @@ export class ClusterModel {
     return true;
   }
 
+  /** One heartbeat from the native thread: what the last decision said, relays from the thread's table. */
   private broadcast(s: Speaker, leaving: boolean): void {
     if (!s.booted) return;
-    // As speaker.ts does: decide first, then say "candidate" only while a candidate with quorum.
-    if (!leaving) this.decide(s);
-    const hears = s.evidence.relayed(this.now, this.timing.heartbeatTimeoutMs);
-    const hb: HeartbeatEvidence = { node: s.name, startedAt: s.startedAt, seq: s.seq++, candidate: s.candidate && s.quorum && !leaving, leaving, hears };
-    s.evidence.sent(hb.seq, this.now, hb.candidate);
+    const hears = s.relay.relayed(this.now, this.timing.heartbeatTimeoutMs);
+    const hb: HeartbeatEvidence = { node: s.name, startedAt: s.startedAt, seq: s.seq++, candidate: s.advertised && !leaving, leaving, hears };
+    const sentAt = this.now;
+    // The "sent" event reaches the event loop in order, with the instant the datagram went out.
+    s.queued.push(() => s.evidence.sent(hb.seq, sentAt, hb.candidate));
+    if (this.now >= s.stalledUntil) this.takeQueued(s);
     for (const peer of this.nodes) {
       if (peer === s.name || this.cut.has(`${s.name}>${peer}`) || this.lose(s.name, peer)) continue;
       const delay = this.random() * this.timing.maxDelayMs;
       this.at(this.now + delay, () => {
         const o = this.speakers.get(peer)!;
         if (!o.up || !o.booted || this.cut.has(`${s.name}>${peer}`)) return;
-        this.onNode(o, () => {
-          o.evidence.heartbeat(hb, this.now);
-          this.decide(o);
-        });
+        // The thread takes it in at once (its relay table) and stamps it; the event loop, when it runs.
+        const arrivedAt = this.now;
+        o.relay.heartbeat(hb, arrivedAt);
+        o.queued.push(() => o.evidence.heartbeat(hb, arrivedAt));
+        // Handed on as a batch when the event loop runs, with one decision on it.
+        if (this.now >= o.stalledUntil) this.decide(o);
       });
     }
   }
 
   /** One decision, as speaker.ts makes it: only once synced (a candidate), never before. */
+  /** Takes in what the heartbeat thread queued, in order (the channel's takeQueued). */
+  private takeQueued(s: Speaker): void {
+    const work = s.queued.splice(0);
+    for (const w of work) w();
+  }
+
   private decide(s: Speaker): void {
+    if (this.now < s.stalledUntil) return;
+    this.takeQueued(s);
     if (!s.up || !s.booted || !s.candidate) return;
     const view = viewMembership(s.evidence, { nowMs: this.now, selfCandidate: s.candidate, timing: this.timing });
     let liveKey = "";
@@ -336,7 +369,10 @@ export class ClusterModel {
     });
     s.gate = gated.state;
     s.announced = gated.announce;
+    s.answerUntil = view.quorumUntil;
     s.quorum = view.quorum;
+    // Applied: the thread's heartbeats say "candidate" only while a candidate with quorum (setSelf).
+    s.advertised = s.candidate && s.quorum;
     const viewKey = `${view.quorum}|${liveKey}`;
     const changed = s.viewKey !== undefined && s.viewKey !== viewKey;
     s.viewKey = viewKey;

@@ -13,8 +13,9 @@ describe("speaker flags", () => {
       strictArp: "warn",
       ignoreExcludeLb: false,
       heartbeatPort: 7947,
-      heartbeatIntervalMs: 100,
-      heartbeatTimeoutMs: 600,
+      heartbeatIntervalMs: 25,
+      heartbeatTimeoutMs: 150,
+      heartbeatStallLimitMs: 2000,
       leaseDurationMs: 4000,
       leaseRenewMs: 1000,
       reannounceIntervalMs: 60_000,
@@ -28,14 +29,15 @@ describe("speaker flags", () => {
   it("explain what is missing or wrong", () => {
     expect(() => parseSpeakerFlags([], {})).toThrow("pass --node-name NAME or set NODE_NAME");
     expect(() => parseSpeakerFlags(["--node-name", "a", "--strict-arp", "yes"], {})).toThrow('--strict-arp "yes" must be warn or refuse');
-    expect(() => parseSpeakerFlags(["--node-name", "a", "--heartbeat-timeout", "350ms"], {})).toThrow("at least four times --heartbeat-interval");
+    expect(() => parseSpeakerFlags(["--node-name", "a", "--heartbeat-timeout", "90ms"], {})).toThrow("at least four times --heartbeat-interval");
+    expect(() => parseSpeakerFlags(["--node-name", "a", "--heartbeat-stall-limit", "40ms"], {})).toThrow("--heartbeat-stall-limit (40 ms) must be at least twice --heartbeat-interval (25 ms)");
     expect(() => parseSpeakerFlags(["--node-name", "a", "--lease-renew", "500ms", "--lease-duration", "2s"], {})).toThrow("more than once per second");
     expect(() => parseSpeakerFlags(["--node-name", "a", "--exclude-interfaces", "(("], {})).toThrow("not a valid regular expression");
   });
   it("--help lists every flag with its default, from the table the parser reads", () => {
     const usage = formatUsage(speakerCommand);
     for (const name of Object.keys(speakerCommand.flags)) expect(usage).toContain(`  --${name} `);
-    expect(usage).toMatch(/--heartbeat-timeout DURATION +a peer silent .* \(default: 600ms\)/s);
+    expect(usage).toMatch(/--heartbeat-timeout DURATION +a peer silent .* \(default: 150ms\)/s);
     expect(usage).toContain("(default: $NODE_NAME; one of the two is needed)");
   });
 });

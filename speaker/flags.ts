@@ -43,8 +43,8 @@ export const speakerCommand = defineCommand({
     "strict-arp": { type: "string", value: "warn|refuse", help: "refuse: a node failing the strictARP check is not eligible to announce", default: "warn" },
     "ignore-exclude-lb": { type: "boolean", help: "announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers", default: false },
     "heartbeat-port": { type: "string", value: "PORT", help: "UDP port of the heartbeats between speakers (all speakers must agree)", default: "7947" },
-    "heartbeat-interval": { type: "string", value: "DURATION", help: "interval between heartbeats", default: "100ms" },
-    "heartbeat-timeout": { type: "string", value: "DURATION", help: "a peer silent this long is dead, while we hear a majority (at least 4 intervals)", default: "600ms" },
+    "heartbeat-interval": { type: "string", value: "DURATION", help: "interval between heartbeats", default: "25ms" },
+    "heartbeat-timeout": { type: "string", value: "DURATION", help: "a peer silent this long is dead, while we hear a majority (at least 4 intervals)", default: "150ms" },
     "heartbeat-stall-limit": {
       type: "string",
       value: "DURATION",
@@ -69,7 +69,7 @@ export const speakerCommand = defineCommand({
 
 /**
  * Parses `npm run speaker -- [flags]` (see speakerCommand). Failover timing (see README, "How failover works"):
- * heartbeats every 100 ms, a peer silent for 600 ms is dead (while we hear a majority),
+ * heartbeats every 25 ms (sent by a native thread), a peer silent for 150 ms is dead (while we hear a majority),
  * Leases of 4 s renewed every 1 s as the authoritative fallback.
  *
  * @example

@@ -99,7 +99,10 @@ export interface HeartbeatChannel {
   nextSeq(): number;
   /** Sends one heartbeat to every peer now (e.g. right after a liveness change). */
   sendNow(): void;
-  /** Hands on at once what the thread has queued (it is otherwise handed on when the event loop gets to it). */
+  /**
+   * Hands on at once what the thread has queued, without onBatch (it is otherwise handed on when the event loop
+   * gets to it): a decision calls it first, so it never decides on less than what has arrived.
+   */
   takeQueued(): void;
   /** Stops the periodic heartbeats and sends `count` "leaving" ones to every peer (graceful shutdown); every later send says leaving too. */
   announceLeaving(count?: number): Promise<void>;
@@ -166,11 +169,12 @@ export async function openHeartbeatChannel(opts: HeartbeatChannelOptions): Promi
     }
   };
 
-  const drain = () => {
+  /** Hands on what the thread queued; `batch`: then call onBatch (the thread's wakeup), not when the caller is deciding. */
+  const drain = (batch: boolean) => {
     if (closed || !engine) return;
     const events = engine.drain();
     for (const event of events) guarded(() => handle(event));
-    if (events.length > 0 && opts.onBatch) guarded(opts.onBatch);
+    if (batch && events.length > 0 && opts.onBatch) guarded(opts.onBatch);
   };
 
   /** Hands the thread what changed, and tells it the event loop runs. */
@@ -212,7 +216,7 @@ export async function openHeartbeatChannel(opts: HeartbeatChannelOptions): Promi
     stallLimitMs: opts.stallLimitMs,
     // In force from the first datagram: none is dropped as "no-key" for want of a setKeys() not yet made.
     keys: nativeKeys(keys),
-    onEvents: drain,
+    onEvents: () => drain(true),
   });
   refresh();
   // The event loop's pulse: at the heartbeat interval, so the thread notices a stall within one.
@@ -224,7 +228,7 @@ export async function openHeartbeatChannel(opts: HeartbeatChannelOptions): Promi
       if (!closed) engine!.setSelf(candidate, apiReachable);
     },
     nextSeq: () => engine!.nextSeq(),
-    takeQueued: drain,
+    takeQueued: () => drain(false),
     sendNow: () => {
       if (closed) return;
       refresh();
@@ -240,7 +244,7 @@ export async function openHeartbeatChannel(opts: HeartbeatChannelOptions): Promi
     close: async () => {
       clearInterval(timer);
       if (closed) return;
-      drain();
+      drain(false);
       closed = true;
       engine!.close();
     },

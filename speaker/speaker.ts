@@ -127,12 +127,9 @@ export class Speaker {
       metrics,
       excludePatterns: flags.excludeInterfaces,
       reannounceIntervalMs: flags.reannounceIntervalMs,
-      // A frame read past the quorum deadline (after an event-loop stall): take in the heartbeats that
-      // arrived meanwhile and decide before answering it.
-      refreshDeadline: () => {
-        this.heartbeat?.takeQueued();
-        this.decide();
-      },
+      // A frame read past the quorum deadline (after an event-loop stall): decide (on the heartbeats that
+      // arrived meanwhile) before answering it.
+      refreshDeadline: () => this.decide(),
       conflictProbeMs: flags.conflictProbeMs,
       onConflict: (c) => void this.reportConflict(c),
       scan: deps.scan,
@@ -450,6 +447,9 @@ export class Speaker {
   private decide(): void {
     if (!this.synced || this.stopping) return;
     const { flags, metrics } = this.d;
+    // Never on less than what has arrived: after an event-loop stall the timers run before the heartbeats the
+    // thread queued meanwhile are handed on, and a decision on the old evidence would step down for nothing.
+    this.heartbeat?.takeQueued();
     const now = performance.now();
     const view = viewMembership(this.evidence, {
       nowMs: now,
