@@ -48,6 +48,27 @@ const refusedForHolders = decide(loaded, text("address-pools:\n- name: default\n
 const configMapTarget = { kind: "ConfigMap", apiVersion: "v1", name: "config", namespace: ns, uid: "cm-uid" };
 const messageOf = (config: ConfigState) => ("message" in config.verdict ? config.verdict.message : "");
 
+/**
+ * What a config kept out of force reports: the statuses, the stale gauge, the rejection count, the error line and
+ * the InvalidConfig Event on the ConfigMap.
+ */
+function keptReports(
+  cause: Extract<ConfigEffect, { kind: "count-rejection" }>["cause"],
+  verdict: string,
+  config: ConfigState,
+  errors: unknown,
+  inForce: string | null,
+): ConfigEffect[] {
+  const event: ConfigEffect = { kind: "record-event", target: configMapTarget, type: "Warning", reason: "InvalidConfig", message: messageOf(config) };
+  return [
+    { kind: "write-status" },
+    { kind: "gauge", gauge: "configStale", value: 1 },
+    { kind: "count-rejection", cause },
+    { kind: "log", level: "error", msg: "config (re)load failed, config marked stale", fields: { cause, verdict, reason: messageOf(config), errors, inForce } },
+    event,
+  ];
+}
+
 interface Given {
   readonly config?: ConfigState;
   readonly crsExist?: boolean;
@@ -187,72 +208,28 @@ const rows: Row[] = [
     given: given({ config: loaded, learned: true }),
     event: { kind: "config-decided", config: invalid, crsExist: false },
     then: { ...twoPoolsLearned, stale: true },
-    effects: [
-      { kind: "write-status" },
-      { kind: "gauge", gauge: "configStale", value: 1 },
-      { kind: "count-rejection", cause: "invalid" },
-      {
-        kind: "log",
-        level: "error",
-        msg: "config (re)load failed, config marked stale",
-        fields: { cause: "invalid", verdict: "kept-because-invalid", reason: messageOf(invalid), errors: expect.any(Array), inForce: "ConfigMap metallb-system/config" },
-      },
-      { kind: "record-event", target: configMapTarget, type: "Warning", reason: "InvalidConfig", message: messageOf(invalid) },
-    ],
+    effects: keptReports("invalid", "kept-because-invalid", invalid, expect.any(Array), "ConfigMap metallb-system/config"),
   },
   {
     name: "invalid config with none loaded yet: nothing in force, nothing learned, no Service reconciled",
     given: given({}),
     event: { kind: "config-decided", config: invalidFirst, crsExist: false },
     then: { ...nothing, stale: true },
-    effects: [
-      { kind: "write-status" },
-      { kind: "gauge", gauge: "configStale", value: 1 },
-      { kind: "count-rejection", cause: "invalid" },
-      {
-        kind: "log",
-        level: "error",
-        msg: "config (re)load failed, config marked stale",
-        fields: { cause: "invalid", verdict: "kept-because-invalid", reason: messageOf(invalidFirst), errors: expect.any(Array), inForce: null },
-      },
-      { kind: "record-event", target: configMapTarget, type: "Warning", reason: "InvalidConfig", message: messageOf(invalidFirst) },
-    ],
+    effects: keptReports("invalid", "kept-because-invalid", invalidFirst, expect.any(Array), null),
   },
   {
     name: "config deleted: the last good one stays in force, reported on the deleted ConfigMap by its last uid",
     given: given({ config: loaded, learned: true }),
     event: { kind: "config-decided", config: deleted, crsExist: false },
     then: { ...twoPoolsLearned, stale: true },
-    effects: [
-      { kind: "write-status" },
-      { kind: "gauge", gauge: "configStale", value: 1 },
-      { kind: "count-rejection", cause: "deleted" },
-      {
-        kind: "log",
-        level: "error",
-        msg: "config (re)load failed, config marked stale",
-        fields: { cause: "deleted", verdict: "kept-because-deleted", reason: messageOf(deleted), errors: [], inForce: "ConfigMap metallb-system/config" },
-      },
-      { kind: "record-event", target: configMapTarget, type: "Warning", reason: "InvalidConfig", message: messageOf(deleted) },
-    ],
+    effects: keptReports("deleted", "kept-because-deleted", deleted, [], "ConfigMap metallb-system/config"),
   },
   {
     name: "config emptied: the last good one stays in force",
     given: given({ config: loaded, learned: true }),
     event: { kind: "config-decided", config: emptied, crsExist: false },
     then: { ...twoPoolsLearned, stale: true },
-    effects: [
-      { kind: "write-status" },
-      { kind: "gauge", gauge: "configStale", value: 1 },
-      { kind: "count-rejection", cause: "empty" },
-      {
-        kind: "log",
-        level: "error",
-        msg: "config (re)load failed, config marked stale",
-        fields: { cause: "empty", verdict: "kept-because-empty", reason: messageOf(emptied), errors: [], inForce: "ConfigMap metallb-system/config" },
-      },
-      { kind: "record-event", target: configMapTarget, type: "Warning", reason: "InvalidConfig", message: messageOf(emptied) },
-    ],
+    effects: keptReports("empty", "kept-because-empty", emptied, [], "ConfigMap metallb-system/config"),
   },
   {
     name: "a deleted pool a Service still holds: blocked and kept in force, a Warning on the deleted pool by its last uid",

@@ -4,6 +4,7 @@ import { eventually } from "../test/support/eventually.ts";
 import { openHeartbeatChannel, type HeartbeatChannel, type HeartbeatChannelOptions, type HeartbeatDropReason } from "./heartbeat-channel.ts";
 import { decodeHeartbeat, encodeHeartbeat, heartbeatKeyOf, type Heartbeat, type HeartbeatBody, type HeartbeatKey, type HeartbeatKeys } from "./heartbeat-message.ts";
 import type { HeartbeatEvidence, RelayedCounter } from "./membership-evidence.ts";
+import { freeUdpPort } from "../test/support/free-port.ts";
 
 const clusterKey = heartbeatKeyOf(Buffer.from("cluster-key-0123456789abcdef"));
 const oldKey = heartbeatKeyOf(Buffer.from("retired-key-0123456789abcdef"));
@@ -35,14 +36,6 @@ async function udpSocket(): Promise<{ socket: Socket; port: number; received: Bu
   return { socket, port: socket.address().port, received };
 }
 
-/** A port that was free a moment ago, on both families. */
-async function freePort(): Promise<number> {
-  const s = createSocket({ type: "udp6", ipv6Only: false });
-  await new Promise<void>((r) => s.bind(0, "::", () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** A channel with a long interval (so only its first heartbeat and sendNow() send) that records what it gets. */
 async function channel(over: Partial<HeartbeatChannelOptions> & Pick<HeartbeatChannelOptions, "node" | "port">) {
@@ -93,7 +86,7 @@ describe("heartbeat channel over loopback", () => {
     const sent: { seq: number; candidate: boolean; at: number }[] = [];
     const before = performance.now();
     const d = await channel({
-      node: "d", port: await freePort(), peerPort: listener.port, peers: () => ["127.0.0.1", "127.0.0.1"],
+      node: "d", port: await freeUdpPort(), peerPort: listener.port, peers: () => ["127.0.0.1", "127.0.0.1"],
       onSent: (seq, at, candidate) => sent.push({ seq, candidate, at }),
     });
     // The first heartbeat goes out at start, before setSelf: not a candidate.
@@ -116,7 +109,7 @@ describe("heartbeat channel over loopback", () => {
 
   it("reports a heartbeat sent even when there is no peer to send it to, and nothing once closed", async () => {
     const sent: number[] = [];
-    const c = await channel({ node: "c", port: await freePort(), onSent: (seq) => sent.push(seq) });
+    const c = await channel({ node: "c", port: await freeUdpPort(), onSent: (seq) => sent.push(seq) });
     await eventually(() => sent.length === 1, { ms: 3_000, what: "the first heartbeat reported sent", everyMs: 5 });
     c.ch.sendNow();
     await eventually(() => sent.length === 2, { ms: 3_000, what: "the second heartbeat reported sent", everyMs: 5 });
@@ -130,8 +123,8 @@ describe("heartbeat channel over loopback", () => {
   it("delivers only genuine heartbeats; forged, replayed, stale-keyed, stale and malformed ones are each counted by reason", async () => {
     // The attacker sits in the path: node a sends to it, and it passes a's datagrams on to b (and keeps copies).
     const attacker = await udpSocket();
-    const b = await channel({ node: "b", port: await freePort() });
-    const a = await channel({ node: "a", port: await freePort(), peerPort: attacker.port, peers: () => ["127.0.0.1"] });
+    const b = await channel({ node: "b", port: await freeUdpPort() });
+    const a = await channel({ node: "a", port: await freeUdpPort(), peerPort: attacker.port, peers: () => ["127.0.0.1"] });
     a.ch.sendNow();
     await eventually(() => attacker.received.length === 2, { ms: 3_000, what: "two heartbeats of a", everyMs: 5 });
     const [first, second] = attacker.received;
@@ -165,7 +158,7 @@ describe("heartbeat channel over loopback", () => {
   });
 
   it("lets two speakers hear and acknowledge each other, and a leaving announcement arrives and sticks", async () => {
-    const [pa, pb] = [await freePort(), await freePort()];
+    const [pa, pb] = [await freeUdpPort(), await freeUdpPort()];
     const a = await channel({ node: "a", port: pa, peerPort: pb, peers: () => ["127.0.0.1"] });
     const b = await channel({ node: "b", port: pb, peerPort: pa, peers: () => ["127.0.0.1"] });
     a.ch.setSelf(true, true);
@@ -195,7 +188,7 @@ describe("heartbeat channel over loopback", () => {
     let keys: HeartbeatKeys | undefined;
     const sent: number[] = [];
     const c = await channel({
-      node: "c", port: await freePort(), peerPort: listener.port, peers: () => ["127.0.0.1"], keys: () => keys, onSent: (seq) => sent.push(seq),
+      node: "c", port: await freeUdpPort(), peerPort: listener.port, peers: () => ["127.0.0.1"], keys: () => keys, onSent: (seq) => sent.push(seq),
     });
     c.ch.sendNow();
     await send(listener.socket, encodeHeartbeat(genuine({ node: "d", identity: "d_1" }), clusterKey), c.port);
@@ -218,7 +211,7 @@ describe("heartbeat channel over loopback", () => {
     const listener = await udpSocket();
     let failPeers = true;
     const c = await channel({
-      node: "c", port: await freePort(), peerPort: listener.port,
+      node: "c", port: await freeUdpPort(), peerPort: listener.port,
       peers: () => {
         if (failPeers) throw new Error("no peers yet");
         return ["127.0.0.1"];
@@ -234,7 +227,7 @@ describe("heartbeat channel over loopback", () => {
   });
 
   it("keeps heartbeats flowing both ways on time while the event loop stalls, and hands on the backlog stamped as it arrived, in one batch", async () => {
-    const [pa, pb] = [await freePort(), await freePort()];
+    const [pa, pb] = [await freeUdpPort(), await freeUdpPort()];
     const batches: number[] = [];
     const a = await channel({ node: "a", port: pa, peerPort: pb, peers: () => ["127.0.0.1"], intervalMs: 20 });
     const b = await channel({ node: "b", port: pb, peerPort: pa, peers: () => ["127.0.0.1"], intervalMs: 20, onBatch: () => batches.push(b.got.length) });
@@ -259,7 +252,7 @@ describe("heartbeat channel over loopback", () => {
   it("stops heartbeats while the event loop has not run for the stall limit, and says so when it runs again", async () => {
     const listener = await udpSocket();
     const stalls: number[] = [];
-    await channel({ node: "c", port: await freePort(), peerPort: listener.port, peers: () => ["127.0.0.1"], intervalMs: 20, stallLimitMs: 100, onStall: (ms) => stalls.push(ms) });
+    await channel({ node: "c", port: await freeUdpPort(), peerPort: listener.port, peers: () => ["127.0.0.1"], intervalMs: 20, stallLimitMs: 100, onStall: (ms) => stalls.push(ms) });
     await eventually(() => listener.received.length >= 3, { ms: 3_000, what: "heartbeats before the stall", everyMs: 5 });
     const stalledAt = Date.now();
     stallEventLoop(500);
@@ -274,7 +267,7 @@ describe("heartbeat channel over loopback", () => {
   });
 
   it("refuses a port already in use with a message that names the flag", async () => {
-    const port = await freePort();
+    const port = await freeUdpPort();
     await channel({ node: "b", port });
     const second = await openHeartbeatChannel({
       node: "a", identity: "a-1", startedAt: 1, port, intervalMs: 1000, relayWithinMs: 600, stallLimitMs: 2000, peers: () => [], keys: () => undefined,

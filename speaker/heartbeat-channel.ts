@@ -8,14 +8,14 @@
  *
  * This adapter pushes the peers and keys to the thread, tells it the event loop is alive (a speaker whose
  * event loop hangs for `stallLimitMs` falls silent, so its peers take its VIPs), and hands on what the thread
- * queued: authenticated heartbeats (decoded again here from the verified bytes), the heartbeats we sent, and
- * drops counted by reason. Our own datagrams are ignored without a count.
+ * queued: authenticated heartbeats (their fields read here from the bytes the thread verified), the heartbeats
+ * we sent, and drops counted by reason. Our own datagrams are ignored without a count.
  *
  * Every heartbeat this process sends, leaving ones included, has its own seq (1, 2, 3, …), reported once its
  * datagrams are on their way, so the caller can tell when each seq went out (peers relay our counter back,
  * see membership-evidence.ts).
  */
-import { decodeHeartbeat, type Heartbeat, type HeartbeatDecodeDropReason, type HeartbeatKeys } from "./heartbeat-message.ts";
+import { decodeVerifiedHeartbeat, type Heartbeat, type HeartbeatDecodeDropReason, type HeartbeatKeys } from "./heartbeat-message.ts";
 import type { HeartbeatReplayDropReason } from "./heartbeat-replay-guard.ts";
 import { monotonicOffsetMs, openNativeHeartbeat, type NativeHeartbeatEngine, type NativeHeartbeatEvent } from "./native-heartbeat.ts";
 
@@ -66,9 +66,9 @@ export interface HeartbeatChannelOptions {
    * VIPs to its peers), and resumes when it runs again.
    */
   stallLimitMs: number;
-  /** Peer addresses (IPv4 or IPv6), read every interval and handed to the thread when they change. */
+  /** Peer addresses (IPv4 or IPv6), read every 250 ms (a quarter of the stall limit if shorter) and handed to the thread when they change. */
   peers: () => string[];
-  /** The keys in force, read every interval; undefined: send nothing and drop everything received with reason `no-key`. */
+  /** The keys in force, read as the peers are; undefined: send nothing and drop everything received with reason `no-key`. */
   keys: () => HeartbeatKeys | undefined;
   /**
    * Once per heartbeat (not per peer), after its datagrams were handed to the socket (also when there is no
@@ -149,10 +149,10 @@ export async function openHeartbeatChannel(opts: HeartbeatChannelOptions): Promi
   const handle = (event: NativeHeartbeatEvent) => {
     switch (event.type) {
       case "heartbeat": {
-        // Verified by the thread; decoded here under the keys we handed it (a rotation in between drops it).
-        const decoded = keys ? decodeHeartbeat(event.datagram, keys) : ({ ok: false, reason: "no-key" } as const);
-        if (!decoded.ok) return opts.onDrop(decoded.reason, { from: event.from, message: dropMessages[decoded.reason] });
-        return opts.onHeartbeat(decoded.heartbeat, event.from, event.at - offset);
+        // Authenticated, replay-checked and parsed by the thread: only the fields are read here.
+        const hb = decodeVerifiedHeartbeat(event.datagram);
+        if (!hb) return opts.onDrop("malformed", { from: event.from, message: dropMessages.malformed });
+        return opts.onHeartbeat(hb, event.from, event.at - offset);
       }
       case "sent":
         return opts.onSent?.(event.seq, event.at - offset, event.candidate);
@@ -219,8 +219,8 @@ export async function openHeartbeatChannel(opts: HeartbeatChannelOptions): Promi
     onEvents: () => drain(true),
   });
   refresh();
-  // The event loop's pulse: at the heartbeat interval, so the thread notices a stall within one.
-  const timer = setInterval(refresh, opts.intervalMs);
+  // The event loop's pulse (and a look at peers and keys): four times per stall limit, at most every 250 ms.
+  const timer = setInterval(refresh, Math.min(250, opts.stallLimitMs / 4));
   timer.unref();
 
   return {

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   decodeHeartbeat,
+  decodeVerifiedHeartbeat,
   encodeHeartbeat,
   heartbeatKeyOf,
   maxHeartbeatBytes,
@@ -132,6 +133,14 @@ describe("heartbeat datagram format", () => {
     const hb = { ...fixtureValue, hears: [counter("a", { ageMs: 2 ** 32 }), counter("b", { ageMs: 2 ** 40 }), counter("c", { ageMs: Number.MAX_SAFE_INTEGER })] };
     const decoded = decodeHeartbeat(encodeHeartbeat(hb, key), keys);
     expect(decoded.ok && decoded.heartbeat.hears.map((h) => h.ageMs)).toEqual([2 ** 32 - 1, 2 ** 32 - 1, 2 ** 32 - 1]);
+  });
+
+  it("reads the fields of a datagram the native thread verified without computing its MAC, and refuses what does not parse", () => {
+    const bytes = encodeHeartbeat(fixtureValue, otherKey);
+    expect(decodeVerifiedHeartbeat(bytes)).toEqual(decodeHeartbeat(bytes, ringOf(otherKey)).ok && fixtureValue);
+    expect(decodeVerifiedHeartbeat(Buffer.concat([bytes.subarray(0, 3), Buffer.of(0x80), bytes.subarray(4)]))).toBeUndefined(); // unknown flag bit
+    expect(decodeVerifiedHeartbeat(bytes.subarray(0, 40))).toBeUndefined();
+    expect(decodeVerifiedHeartbeat(Buffer.concat([Buffer.from("XX"), bytes.subarray(2)]))).toBeUndefined();
   });
 
   it("verifies with any accepted key and reports which one signed", () => {

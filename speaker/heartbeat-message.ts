@@ -212,6 +212,21 @@ export function decodeHeartbeat(
   return heartbeat ? { ok: true, heartbeat, keyId } : { ok: false, reason: "malformed" };
 }
 
+/**
+ * Decodes a datagram the native heartbeat thread has already authenticated (native/heartbeat_codec.cc, the same
+ * checks as {@link decodeHeartbeat}): the fields only, without computing the MAC again. Never for bytes straight
+ * from the network.
+ *
+ * @example
+ * const hb = decodeVerifiedHeartbeat(event.datagram); // undefined: not a well-formed heartbeat
+ */
+export function decodeVerifiedHeartbeat(buf: Uint8Array): Heartbeat | undefined {
+  if (buf.length < minHeartbeatBytes || buf.length > maxHeartbeatBytes) return undefined;
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (b[0] !== magic0 || b[1] !== magic1 || b[2] !== version) return undefined;
+  return parseAuthenticated(b, b.length - heartbeatMacBytes);
+}
+
 /** The fields of an authenticated datagram (MAC excluded), or undefined when they do not parse. */
 function parseAuthenticated(b: Buffer, end: number): Heartbeat | undefined {
   const flags = b[3];

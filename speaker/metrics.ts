@@ -106,6 +106,11 @@ export function createSpeakerMetrics(registry: Registry = new Registry()) {
       help: "Speakers this speaker counts as live for the election",
       registers,
     }),
+    heartbeatRate: new Gauge({
+      name: "baremetal_lb_heartbeat_datagrams_per_second",
+      help: "Heartbeats this node sends per second, and receives: (members - 1) / --heartbeat-interval; over 2,000 the speaker advises a longer interval",
+      registers,
+    }),
     members: new Gauge({
       name: "baremetal_lb_members",
       help: "Speakers in the membership (Lease-live, frozen while the API is unreachable, or heard of)",

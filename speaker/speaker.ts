@@ -16,6 +16,7 @@ import type { SpeakerFlags } from "./flags.ts";
 import { openHeartbeatChannel, type HeartbeatChannel } from "./heartbeat-channel.ts";
 import { watchHeartbeatKeys, type HeartbeatKeyWatch } from "./heartbeat-key-watch.ts";
 import type { InterfaceInfo } from "./interfaces.ts";
+import { heartbeatDatagramsPerSecond, heartbeatLoadAdvice } from "./heartbeat-load.ts";
 import { MembershipEvidence } from "./membership-evidence.ts";
 import { viewMembership, type MembershipView } from "./membership-view.ts";
 import type { SpeakerMetrics } from "./metrics.ts";
@@ -116,6 +117,8 @@ export class Speaker {
   private rescanInFlight: Promise<void> | undefined;
   private previousReasons: ReadonlyMap<string, string> = new Map();
   private previousUnadvertised = "";
+  /** The last heartbeat-load warning (heartbeat-load.ts), so each is logged once. */
+  private heartbeatAdvice: string | undefined;
 
   constructor(deps: SpeakerDeps) {
     this.d = deps;
@@ -612,6 +615,12 @@ export class Speaker {
     metrics.apiReachable.set(view.apiReachable ? 1 : 0);
     metrics.quorumSize.set(view.connected.length);
     metrics.members.set(view.members.length);
+    metrics.heartbeatRate.set(heartbeatDatagramsPerSecond(view.members.length, flags.heartbeatIntervalMs));
+    if (view.members.length !== previous?.members.length) {
+      const advice = heartbeatLoadAdvice(view.members.length, flags.heartbeatIntervalMs, flags.heartbeatTimeoutMs);
+      if (advice !== undefined && advice !== this.heartbeatAdvice) log.warn({ members: view.members.length }, advice);
+      this.heartbeatAdvice = advice;
+    }
     metrics.quorum.set(view.quorum ? 1 : 0);
     metrics.liveSpeakers.set(view.live.size);
     metrics.silentMembers.set(view.silentMembers.length);

@@ -11,6 +11,7 @@ import { eventually } from "../../test/support/eventually.ts";
 import { decodeHeartbeat, encodeHeartbeat, heartbeatKeyOf, type Heartbeat, type HeartbeatKey, type HeartbeatKeys } from "../heartbeat-message.ts";
 import { HeartbeatReplayGuard } from "../heartbeat-replay-guard.ts";
 import type { RelayedCounter } from "../membership-evidence.ts";
+import { freeUdpPort } from "../../test/support/free-port.ts";
 import {
   monotonicOffsetMs,
   openNativeHeartbeat,
@@ -89,14 +90,6 @@ function send(socket: Socket, datagram: Buffer, port: number, address = "127.0.0
   return new Promise((resolve, reject) => socket.send(datagram, port, address, (err) => (err ? reject(err) : resolve())));
 }
 
-/** A port that was free a moment ago, on both families. */
-async function freePort(): Promise<number> {
-  const s = createSocket({ type: "udp6", ipv6Only: false });
-  await new Promise<void>((r) => s.bind(0, "::", () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const heartbeatOf = (over: Partial<Heartbeat> = {}): Heartbeat => ({
   node: "b", identity: "b_1", startedAt: T0, seq: 1, sentAt: Date.now(), leaving: false, candidate: true, apiReachable: true, hears: [], ...over,
@@ -403,7 +396,7 @@ describe("native heartbeat engine: the relay table of membership-evidence.ts", (
 
 describe("native heartbeat engine: sending", () => {
   it("lets two engines hear each other, each acknowledging the other's latest seq in its hears", async () => {
-    const portB = await freePort();
+    const portB = await freeUdpPort();
     const a = open({ node: "a", identity: "a_1", intervalMs: 20, peerPort: portB });
     const b = open({ node: "b", identity: "b_1", startedAt: T0 + 2, port: portB, intervalMs: 20, peerPort: a.engine.port });
     a.engine.setPeers(["127.0.0.1"]);
@@ -520,7 +513,7 @@ describe("native heartbeat engine: sending", () => {
   });
 
   it("keeps sending at its interval while the JavaScript thread is blocked, stamped by the receiving engine's thread", async () => {
-    const portB = await freePort();
+    const portB = await freeUdpPort();
     const a = open({ node: "a", intervalMs: 20, peerPort: portB, stallLimitMs: 2_000 });
     const b = open({ node: "b", identity: "b_1", port: portB, intervalMs: 60_000, stallLimitMs: 60_000 });
     a.engine.setPeers(["127.0.0.1"]);
@@ -540,7 +533,7 @@ describe("native heartbeat engine: sending", () => {
   });
 
   it("stops sending once JavaScript has been silent for the stall limit, says so, and resumes on the next feed", async () => {
-    const portB = await freePort();
+    const portB = await freeUdpPort();
     const a = open({ node: "a", intervalMs: 20, peerPort: portB, stallLimitMs: 150 });
     const b = open({ node: "b", identity: "b_1", port: portB, intervalMs: 60_000, stallLimitMs: 60_000 });
     a.engine.setPeers(["127.0.0.1"]);
