@@ -1,6 +1,6 @@
 import { defineCommand, parseDurationMs, parseFlags, parsePort } from "../shared/cli/parse-flags.ts";
 import { metricsPortFlag, sharedFlags } from "../shared/cli/common-flags.ts";
-import { DEFAULT_EXCLUDE_PATTERNS, parseExcludePatterns } from "./interfaces.ts";
+import { DEFAULT_EXCLUDE_PATTERNS, parseExcludePatterns } from "./l2/interfaces.ts";
 
 /** The speaker's command line, parsed and defaulted. Durations are milliseconds. */
 export interface SpeakerFlags {

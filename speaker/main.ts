@@ -12,9 +12,9 @@ import { createKubeApi } from "../shared/kube/client/http-kube-api.ts";
 import { EventRecorder } from "../shared/kube/event-recorder.ts";
 import { startOpsServer } from "../shared/ops/ops-server.ts";
 import { speakerCommand, parseSpeakerFlags } from "./flags.ts";
-import { scanInterfaces } from "./interface-scan.ts";
+import { scanInterfaces } from "./l2/interface-scan.ts";
 import { createSpeakerMetrics } from "./metrics.ts";
-import { openPacketSocket } from "./packet-socket.ts";
+import { openPacketSocket } from "./l2/packet-socket.ts";
 import { Speaker } from "./speaker.ts";
 
 async function main(): Promise<void> {

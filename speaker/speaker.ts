@@ -9,28 +9,28 @@ import { projectConfigMap, type ConfigMapObject } from "../shared/kube/objects/c
 import { projectLease, type LeaseObject } from "../shared/kube/objects/lease.ts";
 import { projectNode, type NodeObject } from "../shared/kube/objects/node.ts";
 import type { ServiceObject } from "../shared/kube/objects/service.ts";
-import { Announcer, type ObservedConflict } from "./announcer.ts";
-import { desiredAnnouncements, type DesiredAnnouncements, type SpeakerSnapshot } from "./desired-announcements.ts";
-import { everyNodeExcludedByLabel } from "./election.ts";
+import { Announcer, type ObservedConflict } from "./l2/announcer.ts";
+import { desiredAnnouncements, type DesiredAnnouncements, type SpeakerSnapshot } from "./election/desired-announcements.ts";
+import { everyNodeExcludedByLabel } from "./election/election.ts";
 import type { SpeakerFlags } from "./flags.ts";
-import { openHeartbeatChannel, type HeartbeatChannel } from "./heartbeat-channel.ts";
-import { watchHeartbeatKeys, type HeartbeatKeyWatch } from "./heartbeat-key-watch.ts";
-import type { InterfaceInfo } from "./interfaces.ts";
-import { heartbeatDatagramsPerSecond, heartbeatLoadAdvice } from "./heartbeat-load.ts";
-import { MembershipEvidence } from "./membership-evidence.ts";
-import { viewMembership, type MembershipView } from "./membership-view.ts";
+import { openHeartbeatChannel, type HeartbeatChannel } from "./cluster/heartbeat-channel.ts";
+import { watchHeartbeatKeys, type HeartbeatKeyWatch } from "./cluster/heartbeat-key-watch.ts";
+import type { InterfaceInfo } from "./l2/interfaces.ts";
+import { heartbeatDatagramsPerSecond, heartbeatLoadAdvice } from "./cluster/heartbeat-load.ts";
+import { MembershipEvidence } from "./cluster/membership-evidence.ts";
+import { viewMembership, type MembershipView } from "./cluster/membership-view.ts";
 import type { SpeakerMetrics } from "./metrics.ts";
-import { nodeOfLease, speakerLeaseSelector, startOwnLease, type OwnLease } from "./own-lease.ts";
-import type { PacketSocket, PacketSocketOptions } from "./packet-socket.ts";
-import { buildSnapshot, strictArpRefusedAnnotation } from "./speaker-snapshot.ts";
-import { projectSpeakerService } from "./service-projection.ts";
-import { projectSlice, type SliceObject } from "./slice-projection.ts";
+import { nodeOfLease, speakerLeaseSelector, startOwnLease, type OwnLease } from "./cluster/own-lease.ts";
+import type { PacketSocket, PacketSocketOptions } from "./l2/packet-socket.ts";
+import { buildSnapshot, strictArpRefusedAnnotation } from "./snapshot/speaker-snapshot.ts";
+import { projectSpeakerService } from "./snapshot/service-projection.ts";
+import { projectSlice, type SliceObject } from "./snapshot/slice-projection.ts";
 import { rebuildWaitMs, type RebuildTiming } from "./rebuild-pacing.ts";
-import { announcedL2Services } from "./service-l2-status.ts";
-import { startServiceL2StatusWriter, type ServiceL2StatusWriter } from "./service-l2-status-writer.ts";
+import { announcedL2Services } from "./status/service-l2-status.ts";
+import { startServiceL2StatusWriter, type ServiceL2StatusWriter } from "./status/service-l2-status-writer.ts";
 import { startMetallbInformer, type MetallbObject } from "../shared/kube/metallb-resources.ts";
-import { StrictArpCheck } from "./strict-arp-check.ts";
-import { emptyGate, gateTakeovers, type GateState } from "./takeover-gate.ts";
+import { StrictArpCheck } from "./strictarp/strict-arp-check.ts";
+import { emptyGate, gateTakeovers, type GateState } from "./cluster/takeover-gate.ts";
 
 const conflictEventEveryMs = 60_000;
 const previousReleaseHearsAnnotation = "baremetal-lb.io/hears";
@@ -56,8 +56,8 @@ export interface SpeakerDeps {
 /**
  * One node's speaker, as data flowing one way:
  *
- *   informers + config source ─▶ immutable snapshot (speaker-snapshot.ts)
- *   heartbeats + Leases ─▶ membership evidence ─▶ view (membership-view.ts: members, quorum, live)
+ *   informers + config source ─▶ immutable snapshot (snapshot/speaker-snapshot.ts)
+ *   heartbeats + Leases ─▶ membership evidence ─▶ view (cluster/membership-view.ts: members, quorum, live)
  *   desiredAnnouncements(snapshot, view) ─▶ takeover gate ─▶ announcer.setOwned (the diff, at the edge)
  *
  * The decision runs when an input changes and at the view's next deadline, never on a poll. An API
@@ -117,7 +117,7 @@ export class Speaker {
   private rescanInFlight: Promise<void> | undefined;
   private previousReasons: ReadonlyMap<string, string> = new Map();
   private previousUnadvertised = "";
-  /** The last heartbeat-load warning (heartbeat-load.ts), so each is logged once. */
+  /** The last heartbeat-load warning (cluster/heartbeat-load.ts), so each is logged once. */
   private heartbeatAdvice: string | undefined;
 
   constructor(deps: SpeakerDeps) {

@@ -1,6 +1,6 @@
 /**
  * How baremetal-lb writes a coordination.k8s.io/v1 Lease, for the controller's leader election
- * (controller/leader-election.ts) and each speaker's own Lease (speaker/own-lease.ts): one owner of
+ * (controller/leader-election.ts) and each speaker's own Lease (speaker/cluster/own-lease.ts): one owner of
  * the rule, as client-go's resourcelock writes it.
  *
  * - Holding: `holderIdentity` is us, `renewTime` now; `acquireTime` and `leaseTransitions` are kept

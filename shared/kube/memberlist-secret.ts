@@ -1,7 +1,7 @@
 /**
  * The Secret that holds the speakers' heartbeat key, under MetalLB's names (`memberlist`, data key
  * `secretkey`) so a migration from MetalLB keeps its Secret. The controller creates it; the speakers read it
- * (speaker/heartbeat-key-watch.ts) and sign their heartbeats with it.
+ * (speaker/cluster/heartbeat-key-watch.ts) and sign their heartbeats with it.
  */
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../log.ts";

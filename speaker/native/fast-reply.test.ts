@@ -1,8 +1,8 @@
 // The native fast path's reply builder, through previewFastReply (no socket, no root needed): byte-exact
 // replies, and the same answer/no-answer decision as the TypeScript responder (the reference) on every case.
 import { describe, expect, it } from "vitest";
-import { previewFastReply, type ReplyTable } from "../packet-socket.ts";
-import { respondToFrame } from "../responder.ts";
+import { previewFastReply, type ReplyTable } from "../l2/packet-socket.ts";
+import { respondToFrame } from "../wire/responder.ts";
 import {
   BROADCAST,
   ZERO_MAC,

@@ -33,7 +33,7 @@ constexpr size_t kMaxReplyLength = 86;
 
 // Writes the reply that `frame` (a full Ethernet frame received on the interface whose MAC is `mac`)
 // deserves into `out` and returns its length, or returns 0 when the frame must not be answered. The rules
-// are those of speaker/responder.ts (the reference); frames from `mac` itself are never answered.
+// are those of speaker/wire/responder.ts (the reference); frames from `mac` itself are never answered.
 //  - ARP: an Ethernet/IPv4 request (op 1) to broadcast or `mac`, whose target IP is in the table, not
 //    gratuitous, from a unicast sender MAC → unicast reply to the sender.
 //  - NDP: a Neighbour Solicitation passing RFC 4861 §7.1.1 validation (ICMPv6 right after the IPv6

@@ -1,6 +1,6 @@
 // The native heartbeat engine through JavaScript, over loopback UDP (no root needed): the same bytes and the same
 // drop reasons as the TypeScript codec and replay guard (the reference), the relay table's rules of
-// membership-evidence.ts, and heartbeats that keep their pace while the JavaScript thread is blocked.
+// speaker/cluster/membership-evidence.ts, and heartbeats that keep their pace while the JavaScript thread is blocked.
 import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
@@ -8,9 +8,9 @@ import { networkInterfaces } from "node:os";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../../test/support/eventually.ts";
-import { decodeHeartbeat, encodeHeartbeat, heartbeatKeyOf, type Heartbeat, type HeartbeatKey, type HeartbeatKeys } from "../heartbeat-message.ts";
-import { HeartbeatReplayGuard } from "../heartbeat-replay-guard.ts";
-import type { RelayedCounter } from "../membership-evidence.ts";
+import { decodeHeartbeat, encodeHeartbeat, heartbeatKeyOf, type Heartbeat, type HeartbeatKey, type HeartbeatKeys } from "../cluster/heartbeat-message.ts";
+import { HeartbeatReplayGuard } from "../cluster/heartbeat-replay-guard.ts";
+import type { RelayedCounter } from "../cluster/membership-evidence.ts";
 import { freeUdpPort } from "../../test/support/free-port.ts";
 import {
   monotonicOffsetMs,
@@ -18,7 +18,7 @@ import {
   type NativeHeartbeatEngine,
   type NativeHeartbeatEvent,
   type NativeHeartbeatOptions,
-} from "../native-heartbeat.ts";
+} from "../cluster/native-heartbeat.ts";
 
 const clusterKey = heartbeatKeyOf(Buffer.from("cluster-key-0123456789abcdef"));
 const retiredKey = heartbeatKeyOf(Buffer.from("retired-key-0123456789abcdef"));
@@ -142,7 +142,7 @@ function referenceVerdict(datagrams: Buffer[], keyed: boolean): string {
   return verdict;
 }
 
-describe("native heartbeat engine: the wire format of heartbeat-message.ts", () => {
+describe("native heartbeat engine: the wire format of cluster/heartbeat-message.ts", () => {
   it("sends datagrams that the TypeScript codec decodes, byte for byte what encodeHeartbeat makes of the same heartbeat", async () => {
     const listener = await udpSocket();
     const { engine } = open({ node: "nœud-ä", identity: "nœud-ä_7f3a", startedAt: T0 + 42, peerPort: listener.port });
@@ -294,7 +294,7 @@ describe("native heartbeat engine: the wire format of heartbeat-message.ts", () 
   });
 });
 
-describe("native heartbeat engine: the relay table of membership-evidence.ts", () => {
+describe("native heartbeat engine: the relay table of cluster/membership-evidence.ts", () => {
   /** Engine "a" sending to a listener only when told (sendNow), and a client to feed it heartbeats. */
   async function relayRig(over: Partial<NativeHeartbeatOptions> = {}) {
     const listener = await udpSocket();

@@ -1,4 +1,4 @@
-// The speakers' heartbeat datagram as a value, natively: the same bytes as speaker/heartbeat-message.ts
+// The speakers' heartbeat datagram as a value, natively: the same bytes as speaker/cluster/heartbeat-message.ts
 // (the reference; its doc comment has the wire format). No socket, no clock.
 //
 //   std::vector<uint8_t> out;

@@ -93,7 +93,8 @@ std::string AddressText(const sockaddr_storage& from) {
   return address;
 }
 
-// A route to the peer is gone (link down, peer's port closed): not ours to report, as in heartbeat-channel.ts.
+// A route to the peer is gone (link down, peer's port closed): not ours to report, as in
+// speaker/cluster/heartbeat-channel.ts.
 bool IgnoredSendError(int err) {
   return err == EHOSTUNREACH || err == ENETUNREACH || err == EHOSTDOWN || err == ECONNREFUSED || err == EPERM;
 }
@@ -243,7 +244,7 @@ bool HeartbeatEngine::ParsePeer(const std::string& text, HeartbeatPeer* peer, bo
   to.sin6_family = AF_INET6;
   to.sin6_port = htons(options_.peer_port);
   peer->length = sizeof to;
-  *usable = family_ == AF_INET6;  // heartbeat-channel.ts skips IPv6 peers on an IPv4-only socket too
+  *usable = family_ == AF_INET6;  // speaker/cluster/heartbeat-channel.ts skips IPv6 peers on an IPv4-only socket too
   return true;
 }
 

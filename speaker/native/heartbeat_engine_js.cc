@@ -47,7 +47,7 @@ double NumberOption(const Napi::Object& options, const char* name, double min, d
   return number;
 }
 
-// A name of 1..max bytes of UTF-8, in the words of heartbeat-message.ts.
+// A name of 1..max bytes of UTF-8, in the words of speaker/cluster/heartbeat-message.ts.
 std::string NameOption(const Napi::Object& options, const char* name, size_t max) {
   Napi::Value value = options.Get(name);
   if (!value.IsString())
@@ -166,7 +166,7 @@ class HeartbeatEngineJs : public Napi::ObjectWrap<HeartbeatEngineJs> {
   explicit HeartbeatEngineJs(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HeartbeatEngineJs>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject())
-      throw Napi::TypeError::New(env, "usage: new HeartbeatEngine(options), see speaker/native-heartbeat.ts");
+      throw Napi::TypeError::New(env, "usage: new HeartbeatEngine(options), see speaker/cluster/native-heartbeat.ts");
     Napi::Object options = info[0].As<Napi::Object>();
     HeartbeatEngineOptions parsed;
     parsed.port = static_cast<uint16_t>(NumberOption(options, "port", 0, 65535, true));

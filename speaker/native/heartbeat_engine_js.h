@@ -1,4 +1,4 @@
-// The JavaScript class HeartbeatEngine over heartbeat_engine.h (see speaker/native-heartbeat.ts for the typed
+// The JavaScript class HeartbeatEngine over heartbeat_engine.h (see speaker/cluster/native-heartbeat.ts for the typed
 // wrapper and the contract):
 //   const engine = new HeartbeatEngine({ port, peerPort, node, identity, startedAt, intervalMs, relayWithinMs,
 //                                        stallLimitMs, onEvents: () => handle(engine.drain()) });

@@ -1,7 +1,7 @@
 // The relay table of the native heartbeat engine: the newest heartbeat counter (incarnation, seq) of every
 // peer this speaker knows of, directly or relayed, kept by the rules of MembershipEvidence.heartbeat()/learn()/
-// relayed() in speaker/membership-evidence.ts (the reference), so the `hears` of our heartbeats stay fresh while
-// JavaScript stalls. Only what `hears` needs: no acknowledgements, no leases. Pure: the caller passes the
+// relayed() in speaker/cluster/membership-evidence.ts (the reference), so the `hears` of our heartbeats stay fresh
+// while JavaScript stalls. Only what `hears` needs: no acknowledgements, no leases. Pure: the caller passes the
 // monotonic clock.
 //
 //   HeartbeatRelayTable table("node-a");

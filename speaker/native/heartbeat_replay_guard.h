@@ -1,5 +1,5 @@
 // Replay protection and freshness for authenticated heartbeats, natively: the rules and drop details of
-// speaker/heartbeat-replay-guard.ts (the reference; see it for why). Pure: the caller passes the wall clock.
+// speaker/cluster/heartbeat-replay-guard.ts (the reference; see it for why). Pure: the caller passes the wall clock.
 //
 //   HeartbeatReplayGuard guard(60000);
 //   if (auto verdict = guard.Admit(hb, wall_now_ms); !verdict.ok) drop(verdict.reason, verdict.detail);

@@ -1,7 +1,8 @@
 /**
  * Loads the speaker's native addon (speaker/native/build/Release/packet_socket.node, built by `npm ci` /
  * `npm run install`) once per process, with an error that says how to build it when it is missing. Every
- * typed wrapper of the addon (packet-socket.ts, native-heartbeat.ts) loads it through here.
+ * typed wrapper of the addon (speaker/l2/packet-socket.ts, speaker/cluster/native-heartbeat.ts) loads it through
+ * here.
  *
  * @example
  * const { HeartbeatEngine } = loadNativeAddon<{ HeartbeatEngine: new (opts: object) => unknown }>();

@@ -2,7 +2,7 @@
 // NDP, read on the Node event loop (uv_poll, no threads), with an optional native fast path that
 // answers ARP requests and Neighbour Solicitations for VIPs before JavaScript sees the frame.
 //
-// JavaScript (see speaker/packet-socket.ts for the typed wrapper):
+// JavaScript (see speaker/l2/packet-socket.ts for the typed wrapper):
 //   const s = new PacketSocket("eth0", "both", (frame, packetType, answered) => {}, (error) => {});
 //   s.send(frame); s.addMembership(mac); s.setReplyTable(["10.0.0.10"], ["fd00::10"]); s.close();
 

@@ -11,7 +11,7 @@
  *
  *   ip netns exec NS node test/bench/arp-flood-requester.ts eth0 20000 10 10.77.0.1 10000 192.168.126.150 500
  */
-import { openPacketSocket } from "../../speaker/packet-socket.ts";
+import { openPacketSocket } from "../../speaker/l2/packet-socket.ts";
 import { arpReplyOf, arpRequestFrame, ipv4ToNumber } from "./arp-frames.ts";
 
 const [ifname, rateText, secondsText, firstVipText, vipCountText, firstSenderText, graceText] = process.argv.slice(2);

@@ -9,7 +9,7 @@
  *   ip netns exec NS node test/bench/arp-ready-probe.ts eth0 192.168.126.100 10 http://192.168.126.11:7473/readyz 10.77.0.1 10.77.0.2
  */
 import { request } from "node:http";
-import { openPacketSocket } from "../../speaker/packet-socket.ts";
+import { openPacketSocket } from "../../speaker/l2/packet-socket.ts";
 import { arpReplyOf, arpRequestFrame, ipv4ToNumber, numberToIpv4 } from "./arp-frames.ts";
 
 const [ifname, senderText, intervalText, readyzUrl, ...vipTexts] = process.argv.slice(2);

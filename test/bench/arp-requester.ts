@@ -5,7 +5,7 @@
  *
  *   ip netns exec NS node test/bench/arp-requester.ts cli0 10.78.0.100 10.78.1.0 220 10
  */
-import { openPacketSocket } from "../../speaker/packet-socket.ts";
+import { openPacketSocket } from "../../speaker/l2/packet-socket.ts";
 
 const [ifname, vip, baseIp, countText, intervalText] = process.argv.slice(2);
 if (ifname === undefined || vip === undefined || baseIp === undefined || countText === undefined || intervalText === undefined) {

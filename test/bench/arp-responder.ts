@@ -7,8 +7,8 @@
  *
  * Prints "ready" once the socket is open; on exit prints one JSON line with the frame counts.
  */
-import { openPacketSocket } from "../../speaker/packet-socket.ts";
-import { respondToFrame } from "../../speaker/responder.ts";
+import { openPacketSocket } from "../../speaker/l2/packet-socket.ts";
+import { respondToFrame } from "../../speaker/wire/responder.ts";
 
 const [ifname, mode, vip] = process.argv.slice(2);
 if (ifname === undefined || (mode !== "js" && mode !== "native") || vip === undefined) {

@@ -8,7 +8,7 @@
  *   ./node_modules/.bin/node test/bench/arp-rtt.ts [requests=220] [warmup=20]
  *
  * Responders: "kernel" (the VIP bound to the node's interface), "js" (the speaker's packet socket, frames
- * decided by speaker/responder.ts and sent from JavaScript) and "native" (the addon's fast path). Goal: the native
+ * decided by speaker/wire/responder.ts and sent from JavaScript) and "native" (the addon's fast path). Goal: the native
  * fast path's p50 at most 1.5 × the kernel's.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";

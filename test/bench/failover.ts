@@ -39,7 +39,7 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { rankNodes } from "../../speaker/election.ts";
+import { rankNodes } from "../../speaker/election/election.ts";
 import { parseSpeakerFlags } from "../../speaker/flags.ts";
 import { blockApi } from "../netns/net-faults.ts";
 import { runIn, spawnIn } from "../netns/run.ts";

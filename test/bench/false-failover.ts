@@ -36,7 +36,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { rankNodes } from "../../speaker/election.ts";
+import { rankNodes } from "../../speaker/election/election.ts";
 import { parseSpeakerFlags } from "../../speaker/flags.ts";
 import { runIn, spawnIn } from "../netns/run.ts";
 import type { Goals } from "./goals.ts";

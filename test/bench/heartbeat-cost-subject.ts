@@ -9,10 +9,10 @@
  * (PEERS: comma-separated IPv4 addresses.)
  */
 import { performance } from "node:perf_hooks";
-import { openHeartbeatChannel } from "../../speaker/heartbeat-channel.ts";
-import { heartbeatKeyOf } from "../../speaker/heartbeat-message.ts";
-import { MembershipEvidence } from "../../speaker/membership-evidence.ts";
-import { viewMembership } from "../../speaker/membership-view.ts";
+import { openHeartbeatChannel } from "../../speaker/cluster/heartbeat-channel.ts";
+import { heartbeatKeyOf } from "../../speaker/cluster/heartbeat-message.ts";
+import { MembershipEvidence } from "../../speaker/cluster/membership-evidence.ts";
+import { viewMembership } from "../../speaker/cluster/membership-view.ts";
 
 const [portText, peerPortText, peerList, intervalText, timeoutText, secondsText, keyHex] = process.argv.slice(2);
 const [port, peerPort, intervalMs, timeoutMs, seconds] = [portText, peerPortText, intervalText, timeoutText, secondsText].map(Number);

@@ -24,8 +24,8 @@ import { randomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { decodeHeartbeat, encodeHeartbeat, heartbeatKeyOf } from "../../speaker/heartbeat-message.ts";
-import type { RelayedCounter } from "../../speaker/membership-evidence.ts";
+import { decodeHeartbeat, encodeHeartbeat, heartbeatKeyOf } from "../../speaker/cluster/heartbeat-message.ts";
+import type { RelayedCounter } from "../../speaker/cluster/membership-evidence.ts";
 import { parseSpeakerFlags } from "../../speaker/flags.ts";
 
 const node24 = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));

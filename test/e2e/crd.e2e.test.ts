@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rankNodes } from "../../speaker/election.ts";
+import { rankNodes } from "../../speaker/election/election.ts";
 import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
 import { runIn } from "../netns/run.ts";
 import { type TopologyNode } from "../netns/topology.ts";

@@ -9,7 +9,7 @@ import { mustRunIn, runIn } from "../netns/run.ts";
 import { startLabCluster, waitForLine, waitForVip, type LabCluster } from "./lab-cluster.ts";
 import { enforceManifestRbac } from "./rbac-identities.ts";
 import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
-import { rankNodes } from "../../speaker/election.ts";
+import { rankNodes } from "../../speaker/election/election.ts";
 
 const skip = await requireNetns(["ip6tables", "arping", "curl"]);
 

@@ -9,7 +9,7 @@
  */
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import type { LabCluster } from "../e2e/lab-cluster.ts";
-import { rankNodes } from "../../speaker/election.ts";
+import { rankNodes } from "../../speaker/election/election.ts";
 import { arpOwner, vipOf } from "./demo-steps.ts";
 import { runIn } from "../netns/run.ts";
 import { eventually } from "../support/eventually.ts";

@@ -9,7 +9,7 @@
 import type { LabCluster } from "../e2e/lab-cluster.ts";
 import { mustRunIn, runIn } from "../netns/run.ts";
 import { eventually } from "../support/eventually.ts";
-import { rankNodes } from "../../speaker/election.ts";
+import { rankNodes } from "../../speaker/election/election.ts";
 import { measureFailover } from "./failover-probe.ts";
 import { arpingMacs, checkRbac, clusterOf, curlNode, metricValue, nodeNamed, showKubectl, speakerMetrics, type LabContext } from "./lab-context.ts";
 import type { StepOutput } from "./step-runner.ts";

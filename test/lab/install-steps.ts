@@ -16,7 +16,7 @@ import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
 import { addLoadBalancerDnat } from "../netns/kube-proxy-rules.ts";
 import { spawnIn } from "../netns/run.ts";
 import { eventually } from "../support/eventually.ts";
-import { rankNodes } from "../../speaker/election.ts";
+import { rankNodes } from "../../speaker/election/election.ts";
 import { applyPoolCustomResources, showCrdStatus } from "./crd-steps.ts";
 import { containerRunner, lineTime } from "./container-runner.ts";
 import { checkRbac, clusterOf, showKubectl, type LabContext } from "./lab-context.ts";

@@ -7,7 +7,7 @@
  * Usage: ip netns exec CLIENT node test/netns/inject-frames.ts IFNAME [--repeat N] [--gap-ms MS] < frames.hex
  */
 import { parseArgs } from "node:util";
-import { openPacketSocket } from "../../speaker/packet-socket.ts";
+import { openPacketSocket } from "../../speaker/l2/packet-socket.ts";
 
 const { values, positionals } = parseArgs({ options: { repeat: { type: "string" }, "gap-ms": { type: "string" } }, allowPositionals: true, strict: true });
 const [ifname] = positionals;

@@ -19,10 +19,10 @@
 import { performance } from "node:perf_hooks";
 import { parseIp } from "../../shared/ip/address.ts";
 import { formatIpBytes, ipToBytes } from "../../shared/ip/bytes.ts";
-import { ARP_REPLY, ARP_REQUEST, decodeArp, encodeArp } from "../../speaker/arp.ts";
-import { BROADCAST_MAC, ETHERTYPE_ARP, decodeEthernet, encodeEthernet } from "../../speaker/ethernet.ts";
-import { formatMac } from "../../speaker/mac.ts";
-import { openPacketSocket } from "../../speaker/packet-socket.ts";
+import { ARP_REPLY, ARP_REQUEST, decodeArp, encodeArp } from "../../speaker/wire/arp.ts";
+import { BROADCAST_MAC, ETHERTYPE_ARP, decodeEthernet, encodeEthernet } from "../../speaker/wire/ethernet.ts";
+import { formatMac } from "../../speaker/wire/mac.ts";
+import { openPacketSocket } from "../../speaker/l2/packet-socket.ts";
 
 const [ifname, intervalText, secondsText, senderBaseText, senderCountText, ...vips] = process.argv.slice(2);
 const [intervalMs, seconds, senderCount] = [intervalText, secondsText, senderCountText].map(Number);

@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineCommand, parseFlags } from "../../shared/cli/parse-flags.ts";
 import { exitWithUsageIfAsked, shortUsage } from "../../shared/cli/usage.ts";
-import { rankNodes } from "../../speaker/election.ts";
+import { rankNodes } from "../../speaker/election/election.ts";
 import { exposeWeb, startLabCluster } from "../e2e/lab-cluster.ts";
 import { netnsSupport } from "../netns/topology.ts";
 import { evaluate } from "./checker.ts";

@@ -1,5 +1,5 @@
 /**
- * Test helper: drives packet sockets from inside a network namespace, for speaker/packet-socket.test.ts.
+ * Test helper: drives packet sockets from inside a network namespace, for speaker/l2/packet-socket.test.ts.
  * A packet socket belongs to the namespace of the process that opens it, so the test starts this script with
  * `ip netns exec NS node test/support/netns-child.ts` and talks JSON lines to it.
  *
@@ -16,7 +16,7 @@
  */
 import { readdirSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { openPacketSocket, type PacketSocket } from "../../speaker/packet-socket.ts";
+import { openPacketSocket, type PacketSocket } from "../../speaker/l2/packet-socket.ts";
 
 interface Request {
   id: number;
