@@ -20,7 +20,8 @@ import { heartbeatDatagramsPerSecond, heartbeatLoadAdvice } from "./cluster/hear
 import { MembershipEvidence } from "./cluster/membership-evidence.ts";
 import { viewMembership, type MembershipView } from "./cluster/membership-view.ts";
 import type { SpeakerMetrics } from "./metrics.ts";
-import { nodeOfLease, speakerLeaseSelector, startOwnLease, type OwnLease } from "./cluster/own-lease.ts";
+import { startOwnLease, type OwnLease } from "./cluster/own-lease.ts";
+import { nodeOfLease, speakerLeaseSelector } from "./cluster/speaker-lease-names.ts";
 import type { PacketSocket, PacketSocketOptions } from "./l2/packet-socket.ts";
 import { buildSnapshot, strictArpRefusedAnnotation } from "./snapshot/speaker-snapshot.ts";
 import { projectSpeakerService } from "./snapshot/service-projection.ts";
@@ -340,6 +341,13 @@ export class Speaker {
     return this.synced && !this.stopping && !this.socketsFailing() && !(this.ownLease?.supplanted() ?? false);
   }
 
+  /** Every peer as the evidence of the decision just made takes it: incarnation, and candidate (not once it left). */
+  private *decidedPeers(): Iterable<{ node: string; startedAt: number; candidate: boolean }> {
+    for (const [node, rec] of this.evidence.peers) {
+      yield { node, startedAt: rec.startedAt, candidate: rec.candidate && rec.leftStartedAt < rec.startedAt };
+    }
+  }
+
   /**
    * What our heartbeats say: a candidate that holds quorum. A speaker without quorum says so, so
    * the others stop counting it live and take its VIPs even when they still hear it (a node that
@@ -489,8 +497,10 @@ export class Speaker {
     const unchanged = this.applied?.announce === gated.announce && this.applied.desired === desired;
     const { gained, lost } = unchanged ? noChange : this.announcer.setOwned(gated.announce, (ip) => desired.interfaces.get(ip));
     this.applied = { announce: gated.announce, desired };
-    // After the decision is applied: a heartbeat saying "not a candidate" leaves only once we are quiet.
+    // After the decision is applied: a heartbeat saying "not a candidate" leaves only once we are quiet, and a
+    // peer's counter is acknowledged back to it only once this decision has taken it in.
     this.heartbeat?.setSelf(this.advertisedCandidate(), view.apiReachable);
+    this.heartbeat?.setDecided(this.decidedPeers());
     if (this.l2StatusDirty || gained.length > 0 || lost.length > 0) {
       this.l2StatusDirty = false;
       this.l2Status?.sync(announcedL2Services(flags.nodeName, gated.announce, desired.plans));

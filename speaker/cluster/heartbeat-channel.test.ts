@@ -3,7 +3,7 @@ import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import { eventually } from "../../test/support/eventually.ts";
 import { openHeartbeatChannel, type HeartbeatChannel, type HeartbeatChannelOptions, type HeartbeatDropReason } from "./heartbeat-channel.ts";
 import { decodeHeartbeat, encodeHeartbeat, heartbeatKeyOf, type Heartbeat, type HeartbeatBody, type HeartbeatKey, type HeartbeatKeys } from "./heartbeat-message.ts";
-import type { HeartbeatEvidence, RelayedCounter } from "./membership-evidence.ts";
+import { MembershipEvidence, type HeartbeatEvidence, type RelayedCounter } from "./membership-evidence.ts";
 import { freeUdpPort } from "../../test/support/free-port.ts";
 
 const clusterKey = heartbeatKeyOf(Buffer.from("cluster-key-0123456789abcdef"));
@@ -37,12 +37,17 @@ async function udpSocket(): Promise<{ socket: Socket; port: number; received: Bu
 }
 
 
-/** A channel with a long interval (so only its first heartbeat and sendNow() send) that records what it gets. */
+/**
+ * A channel with a long interval (so only its first heartbeat and sendNow() send) that records what it gets and,
+ * as the speaker does, takes each batch in as evidence and tells the channel what that decision took each peer to be.
+ */
 async function channel(over: Partial<HeartbeatChannelOptions> & Pick<HeartbeatChannelOptions, "node" | "port">) {
   const got: { hb: HeartbeatEvidence & Heartbeat; from: string; at: number }[] = [];
   const drops: HeartbeatDropReason[] = [];
   const details: string[] = [];
   const errors: Error[] = [];
+  const evidence = new MembershipEvidence(over.node);
+  let decide = () => {};
   const ch = await openHeartbeatChannel({
     identity: `${over.node}_1`,
     startedAt: 1_700_000_000_000,
@@ -51,7 +56,11 @@ async function channel(over: Partial<HeartbeatChannelOptions> & Pick<HeartbeatCh
     stallLimitMs: 120_000,
     peers: () => [],
     keys: () => ring(clusterKey),
-    onHeartbeat: (hb, from, at) => got.push({ hb, from, at }),
+    onHeartbeat: (hb, from, at) => {
+      got.push({ hb, from, at });
+      evidence.heartbeat(hb, at);
+    },
+    onBatch: () => decide(),
     onDrop: (reason, detail) => {
       drops.push(reason);
       details.push(detail.message);
@@ -59,6 +68,7 @@ async function channel(over: Partial<HeartbeatChannelOptions> & Pick<HeartbeatCh
     onError: (err) => errors.push(err),
     ...over,
   });
+  decide = () => ch.setDecided([...evidence.peers].map(([node, rec]) => ({ node, startedAt: rec.startedAt, candidate: rec.candidate && rec.leftStartedAt < rec.startedAt })));
   channels.push(ch);
   return { ch, port: over.port, got, drops, details, errors };
 }

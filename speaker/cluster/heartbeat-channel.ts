@@ -97,6 +97,12 @@ export interface HeartbeatChannel {
   setSelf(candidate: boolean, apiReachable: boolean): void;
   /** The seq of the next heartbeat: every heartbeat with this seq or a higher one is built after this call. */
   nextSeq(): number;
+  /**
+   * What the decision just applied took each peer to be (its incarnation, and whether it is a candidate): the
+   * thread relays a peer's counter, and so acknowledges it back to the peer, only as of a heartbeat that agrees
+   * (native-heartbeat.ts, setDecided). Call after each decision, with every peer; only changes cross to the thread.
+   */
+  setDecided(peers: Iterable<{ node: string; startedAt: number; candidate: boolean }>): void;
   /** Sends one heartbeat to every peer now (e.g. right after a liveness change). */
   sendNow(): void;
   /**
@@ -137,6 +143,8 @@ export async function openHeartbeatChannel(opts: HeartbeatChannelOptions): Promi
     opts.onError(err as Error);
   }
   let peersText: string | undefined;
+  /** What was last handed to the thread with setDecided, by node. */
+  const decided = new Map<string, { startedAt: number; candidate: boolean }>();
   let closed = false;
   const guarded = (what: () => void) => {
     try {
@@ -228,6 +236,17 @@ export async function openHeartbeatChannel(opts: HeartbeatChannelOptions): Promi
       if (!closed) engine!.setSelf(candidate, apiReachable);
     },
     nextSeq: () => engine!.nextSeq(),
+    setDecided: (peers) => {
+      if (closed) return;
+      const changed: { node: string; startedAt: number; candidate: boolean }[] = [];
+      for (const p of peers) {
+        const was = decided.get(p.node);
+        if (was && was.startedAt === p.startedAt && was.candidate === p.candidate) continue;
+        decided.set(p.node, { startedAt: p.startedAt, candidate: p.candidate });
+        changed.push({ node: p.node, startedAt: p.startedAt, candidate: p.candidate });
+      }
+      if (changed.length > 0) guarded(() => engine!.setDecided(changed));
+    },
     takeQueued: () => drain(false),
     sendNow: () => {
       if (closed) return;

@@ -84,6 +84,12 @@ export interface NativeHeartbeatEngine {
   setPeers(addresses: string[]): void;
   /** The flags of every later heartbeat; also a feed(). */
   setSelf(candidate: boolean, apiReachable: boolean): void;
+  /**
+   * What the last applied decision took these peers to be. A peer's counter is relayed (and so acknowledged back to
+   * it) only as of its newest heartbeat that agrees with this: an acknowledgement says we count the peer live, so it
+   * must not run ahead of the decision that released what the peer may take. Also a feed().
+   */
+  setDecided(peers: { node: string; startedAt: number; candidate: boolean }[]): void;
   /** JavaScript is alive. */
   feed(): void;
   /** The seq of the next heartbeat: every heartbeat with this seq or higher is built after this call returns. */

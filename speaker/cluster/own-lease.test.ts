@@ -6,7 +6,8 @@ import { createKubeApi } from "../../shared/kube/client/http-kube-api.ts";
 import type { KubeApi } from "../../shared/kube/client/kube-api.ts";
 import { createLogger } from "../../shared/log.ts";
 import { startKubeSim, type KubeSim } from "../../test/kube-sim/index.ts";
-import { startOwnLease, speakerLeaseName, type OwnLease, type OwnLeaseOptions } from "./own-lease.ts";
+import { startOwnLease, type OwnLease, type OwnLeaseOptions } from "./own-lease.ts";
+import { speakerLeaseName } from "./speaker-lease-names.ts";
 
 const namespace = "metallb-system";
 

@@ -4,21 +4,7 @@ import type { KubeApi } from "../../shared/kube/client/kube-api.ts";
 import { createLease, getLease, heldLeaseSpec, releasedLeaseSpec, replaceLease, type ReadLease } from "../../shared/kube/lease-writer.ts";
 import type { LeaseObject } from "../../shared/kube/objects/lease.ts";
 import type { OwnerReference } from "../../shared/kube/objects/object-meta.ts";
-
-/** Labels on every speaker Lease, so speakers can watch exactly those. */
-export const speakerLeaseLabels = { "app.kubernetes.io/name": "baremetal-lb", "app.kubernetes.io/component": "speaker" };
-export const speakerLeaseSelector = "app.kubernetes.io/name=baremetal-lb,app.kubernetes.io/component=speaker";
-const nodeLabel = "baremetal-lb.io/node";
-
-/** The Lease name for a node's speaker. */
-export function speakerLeaseName(node: string): string {
-  return `speaker-${node}`;
-}
-
-/** The node a speaker Lease belongs to, from its label (names may be shortened). */
-export function nodeOfLease(lease: LeaseObject): string | undefined {
-  return lease.metadata.labels?.[nodeLabel];
-}
+import { speakerLeaseLabels, speakerLeaseName, speakerLeaseNodeLabel } from "./speaker-lease-names.ts";
 
 export interface OwnLeaseOptions {
   api: KubeApi;
@@ -87,7 +73,7 @@ export async function startOwnLease(opts: OwnLeaseOptions): Promise<OwnLease> {
         if (!current) {
           current = await createLease(opts.api, ref, heldLeaseSpec(undefined, opts.identity, leaseSeconds, new Date()), {
             ownerReferences: ownerReferences(undefined),
-            labels: { ...speakerLeaseLabels, [nodeLabel]: opts.node },
+            labels: { ...speakerLeaseLabels, [speakerLeaseNodeLabel]: opts.node },
             annotations: opts.annotations?.(),
           });
           opts.onRenewed();

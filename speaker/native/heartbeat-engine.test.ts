@@ -8,9 +8,9 @@ import { networkInterfaces } from "node:os";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../../test/support/eventually.ts";
-import { decodeHeartbeat, encodeHeartbeat, heartbeatKeyOf, type Heartbeat, type HeartbeatKey, type HeartbeatKeys } from "../cluster/heartbeat-message.ts";
+import { decodeHeartbeat, decodeVerifiedHeartbeat, encodeHeartbeat, heartbeatKeyOf, type Heartbeat, type HeartbeatKey, type HeartbeatKeys } from "../cluster/heartbeat-message.ts";
 import { HeartbeatReplayGuard } from "../cluster/heartbeat-replay-guard.ts";
-import type { RelayedCounter } from "../cluster/membership-evidence.ts";
+import { MembershipEvidence, type RelayedCounter } from "../cluster/membership-evidence.ts";
 import { freeUdpPort } from "../../test/support/free-port.ts";
 import {
   monotonicOffsetMs,
@@ -52,11 +52,24 @@ interface Harness {
   of<T extends NativeHeartbeatEvent["type"]>(type: T): Extract<NativeHeartbeatEvent, { type: T }>[];
 }
 
-/** An engine that drains into `events` whenever told to; keyed with the cluster key unless `keyed` is false. */
-function open(over: Partial<NativeHeartbeatOptions> = {}, keyed = true): Harness {
+/**
+ * An engine that drains into `events` whenever told to; keyed with the cluster key unless `keyed` is false. Unless
+ * `decide` is false it takes what it drains in as the speaker does (MembershipEvidence) and tells the engine what
+ * that decision took each peer to be (setDecided), so its relays follow, as the speaker's do.
+ */
+function open(over: Partial<NativeHeartbeatOptions> = {}, keyed = true, decide = true): Harness {
   const events: NativeHeartbeatEvent[] = [];
+  const evidence = new MembershipEvidence(over.node ?? "a");
   const collect = () => {
-    events.push(...engine.drain());
+    const drained = engine.drain();
+    events.push(...drained);
+    if (!decide) return events;
+    for (const e of drained) {
+      if (e.type !== "heartbeat") continue;
+      const hb = decodeVerifiedHeartbeat(e.datagram);
+      if (hb) evidence.heartbeat(hb, e.at);
+    }
+    engine.setDecided([...evidence.peers].map(([node, rec]) => ({ node, startedAt: rec.startedAt, candidate: rec.candidate && rec.leftStartedAt < rec.startedAt })));
     return events;
   };
   const engine = openNativeHeartbeat({
@@ -373,6 +386,33 @@ describe("native heartbeat engine: the relay table of cluster/membership-evidenc
     expect(relays.has("d")).toBe(true);
     await rig.hear(encoded({ identity: "b_2", startedAt: T0 + 2_000, seq: 1 }));
     expect((await rig.relays()).get("b")).toMatchObject({ startedAt: T0 + 2_000, seq: 1 });
+  });
+
+  it("relays a peer's counter only as of its newest heartbeat that the last decision agrees with: a new incarnation or candidacy waits for the next decision", async () => {
+    const listener = await udpSocket();
+    const client = await udpSocket();
+    const h = open({ peerPort: listener.port }, true, false);
+    h.engine.setPeers(["127.0.0.1"]);
+    const hear = async (d: Buffer) => {
+      const before = h.of("heartbeat").length;
+      await send(client.socket, d, h.engine.port);
+      await eventually(() => h.collect().filter((e) => e.type === "heartbeat").length === before + 1, { ms: 3_000, what: "the heartbeat heard" });
+    };
+    const relayOfB = async () => (await sendNowAndReceive(h.engine, listener)).hears.find((r) => r.node === "b");
+    await hear(encoded({ seq: 5, candidate: false }));
+    expect(await relayOfB()).toBeUndefined(); // no decision has taken b in yet: no acknowledgement runs ahead of it
+    h.engine.setDecided([{ node: "b", startedAt: T0, candidate: false }]);
+    expect(await relayOfB()).toMatchObject({ startedAt: T0, seq: 5, candidate: false });
+    await hear(encoded({ seq: 6, candidate: false }));
+    expect(await relayOfB()).toMatchObject({ seq: 6 }); // agrees with the decision: relayed fresh at once
+    await hear(encoded({ seq: 7, candidate: true }));
+    expect(await relayOfB()).toMatchObject({ seq: 6, candidate: false }); // b became a candidate: waits for a decision
+    h.engine.setDecided([{ node: "b", startedAt: T0, candidate: true }]);
+    expect(await relayOfB()).toMatchObject({ seq: 7, candidate: true });
+    await hear(encoded({ identity: "b_2", startedAt: T0 + 1_000, seq: 1, candidate: true }));
+    expect(await relayOfB()).toMatchObject({ startedAt: T0, seq: 7 }); // a new incarnation: not acknowledged before a decision
+    h.engine.setDecided([{ node: "b", startedAt: T0 + 1_000, candidate: true }]);
+    expect(await relayOfB()).toMatchObject({ startedAt: T0 + 1_000, seq: 1, candidate: true });
   });
 
   it("sends a heartbeat too large for all it would relay with the most recently learned entries that fit, and says so once", async () => {

@@ -291,6 +291,12 @@ void HeartbeatEngine::Feed() {
   FeedLocked(MonotonicMs());
 }
 
+void HeartbeatEngine::SetDecided(const std::vector<DecidedPeer>& peers) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const DecidedPeer& peer : peers) table_.Decided(peer.node, peer.started_at, peer.candidate);
+  FeedLocked(MonotonicMs());
+}
+
 uint64_t HeartbeatEngine::NextSeq() {
   std::lock_guard<std::mutex> lock(mutex_);
   return seq_ + 1;

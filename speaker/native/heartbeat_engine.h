@@ -70,6 +70,13 @@ struct HeartbeatSocketError : std::runtime_error {
   const char* syscall;
 };
 
+// A peer as JavaScript's last applied decision took it: its incarnation and whether it is a candidate.
+struct DecidedPeer {
+  std::string node;
+  double started_at;
+  bool candidate;
+};
+
 // A peer as the socket addresses it.
 struct HeartbeatPeer {
   sockaddr_storage address;
@@ -99,6 +106,8 @@ class HeartbeatEngine {
   void SetKeys(bool has_signing, HeartbeatKey signing, std::vector<HeartbeatKey> accepted);
   void SetPeers(std::vector<HeartbeatPeer> peers);  // also a Feed()
   void SetSelf(bool candidate, bool api_reachable);  // also a Feed()
+  // What JavaScript's last applied decision took these peers to be (HeartbeatRelayTable::Decided); also a Feed().
+  void SetDecided(const std::vector<DecidedPeer>& peers);
   void Feed();
   uint64_t NextSeq();
   void SendNow();      // also a Feed()

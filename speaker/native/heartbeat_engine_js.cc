@@ -153,6 +153,7 @@ class HeartbeatEngineJs : public Napi::ObjectWrap<HeartbeatEngineJs> {
                            InstanceMethod<&HeartbeatEngineJs::SetKeys>("setKeys"),
                            InstanceMethod<&HeartbeatEngineJs::SetPeers>("setPeers"),
                            InstanceMethod<&HeartbeatEngineJs::SetSelf>("setSelf"),
+                           InstanceMethod<&HeartbeatEngineJs::SetDecided>("setDecided"),
                            InstanceMethod<&HeartbeatEngineJs::Feed>("feed"),
                            InstanceMethod<&HeartbeatEngineJs::NextSeq>("nextSeq"),
                            InstanceMethod<&HeartbeatEngineJs::SendNow>("sendNow"),
@@ -324,6 +325,27 @@ class HeartbeatEngineJs : public Napi::ObjectWrap<HeartbeatEngineJs> {
     if (info.Length() < 2 || !info[0].IsBoolean() || !info[1].IsBoolean())
       throw Napi::TypeError::New(env, "usage: setSelf(candidate: boolean, apiReachable: boolean)");
     engine.SetSelf(info[0].As<Napi::Boolean>().Value(), info[1].As<Napi::Boolean>().Value());
+  }
+
+  // setDecided(peers: {node: string, startedAt: number, candidate: boolean}[])
+  void SetDecided(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    HeartbeatEngine& engine = Open(env);
+    if (info.Length() < 1 || !info[0].IsArray())
+      throw Napi::TypeError::New(env, "usage: setDecided(peers: {node, startedAt, candidate}[])");
+    Napi::Array list = info[0].As<Napi::Array>();
+    std::vector<DecidedPeer> peers;
+    peers.reserve(list.Length());
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      Napi::Value entry = list.Get(i);
+      Napi::Value node = entry.IsObject() ? entry.As<Napi::Object>().Get("node") : env.Undefined();
+      Napi::Value started_at = entry.IsObject() ? entry.As<Napi::Object>().Get("startedAt") : env.Undefined();
+      Napi::Value candidate = entry.IsObject() ? entry.As<Napi::Object>().Get("candidate") : env.Undefined();
+      if (!node.IsString() || !started_at.IsNumber() || !candidate.IsBoolean())
+        throw Napi::TypeError::New(env, "setDecided: peers[" + std::to_string(i) + "] must be {node: string, startedAt: number, candidate: boolean}, got " + Shown(entry));
+      peers.push_back({node.As<Napi::String>().Utf8Value(), started_at.As<Napi::Number>().DoubleValue(), candidate.As<Napi::Boolean>().Value()});
+    }
+    engine.SetDecided(peers);
   }
 
   void Feed(const Napi::CallbackInfo& info) { Open(info.Env()).Feed(); }

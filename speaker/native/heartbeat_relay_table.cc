@@ -22,6 +22,7 @@ void HeartbeatRelayTable::Heard(const Heartbeat& hb, double now_ms) {
   const bool reordered = started_at == rec.started_at && seq < rec.seq;
   Learn(rec, started_at, seq, hb.candidate, now_ms);
   if (!reordered) rec.candidate = hb.candidate;
+  Sync(rec);
   for (const RelayedCounter& relayed : hb.hears) {
     if (relayed.node == self_ || relayed.node == hb.node) continue;
     Record& other = Get(relayed.node);
@@ -30,7 +31,25 @@ void HeartbeatRelayTable::Heard(const Heartbeat& hb, double now_ms) {
     // The counter was learned when whoever saw the datagram itself learned it, never later.
     Learn(other, relayed_started_at, static_cast<double>(relayed.seq), relayed.candidate,
           now_ms - static_cast<double>(relayed.age_ms));
+    Sync(other);
   }
+}
+
+void HeartbeatRelayTable::Decided(std::string_view node, double started_at, bool candidate) {
+  if (node == self_) return;
+  Record& rec = Get(node);
+  rec.decided = true;
+  rec.decided_started_at = started_at;
+  rec.decided_candidate = candidate;
+  Sync(rec);
+}
+
+void HeartbeatRelayTable::Sync(Record& rec) {
+  if (!rec.decided || rec.started_at != rec.decided_started_at || rec.candidate != rec.decided_candidate) return;
+  rec.out_started_at = rec.started_at;
+  rec.out_seq = rec.seq;
+  rec.out_learned_at = rec.learned_at;
+  rec.out_candidate = rec.candidate;
 }
 
 void HeartbeatRelayTable::Learn(Record& rec, double started_at, double seq, bool candidate, double learned_at) {
@@ -50,16 +69,16 @@ void HeartbeatRelayTable::Relayed(double now_ms, double within_ms, std::vector<R
   Sweep(now_ms);
   sorted_.clear();
   for (const auto& [node, rec] : records_) {
-    const double age = now_ms - rec.learned_at;
-    if (!(age < within_ms && rec.seq >= 0 && rec.left_started_at < rec.started_at)) continue;
+    const double age = now_ms - rec.out_learned_at;
+    if (!(age < within_ms && rec.out_seq >= 0 && rec.left_started_at < rec.out_started_at)) continue;
     RelayedCounter counter;
     counter.node = node;
-    counter.started_at = static_cast<uint64_t>(rec.started_at);
-    counter.seq = static_cast<uint64_t>(rec.seq);
+    counter.started_at = static_cast<uint64_t>(rec.out_started_at);
+    counter.seq = static_cast<uint64_t>(rec.out_seq);
     // Math.round (age is never negative here but for clock rounding), then the wire's 2^32-1 cap.
     counter.age_ms = static_cast<uint32_t>(std::clamp(std::floor(age + 0.5), 0.0, 4294967295.0));
-    counter.candidate = rec.candidate;
-    sorted_.emplace_back(rec.learned_at, counter);
+    counter.candidate = rec.out_candidate;
+    sorted_.emplace_back(rec.out_learned_at, counter);
   }
   // Most recently learned first: when not all fit in one datagram, the freshest news goes out.
   std::stable_sort(sorted_.begin(), sorted_.end(),

@@ -30,6 +30,13 @@ class HeartbeatRelayTable {
   // Records an authenticated, admitted heartbeat received at monotonic `now_ms`; our own are ignored.
   void Heard(const Heartbeat& hb, double now_ms);
 
+  // What JavaScript's last applied decision took `node` to be: its incarnation and whether it is a candidate. A
+  // peer's counter is relayed only as of the newest heartbeat that agrees with that: a relay of a peer's own counter
+  // back to it is its acknowledgement (takeover-gate.ts), which says we count it live, so it must not run ahead of
+  // the decision that released what the peer may take. A newer counter that disagrees (a new incarnation, a
+  // changed candidacy) waits for the next decision; the older one relayed meanwhile is ignored by everyone else.
+  void Decided(std::string_view node, double started_at, bool candidate);
+
   // Fills `out` with the counters a heartbeat sent at `now_ms` relays: every peer whose counter grew less than
   // `within_ms` ago and whose incarnation has not said it is leaving, most recently learned first. The names view
   // the table: valid until the next Heard() or Relayed().
@@ -46,7 +53,18 @@ class HeartbeatRelayTable {
     bool candidate = false;
     double left_started_at = -kInfinity;  // incarnations up to this one said they were leaving
     double left_at = -kInfinity;          // when that was last heard (keeps the record for the forget period)
+    // JavaScript's decided view of the peer, and the newest counter that agrees with it: what is relayed.
+    bool decided = false;
+    double decided_started_at = -1;
+    bool decided_candidate = false;
+    double out_started_at = -1;
+    double out_seq = -1;
+    double out_learned_at = -kInfinity;
+    bool out_candidate = false;
   };
+
+  // Moves the relayed counter up to the newest one when it agrees with the decided view.
+  static void Sync(Record& rec);
 
   Record& Get(std::string_view node);
   static void Learn(Record& rec, double started_at, double seq, bool candidate, double learned_at);

@@ -10,7 +10,7 @@ import { isOurService } from "../../shared/kube/service-class.ts";
 import type { AnnouncedService } from "../election/announce-plan.ts";
 import type { SpeakerSnapshot } from "../election/desired-announcements.ts";
 import type { EndpointInfo, NodeInfo } from "../election/election.ts";
-import { nodeOfLease } from "../cluster/own-lease.ts";
+import { nodeOfLease } from "../cluster/speaker-lease-names.ts";
 import type { SliceObject } from "./slice-projection.ts";
 
 /** Annotation on a speaker's Lease: "true" when its node fails the strictARP check under `--strict-arp=refuse`. */

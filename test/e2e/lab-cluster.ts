@@ -6,7 +6,7 @@ import { addLoadBalancerDnat } from "../netns/kube-proxy-rules.ts";
 import { spawnIn } from "../netns/run.ts";
 import { createReadyPod } from "./ready-pod.ts";
 import { buildTopology, type Topology, type TopologyNode } from "../netns/topology.ts";
-import { speakerLeaseName } from "../../speaker/cluster/own-lease.ts";
+import { speakerLeaseName } from "../../speaker/cluster/speaker-lease-names.ts";
 import { installFiles, loadManifests } from "../manifests/load-manifests.ts";
 
 const node24 = new URL("../../node_modules/.bin/node", import.meta.url).pathname;

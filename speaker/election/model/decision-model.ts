@@ -20,7 +20,7 @@
  */
 import { rankNodes } from "../election.ts";
 import { desiredAnnouncements, type DesiredAnnouncements, type SpeakerSnapshot } from "../desired-announcements.ts";
-import { MembershipEvidence, type HeartbeatEvidence } from "../../cluster/membership-evidence.ts";
+import { MembershipEvidence, type HeartbeatEvidence, type RelayedCounter } from "../../cluster/membership-evidence.ts";
 import { quorumWindowMs, viewMembership, type MembershipTiming } from "../../cluster/membership-view.ts";
 import { MinHeap } from "../../../shared/min-heap.ts";
 import { emptyGate, gateTakeovers, type GateState } from "../../cluster/takeover-gate.ts";
@@ -63,6 +63,9 @@ interface Speaker {
   queued: (() => void)[];
   /** The native thread's relay table: takes in every heartbeat as it arrives, stalled or not. */
   relay: MembershipEvidence;
+  /** What the last applied decision took each peer to be (setDecided), and the counters relayed as of it. */
+  decided: Map<string, { startedAt: number; candidate: boolean }>;
+  relayedOut: Map<string, { startedAt: number; seq: number; candidate: boolean; learnedAt: number }>;
   /** What the native thread says about us: set after each decision (setSelf). */
   advertised: boolean;
   /** Quorum deadline of the last decision: nothing is answered at or after it. */
@@ -178,6 +181,8 @@ export class ClusterModel {
       deferred: [],
       queued: [],
       relay: new MembershipEvidence(node, 1000),
+      decided: new Map(),
+      relayedOut: new Map(),
       advertised: false,
       answerUntil: Infinity,
       timerAt: undefined,
@@ -318,7 +323,7 @@ export class ClusterModel {
   /** One heartbeat from the native thread: what the last decision said, relays from the thread's table. */
   private broadcast(s: Speaker, leaving: boolean): void {
     if (!s.booted) return;
-    const hears = s.relay.relayed(this.now, this.timing.heartbeatTimeoutMs);
+    const hears = this.relayed(s);
     const hb: HeartbeatEvidence = { node: s.name, startedAt: s.startedAt, seq: s.seq++, candidate: s.advertised && !leaving, leaving, hears };
     const sentAt = this.now;
     // The "sent" event reaches the event loop in order, with the instant the datagram went out.
@@ -333,14 +338,40 @@ export class ClusterModel {
         // The thread takes it in at once (its relay table) and stamps it; the event loop, when it runs.
         const arrivedAt = this.now;
         o.relay.heartbeat(hb, arrivedAt);
+        this.syncRelays(o);
         o.queued.push(() => o.evidence.heartbeat(hb, arrivedAt));
-        // Handed on as a batch when the event loop runs, with one decision on it.
-        if (this.now >= o.stalledUntil) this.decide(o);
+        // Handed on as a batch when the event loop gets to it (up to 2 ms later when it is not stalled), with one
+        // decision on it; meanwhile the thread may send, and must not acknowledge what was not decided on.
+        const epoch = o.epoch;
+        this.at(this.now + this.random() * 2, () => {
+          if (o.epoch === epoch) this.onNode(o, () => this.decide(o));
+        });
       });
     }
   }
 
   /** One decision, as speaker.ts makes it: only once synced (a candidate), never before. */
+  /** The native relay table's rule (heartbeat_relay_table.cc): a peer's counter moves on only while it agrees with the decision. */
+  private syncRelays(s: Speaker): void {
+    for (const [node, rec] of s.relay.peers) {
+      const d = s.decided.get(node);
+      if (d && rec.startedAt === d.startedAt && rec.candidate === d.candidate) {
+        s.relayedOut.set(node, { startedAt: rec.startedAt, seq: rec.seq, candidate: rec.candidate, learnedAt: rec.learnedAt });
+      }
+    }
+  }
+
+  /** What the thread's next heartbeat relays. */
+  private relayed(s: Speaker): RelayedCounter[] {
+    const out: RelayedCounter[] = [];
+    for (const [node, c] of s.relayedOut) {
+      const age = this.now - c.learnedAt;
+      const left = s.relay.peers.get(node)?.leftStartedAt ?? -Infinity;
+      if (age < this.timing.heartbeatTimeoutMs && c.seq >= 0 && left < c.startedAt) out.push({ node, startedAt: c.startedAt, seq: c.seq, candidate: c.candidate, ageMs: Math.round(age) });
+    }
+    return out;
+  }
+
   /** Takes in what the heartbeat thread queued, in order (the channel's takeQueued). */
   private takeQueued(s: Speaker): void {
     const work = s.queued.splice(0);
@@ -373,8 +404,13 @@ export class ClusterModel {
     s.announced = gated.announce;
     s.answerUntil = view.quorumUntil;
     s.quorum = view.quorum;
-    // Applied: the thread's heartbeats say "candidate" only while a candidate with quorum (setSelf).
+    // Applied: the thread's heartbeats say "candidate" only while a candidate with quorum (setSelf), and relay each
+    // peer as this decision took it (setDecided).
     s.advertised = s.candidate && s.quorum;
+    for (const [node, rec] of s.evidence.peers) {
+      s.decided.set(node, { startedAt: rec.startedAt, candidate: rec.candidate && rec.leftStartedAt < rec.startedAt });
+    }
+    this.syncRelays(s);
     const viewKey = `${view.quorum}|${liveKey}`;
     const changed = s.viewKey !== undefined && s.viewKey !== viewKey;
     s.viewKey = viewKey;
