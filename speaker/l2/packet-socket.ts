@@ -17,8 +17,7 @@
  * socket.addMembership(Buffer.from("3333ff000240", "hex")); // solicited-node group of fd00::240
  * socket.close();
  */
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { loadNativeAddon } from "../native/load-addon.ts";
 import { monotonicOffsetMs } from "../native/monotonic-clock.ts";
 
 /** How the frame was addressed, from the kernel's sll_pkttype. */
@@ -119,24 +118,8 @@ interface NativeAddon {
   buildFastReply(frame: Uint8Array, mac: Uint8Array, ipv4: ReplyTable["ipv4"], ipv6: ReplyTable["ipv6"]): Buffer | null;
 }
 
-const addonPath = fileURLToPath(new URL("../native/build/Release/packet_socket.node", import.meta.url));
 const packetTypes: readonly PacketType[] = ["host", "broadcast", "multicast", "otherhost", "outgoing"];
-let addon: NativeAddon | undefined;
-
-function loadAddon(): NativeAddon {
-  if (addon === undefined) {
-    try {
-      addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
-    } catch (cause) {
-      throw new Error(
-        `cannot load the speaker's packet-socket addon from ${addonPath} ` +
-          `(${(cause as Error).message}): run npm ci or npm run install to build it (Linux, g++, make, python3)`,
-        { cause },
-      );
-    }
-  }
-  return addon;
-}
+const loadAddon = () => loadNativeAddon<NativeAddon>();
 
 /**
  * Opens a packet socket on `ifname`. Throws with code ENODEV for a missing interface and EPERM
