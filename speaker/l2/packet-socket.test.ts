@@ -517,6 +517,19 @@ describe.skipIf(skip)("packet socket on a veth pair between two network namespac
       expect(speaker.framesOn("fast").some((f) => f.equals(malformed[5]))).toBe(false); // tagged: filtered out
     });
 
+    it("leaves frames read past the answer deadline to JavaScript, and answers again once given a later one", async () => {
+      const request = (n: number) => clientArp({ senderIp: ipv4(`10.77.3.${n}`), targetIp: ipv4(VIP4) });
+      const answeredFor = async (frame: Buffer) => (await speaker.waitForFrame("fast", (f) => f.equals(frame))).answered;
+      await speaker.do("setAnswerUntil", { socket: "fast", inMs: -1 });
+      await client.do("send", { socket: "tap", hex: request(1).toString("hex") });
+      expect(await answeredFor(request(1))).toBe(false);
+      await speaker.do("setAnswerUntil", { socket: "fast", inMs: 60_000 });
+      await client.do("send", { socket: "tap", hex: request(2).toString("hex") });
+      expect(await answeredFor(request(2))).toBe(true);
+      await speaker.do("setAnswerUntil", { socket: "fast" });
+      expect(speaker.errors).toEqual([]);
+    });
+
     it("stops answering when disabled, and answers only the VIPs of the latest table", async () => {
       const request = (n: number, vip = VIP4) => clientArp({ senderIp: ipv4(`10.77.2.${n}`), targetIp: ipv4(vip) });
       const answeredFor = async (frame: Buffer) => (await speaker.waitForFrame("fast", (f) => f.equals(frame))).answered;

@@ -5,9 +5,10 @@
  *
  * Requests on stdin: `{ "id": 1, "op": "open", "socket": "a", "ifname": "spk0", "protocols": "both" }`, then
  * `send` (hex), `addMembership` / `dropMembership` (hex MAC), `setReplyTable` (ipv4, ipv6), `setFastPath`
- * (enabled), `unref`, `close`, `mac` (hex, and whether two reads give the same Buffer), `stats` (the kernel's
- * packets and drops since the last read), `flood` (send hex `count` times), `stall` (keep the event loop busy for
- * `ms`, so nothing reads the sockets) and `fds` (how many descriptors this process has open).
+ * (enabled), `setAnswerUntil` (inMs from now; none: Infinity), `unref`, `close`, `mac` (hex, and whether two
+ * reads give the same Buffer), `stats` (the kernel's packets and drops since the last read), `flood` (send hex
+ * `count` times), `stall` (keep the event loop busy for `ms`, so nothing reads the sockets) and `fds` (how many
+ * descriptors this process has open).
  * Answers on stdout: `{ "id": 1, "ok": true, ... }` or `{ "id": 1, "error": { code, syscall, message } }`.
  * Events on stdout: `{ "event": "frame", "socket": "a", "hex": "...", "packetType": "broadcast", "answered": false }`
  * and `{ "event": "error", "socket": "a", "error": { ... } }`.
@@ -28,6 +29,7 @@ interface Request {
   ipv4?: string[];
   ipv6?: string[];
   enabled?: boolean;
+  inMs?: number;
   /** stall: how long to keep the event loop busy. */
   ms?: number;
   /** flood: how many times to send the frame. */
@@ -78,6 +80,10 @@ function handle(request: Request): object {
       return {};
     case "setFastPath":
       socketFor(request).setFastPath(request.enabled === true);
+      return {};
+    case "setAnswerUntil":
+      // inMs: from now on performance.now()'s clock; absent: Infinity (answer again).
+      socketFor(request).setAnswerUntil(request.inMs === undefined ? Infinity : performance.now() + request.inMs);
       return {};
     case "unref":
       socketFor(request).unref();
