@@ -49,7 +49,7 @@ const configKey = "\u0000config";
  * Services whose writes (pool annotation, status) may be in flight at once. Allocation stays
  * synchronous and in queue order (each reconcile decides before its first await); only the writes
  * overlap, so the API's round trips no longer bound the allocation rate. 32 is the bench's
- * concurrent-write level (test/bench/controller-allocation.ts), where the simulator's write rate
+ * concurrent-write level (tools/bench/controller-allocation.ts), where the simulator's write rate
  * levels off; a real API server's priority-and-fairness budget for one client is of that order too.
  */
 const writeConcurrency = 32;

@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { readFileSync, statfsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findOnPath } from "../test/support/find-on-path.ts";
+import { findOnPath } from "./support/find-on-path.ts";
 import { hardNofile, hasSysResource, podmanQuirks } from "./podman-quirks.ts";
 
 export interface EngineResult {

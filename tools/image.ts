@@ -17,8 +17,8 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineCommand, parseFlags } from "../shared/cli/parse-flags.ts";
 import { exitWithUsageIfAsked, shortUsage } from "../shared/cli/usage.ts";
-import { findOnPath } from "../test/support/find-on-path.ts";
-import { run } from "../test/netns/run.ts";
+import { findOnPath } from "./support/find-on-path.ts";
+import { run } from "./netns/run.ts";
 import {
   baseImage,
   chooseBase,

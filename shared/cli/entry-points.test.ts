@@ -7,9 +7,9 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { controllerCommand } from "../../controller/flags.ts";
 import { speakerCommand } from "../../speaker/flags.ts";
-import { benchCommand } from "../../test/bench/run.ts";
-import { kubeSimCommand } from "../../test/kube-sim/main.ts";
-import { labCommand } from "../../test/lab/lab-flags.ts";
+import { benchCommand } from "../../tools/bench/run.ts";
+import { kubeSimCommand } from "../../tools/kube-sim/main.ts";
+import { labCommand } from "../../tools/lab/lab-flags.ts";
 import { soakCommand } from "../../test/soak/soak.ts";
 import { convertConfigCommand } from "../../tools/convert-config.ts";
 import { imageCommand } from "../../tools/image.ts";
@@ -22,9 +22,9 @@ const node24 = `${repo}node_modules/.bin/node`;
 const entryPoints: { file: string; command: CommandSpec }[] = [
   { file: "controller/main.ts", command: controllerCommand },
   { file: "speaker/main.ts", command: speakerCommand },
-  { file: "test/kube-sim/main.ts", command: kubeSimCommand },
-  { file: "test/lab/lab.ts", command: labCommand },
-  { file: "test/bench/run.ts", command: benchCommand },
+  { file: "tools/kube-sim/main.ts", command: kubeSimCommand },
+  { file: "tools/lab/lab.ts", command: labCommand },
+  { file: "tools/bench/run.ts", command: benchCommand },
   { file: "test/soak/soak.ts", command: soakCommand },
   { file: "tools/convert-config.ts", command: convertConfigCommand },
   { file: "tools/image.ts", command: imageCommand },

@@ -5,7 +5,7 @@
  */
 import { Writable } from "node:stream";
 import { describe } from "vitest";
-import type { KubeSim } from "../../test/kube-sim/index.ts";
+import type { KubeSim } from "../../tools/kube-sim/index.ts";
 import { informerFaultScenarios, type FaultHarness } from "../../test/support/informer-fault-scenarios.ts";
 import { createLogger } from "../log.ts";
 import { loadClusterAccess } from "./client/cluster-access.ts";

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { startKubeSim, type KubeSim, type KubeSimOptions } from "../../test/kube-sim/index.ts";
-import { eventually } from "../../test/support/eventually.ts";
+import { startKubeSim, type KubeSim, type KubeSimOptions } from "../../tools/kube-sim/index.ts";
+import { eventually } from "../../tools/support/eventually.ts";
 import { createLogger } from "../log.ts";
 import { loadClusterAccess } from "./client/cluster-access.ts";
 import { createKubeApi } from "./client/http-kube-api.ts";

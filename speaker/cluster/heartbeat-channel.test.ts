@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
-import { eventually } from "../../test/support/eventually.ts";
+import { eventually } from "../../tools/support/eventually.ts";
 import { openHeartbeatChannel, type HeartbeatChannel, type HeartbeatChannelOptions, type HeartbeatDropReason } from "./heartbeat-channel.ts";
 import { decodeHeartbeat, encodeHeartbeat, heartbeatKeyOf, type Heartbeat, type HeartbeatBody, type HeartbeatKey, type HeartbeatKeys } from "./heartbeat-message.ts";
 import { MembershipEvidence, type HeartbeatEvidence, type RelayedCounter } from "./membership-evidence.ts";

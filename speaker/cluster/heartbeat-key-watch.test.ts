@@ -10,9 +10,9 @@ import { createKubeApi } from "../../shared/kube/client/http-kube-api.ts";
 import type { KubeApi } from "../../shared/kube/client/kube-api.ts";
 import { ensureMemberlistSecret, memberlistSecretName } from "../../shared/kube/memberlist-secret.ts";
 import { enforceManifestRbac, installNamespace } from "../../test/e2e/rbac-identities.ts";
-import { startKubeSim, type KubeSim } from "../../test/kube-sim/index.ts";
-import { RbacAuthorizer } from "../../test/kube-sim/rbac-authorizer.ts";
-import { eventually } from "../../test/support/eventually.ts";
+import { startKubeSim, type KubeSim } from "../../tools/kube-sim/index.ts";
+import { RbacAuthorizer } from "../../tools/kube-sim/rbac-authorizer.ts";
+import { eventually } from "../../tools/support/eventually.ts";
 import { watchHeartbeatKeys, type HeartbeatKeyWatch } from "./heartbeat-key-watch.ts";
 
 const b64 = (text: string) => Buffer.from(text).toString("base64");

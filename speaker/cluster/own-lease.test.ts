@@ -5,7 +5,7 @@ import { loadClusterAccess } from "../../shared/kube/client/cluster-access.ts";
 import { createKubeApi } from "../../shared/kube/client/http-kube-api.ts";
 import type { KubeApi } from "../../shared/kube/client/kube-api.ts";
 import { createLogger } from "../../shared/log.ts";
-import { startKubeSim, type KubeSim } from "../../test/kube-sim/index.ts";
+import { startKubeSim, type KubeSim } from "../../tools/kube-sim/index.ts";
 import { startOwnLease, type OwnLease, type OwnLeaseOptions } from "./own-lease.ts";
 import { speakerLeaseName } from "./speaker-lease-names.ts";
 

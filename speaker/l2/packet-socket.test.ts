@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requirements, requireTools } from "../../test/support/requirements.ts";
+import { eventually } from "../../tools/support/eventually.ts";
 import {
   BROADCAST,
   ZERO_MAC,
@@ -159,16 +160,6 @@ async function inClient(...command: string[]): Promise<{ code: number; stdout: s
   }
 }
 
-/** Polls `probe` every 20 ms until it returns true, for at most `ms`. */
-async function eventually(probe: () => boolean | Promise<boolean>, ms = 3_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await probe()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return probe();
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A frame as the classifier the kernel filter implements would see it. */
@@ -317,7 +308,7 @@ describe.skipIf(skip)("packet socket on a veth pair between two network namespac
     });
     await speaker.do("send", { socket: "js", hex: reply.toString("hex") });
     const entry = () => ip("-n", CLIENT_NS, "neigh", "show", VIP4, "dev", "cli0");
-    expect(await eventually(() => /lladdr 02:b1:b0:00:00:02 (REACHABLE|STALE|DELAY)/.test(entry()))).toBe(true);
+    await eventually(() => /lladdr 02:b1:b0:00:00:02 (REACHABLE|STALE|DELAY)/.test(entry()), { ms: 3_000, what: "the client's neighbour entry for the answered IP", detail: entry });
     await speaker.do("close", { socket: "js" });
   });
 
@@ -471,7 +462,7 @@ describe.skipIf(skip)("packet socket on a veth pair between two network namespac
     it("answers the client kernel's Neighbour Solicitation, so its neighbour table learns our MAC", async () => {
       await inClient("bash", "-c", `echo x > /dev/udp/${VIP6}/9`);
       const entry = () => ip("-n", CLIENT_NS, "-6", "neigh", "show", VIP6, "dev", "cli0");
-      expect(await eventually(() => /lladdr 02:b1:b0:00:00:02 (REACHABLE|STALE|DELAY)/.test(entry()))).toBe(true);
+      await eventually(() => /lladdr 02:b1:b0:00:00:02 (REACHABLE|STALE|DELAY)/.test(entry()), { ms: 3_000, what: "the client's neighbour entry for the answered IP", detail: entry });
       const delivered = await speaker.waitForFrame("fast", (f) => kind(f) === "icmpv6-135" && f.subarray(62, 78).equals(ipv6(VIP6)));
       expect(delivered.answered).toBe(true);
     });
@@ -563,9 +554,9 @@ describe.skipIf(skip)("packet socket on a veth pair between two network namespac
     const lines: string[] = [];
     createInterface({ input: proc.stdout }).on("line", (line) => lines.push(line));
     try {
-      expect(await eventually(() => lines.includes("ready"))).toBe(true);
+      await eventually(() => lines.includes("ready"), { ms: 3_000, what: "the child to say ready", detail: () => lines });
       await client.do("send", { socket: "tap", hex: clientArp({ senderIp: ipv4("10.77.3.1") }).toString("hex") });
-      expect(await eventually(() => lines.includes("uncaught boom from onFrame"))).toBe(true);
+      await eventually(() => lines.includes("uncaught boom from onFrame"), { ms: 3_000, what: "the onFrame exception on stderr", detail: () => lines });
     } finally {
       proc.kill("SIGKILL");
     }
@@ -575,16 +566,17 @@ describe.skipIf(skip)("packet socket on a veth pair between two network namespac
   it("reports ENETDOWN when the interface goes down and receives again once it is up", async () => {
     await speaker.do("open", { socket: "flap", ifname: "spk0", protocols: "arp" });
     ip("-n", NODE_NS, "link", "set", "spk0", "down");
-    expect(await eventually(() => speaker.errors.some((e) => JSON.stringify(e).includes('"code":"ENETDOWN"')))).toBe(true);
+    await eventually(() => speaker.errors.some((e) => JSON.stringify(e).includes('"code":"ENETDOWN"')), { ms: 3_000, what: "an ENETDOWN error", detail: () => JSON.stringify(speaker.errors) });
     ip("-n", NODE_NS, "link", "set", "spk0", "up");
     ip("-n", NODE_NS, "addr", "replace", "fd77::2/64", "dev", "spk0", "nodad");
     const request = clientArp({ senderIp: ipv4("10.77.4.1") });
-    expect(
-      await eventually(async () => {
+    await eventually(
+      async () => {
         await client.do("send", { socket: "tap", hex: request.toString("hex") });
         return speaker.framesOn("flap").some((f) => f.equals(request));
-      }),
-    ).toBe(true);
+      },
+      { ms: 3_000, what: "the request on the socket again after link up" },
+    );
     await speaker.do("close", { socket: "flap" });
   });
 
@@ -594,14 +586,17 @@ describe.skipIf(skip)("packet socket on a veth pair between two network namespac
     const link = (state: "up" | "down") => ip("-n", NODE_NS, "link", "set", "spk0", state);
     const receives = async (n: number) => {
       const request = clientArp({ senderIp: ipv4(`10.77.5.${n}`) });
-      return eventually(async () => {
-        await client.do("send", { socket: "tap", hex: request.toString("hex") });
-        return speaker.framesOn("flaps").some((f) => f.equals(request));
-      });
+      return eventually(
+        async () => {
+          await client.do("send", { socket: "tap", hex: request.toString("hex") });
+          return speaker.framesOn("flaps").some((f) => f.equals(request));
+        },
+        { ms: 3_000, what: `request ${n} on the socket after link up` },
+      );
     };
     try {
       link("down");
-      expect(await eventually(() => downs() === 1)).toBe(true);
+      await eventually(() => downs() === 1, { ms: 3_000, what: "one ENETDOWN report", detail: downs });
       // Each POLLERR comes back right after the socket polls again: one burst, reported once, with back-off.
       for (let i = 0; i < 5; i++) {
         link("up");
@@ -612,7 +607,7 @@ describe.skipIf(skip)("packet socket on a veth pair between two network namespac
       expect(downs()).toBe(1);
       // A frame was read, so the burst is over: the next error is reported again.
       link("down");
-      expect(await eventually(() => downs() === 2)).toBe(true);
+      await eventually(() => downs() === 2, { ms: 3_000, what: "a second ENETDOWN report", detail: downs });
       link("up");
       expect(await receives(2)).toBe(true);
     } finally {

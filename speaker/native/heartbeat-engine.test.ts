@@ -7,7 +7,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { networkInterfaces } from "node:os";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { eventually } from "../../test/support/eventually.ts";
+import { eventually } from "../../tools/support/eventually.ts";
 import { decodeHeartbeat, decodeVerifiedHeartbeat, encodeHeartbeat, heartbeatKeyOf, type Heartbeat, type HeartbeatKey, type HeartbeatKeys } from "../cluster/heartbeat-message.ts";
 import { HeartbeatReplayGuard } from "../cluster/heartbeat-replay-guard.ts";
 import { MembershipEvidence, type RelayedCounter } from "../cluster/membership-evidence.ts";

@@ -4,7 +4,7 @@
  * the whole time as a NEW client would (test/soak/vip-observer.ts): every 100 ms it forgets its neighbour entry
  * and curls the VIP (`--connect-timeout 0.3 --max-time 0.6`), and every 100 ms it asks by ARP who has the VIP,
  * recording every MAC that answers each request. Faults are iptables DROP rules inside the test's namespaces
- * (test/netns/net-faults.ts), kill -9, link down, the real kubectl, and datagrams sent from the client.
+ * (tools/netns/net-faults.ts), kill -9, link down, the real kubectl, and datagrams sent from the client.
  *
  * Each test ends with the cluster whole again (afterEach restores links, speakers and the config).
  */
@@ -15,11 +15,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { kubectl } from "../kube-sim/kubectl-runner.ts";
-import { blockApi, cutApiHost, cutNode, type Heal } from "../netns/net-faults.ts";
-import { readPcap, udpFrame, udpOfFrame, ethernetFrame } from "../netns/lan-frames.ts";
-import { runIn, spawnIn } from "../netns/run.ts";
-import { type TopologyNode } from "../netns/topology.ts";
+import { kubectl } from "../../tools/kube-sim/kubectl-runner.ts";
+import { blockApi, cutApiHost, cutNode, type Heal } from "../../tools/netns/net-faults.ts";
+import { readPcap, udpFrame, udpOfFrame, ethernetFrame } from "../../tools/netns/lan-frames.ts";
+import { runIn, spawnIn } from "../../tools/netns/run.ts";
+import { type TopologyNode } from "../../tools/netns/topology.ts";
 import { requireNetns, requireTools } from "../support/requirements.ts";
 import {
   answeringMacs,
@@ -35,13 +35,13 @@ import {
 } from "../soak/checker.ts";
 import { probeMaxMs, startVipObserver, type VipObserver } from "../soak/vip-observer.ts";
 import { rankNodes } from "../../speaker/election/election.ts";
-import { exposeWeb, startLabCluster, waitForSpeakerLeaseRenewals, type LabCluster } from "./lab-cluster.ts";
+import { exposeWeb, startLabCluster, waitForSpeakerLeaseRenewals, type LabCluster } from "../../tools/lab/lab-cluster.ts";
 
 const skip = await requireNetns(["ip6tables", "arping", "curl", "tcpdump"]);
 const skipKubectl = skip || requireTools(["kubectl"]);
 
 const node24 = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
-const injectScript = fileURLToPath(new URL("../netns/inject-frames.ts", import.meta.url));
+const injectScript = fileURLToPath(new URL("../../tools/netns/inject-frames.ts", import.meta.url));
 const nodeNames = ["node-1", "node-2", "node-3"];
 const config = `address-pools:
 - name: default

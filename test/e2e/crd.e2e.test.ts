@@ -11,12 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rankNodes } from "../../speaker/election/election.ts";
-import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
-import { runIn } from "../netns/run.ts";
-import { type TopologyNode } from "../netns/topology.ts";
-import { eventually } from "../support/eventually.ts";
+import { RbacAuthorizer } from "../../tools/kube-sim/rbac-authorizer.ts";
+import { runIn } from "../../tools/netns/run.ts";
+import { type TopologyNode } from "../../tools/netns/topology.ts";
+import { eventually } from "../../tools/support/eventually.ts";
 import { requireNetns } from "../support/requirements.ts";
-import { installMetallbCrds, startLabCluster, waitForVip, type LabCluster } from "./lab-cluster.ts";
+import { installMetallbCrds, startLabCluster, waitForVip, type LabCluster } from "../../tools/lab/lab-cluster.ts";
 import { enforceManifestRbac } from "./rbac-identities.ts";
 
 const skip = await requireNetns(["ip6tables", "arping", "curl"]);

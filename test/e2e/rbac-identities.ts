@@ -12,9 +12,9 @@
  * // ... start the controller and speakers; afterwards rbac.denials() lists every refused request
  */
 import { KubernetesObjectApi, type KubernetesObject } from "@kubernetes/client-node";
-import { serviceAccountGroups, type KubeSim } from "../kube-sim/index.ts";
-import type { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
-import { installFiles, loadManifests, type ManifestObject } from "../manifests/load-manifests.ts";
+import { serviceAccountGroups, type KubeSim } from "../../tools/kube-sim/index.ts";
+import type { RbacAuthorizer } from "../../tools/kube-sim/rbac-authorizer.ts";
+import { installFiles, loadManifests, type ManifestObject } from "../../tools/lab/load-manifests.ts";
 
 /** The namespace the manifests install into. */
 export const installNamespace = "metallb-system";

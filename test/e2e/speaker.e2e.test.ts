@@ -2,13 +2,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TopologyNode } from "../netns/topology.ts";
-import { eventually } from "../support/eventually.ts";
+import { type TopologyNode } from "../../tools/netns/topology.ts";
+import { eventually } from "../../tools/support/eventually.ts";
 import { requireNetns } from "../support/requirements.ts";
-import { mustRunIn, runIn } from "../netns/run.ts";
-import { startLabCluster, waitForLine, waitForVip, type LabCluster } from "./lab-cluster.ts";
+import { mustRunIn, runIn } from "../../tools/netns/run.ts";
+import { startLabCluster, waitForLine, waitForVip, type LabCluster } from "../../tools/lab/lab-cluster.ts";
 import { enforceManifestRbac } from "./rbac-identities.ts";
-import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
+import { RbacAuthorizer } from "../../tools/kube-sim/rbac-authorizer.ts";
 import { rankNodes } from "../../speaker/election/election.ts";
 
 const skip = await requireNetns(["ip6tables", "arping", "curl"]);

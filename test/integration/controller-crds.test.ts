@@ -1,7 +1,7 @@
 import { CoreV1Api, setHeaderOptions, type V1Service } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startKubeSim, type KubeSim, type RequestAttributes } from "../kube-sim/index.ts";
-import { eventually } from "../support/eventually.ts";
+import { startKubeSim, type KubeSim, type RequestAttributes } from "../../tools/kube-sim/index.ts";
+import { eventually } from "../../tools/support/eventually.ts";
 import {
   ensureNamespace,
   eventsFor,
@@ -12,7 +12,7 @@ import {
   readmeConfig,
   startTestController,
   type TestController,
-} from "./controller-harness.ts";
+} from "../../tools/lab/controller-harness.ts";
 import { installMetallbCrds, metallbCrs, type ConfigPlural, type ShownCondition } from "./metallb-crs.ts";
 
 let sim: KubeSim;

@@ -1,9 +1,9 @@
 import { CoordinationV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
-import { eventually } from "../support/eventually.ts";
-import { ipsOf, lbService, namespace, putConfig, readmeConfig } from "./controller-harness.ts";
-import { ControllerProcess, killAll, type LogLine } from "./controller-process.ts";
+import { startKubeSim, type KubeSim } from "../../tools/kube-sim/index.ts";
+import { eventually } from "../../tools/support/eventually.ts";
+import { ipsOf, lbService, namespace, putConfig, readmeConfig } from "../../tools/lab/controller-harness.ts";
+import { ControllerProcess, killAll, type LogLine } from "../../tools/lab/controller-process.ts";
 import { ServiceIpRecorder } from "./service-ip-recorder.ts";
 
 const leaseName = "baremetal-lb-controller";

@@ -1,9 +1,9 @@
 import { CoordinationV1Api, CoreV1Api, Watch, type KubeConfig, type V1Service } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
-import { eventually } from "../support/eventually.ts";
-import { ipsOf, lbService, namespace, putConfig } from "./controller-harness.ts";
-import { ControllerProcess, killAll } from "./controller-process.ts";
+import { startKubeSim, type KubeSim } from "../../tools/kube-sim/index.ts";
+import { eventually } from "../../tools/support/eventually.ts";
+import { ipsOf, lbService, namespace, putConfig } from "../../tools/lab/controller-harness.ts";
+import { ControllerProcess, killAll } from "../../tools/lab/controller-process.ts";
 import { ServiceIpRecorder } from "./service-ip-recorder.ts";
 
 const leaseName = "baremetal-lb-controller";

@@ -1,7 +1,7 @@
 import { CoreV1Api, setHeaderOptions } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
-import { eventually } from "../support/eventually.ts";
+import { startKubeSim, type KubeSim } from "../../tools/kube-sim/index.ts";
+import { eventually } from "../../tools/support/eventually.ts";
 import {
   ensureNamespace,
   eventsFor,
@@ -12,7 +12,7 @@ import {
   readmeConfig,
   startTestController,
   type TestController,
-} from "./controller-harness.ts";
+} from "../../tools/lab/controller-harness.ts";
 import { ServiceIpRecorder } from "./service-ip-recorder.ts";
 
 let sim: KubeSim;

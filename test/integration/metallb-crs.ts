@@ -11,10 +11,10 @@
  */
 import { join } from "node:path";
 import { CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from "@kubernetes/client-node";
-import type { KubeSim } from "../kube-sim/index.ts";
-import { loadManifests, manifestsDir } from "../manifests/load-manifests.ts";
-import { eventually } from "../support/eventually.ts";
-import { namespace } from "./controller-harness.ts";
+import type { KubeSim } from "../../tools/kube-sim/index.ts";
+import { loadManifests, manifestsDir } from "../../tools/lab/load-manifests.ts";
+import { eventually } from "../../tools/support/eventually.ts";
+import { namespace } from "../../tools/lab/controller-harness.ts";
 
 /** The plurals these tests write. */
 export type ConfigPlural = "ipaddresspools" | "l2advertisements";

@@ -7,7 +7,7 @@ import { namespaces, type ResourceType } from "../../shared/kube/client/resource
 import { startInformer, type ResilientInformer } from "../../shared/kube/informer.ts";
 import { projectMeta, type ObjectMeta } from "../../shared/kube/objects/object-meta.ts";
 import { createLogger } from "../../shared/log.ts";
-import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
+import { startKubeSim, type KubeSim } from "../../tools/kube-sim/index.ts";
 
 const widgetCrd = {
   metadata: { name: "widgets.example.com" },

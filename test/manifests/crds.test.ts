@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { applySchema, unknownFieldPaths, type SchemaNode } from "../kube-sim/crd-schema.ts";
-import type { KubeObject } from "../kube-sim/resources.ts";
-import { installFiles, loadManifests, manifestsDir, type ManifestObject } from "./load-manifests.ts";
+import { applySchema, unknownFieldPaths, type SchemaNode } from "../../tools/kube-sim/crd-schema.ts";
+import type { KubeObject } from "../../tools/kube-sim/resources.ts";
+import { installFiles, loadManifests, manifestsDir, type ManifestObject } from "../../tools/lab/load-manifests.ts";
 
 interface Column {
   name: string;

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
-import { kubectl } from "../kube-sim/kubectl-runner.ts";
+import { startKubeSim, type KubeSim } from "../../tools/kube-sim/index.ts";
+import { kubectl } from "../../tools/kube-sim/kubectl-runner.ts";
 import { requireTools } from "../support/requirements.ts";
-import { installFiles, loadManifests, manifestsDir, type ManifestObject } from "./load-manifests.ts";
+import { installFiles, loadManifests, manifestsDir, type ManifestObject } from "../../tools/lab/load-manifests.ts";
 
 const skip = requireTools(["kubectl"]);
 

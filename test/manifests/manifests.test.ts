@@ -8,7 +8,7 @@ import type { V1Container, V1DaemonSet, V1Deployment, V1PodSpec, V1Probe } from 
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../shared/config/parse-config.ts";
-import { installFiles, loadManifests, manifestsDir, type ManifestObject } from "./load-manifests.ts";
+import { installFiles, loadManifests, manifestsDir, type ManifestObject } from "../../tools/lab/load-manifests.ts";
 import { unknownFields } from "./unknown-fields.ts";
 
 /** kubernetes-models' schema validator per apiVersion/kind (throws on a violation). */

@@ -2,11 +2,11 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
-import { goJson } from "../kube-sim/json-value.ts";
-import { kubectl, type KubectlResult } from "../kube-sim/kubectl-runner.ts";
+import { startKubeSim, type KubeSim } from "../../tools/kube-sim/index.ts";
+import { goJson } from "../../tools/kube-sim/json-value.ts";
+import { kubectl, type KubectlResult } from "../../tools/kube-sim/kubectl-runner.ts";
 import { requireTools } from "../support/requirements.ts";
-import { loadManifests, manifestsDir, type ManifestObject } from "./load-manifests.ts";
+import { loadManifests, manifestsDir, type ManifestObject } from "../../tools/lab/load-manifests.ts";
 
 const skip = requireTools(["kubectl"]);
 

@@ -5,12 +5,12 @@ import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type KubernetesObject, type V1Service } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enforceManifestRbac, installNamespace, manifestIdentityObjects } from "../e2e/rbac-identities.ts";
-import { ControllerProcess, killAll } from "../integration/controller-process.ts";
-import { startKubeSim, type Authorizer, type KubeSim, type RequestAttributes } from "../kube-sim/index.ts";
-import { RbacAuthorizer } from "../kube-sim/rbac-authorizer.ts";
-import { unusedGrants, type RoleObject } from "../kube-sim/rbac-coverage.ts";
-import { eventually } from "../support/eventually.ts";
-import { loadManifests, manifestsDir } from "./load-manifests.ts";
+import { ControllerProcess, killAll } from "../../tools/lab/controller-process.ts";
+import { startKubeSim, type Authorizer, type KubeSim, type RequestAttributes } from "../../tools/kube-sim/index.ts";
+import { RbacAuthorizer } from "../../tools/kube-sim/rbac-authorizer.ts";
+import { unusedGrants, type RoleObject } from "../../tools/kube-sim/rbac-coverage.ts";
+import { eventually } from "../../tools/support/eventually.ts";
+import { loadManifests, manifestsDir } from "../../tools/lab/load-manifests.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const node24 = join(repo, "node_modules/.bin/node");

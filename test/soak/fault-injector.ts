@@ -8,9 +8,9 @@
  * void injector.run(planned); // returns when the fault is released
  * await injector.stop();      // heals whatever is active, waits for the flows to end
  */
-import type { LabCluster } from "../e2e/lab-cluster.ts";
-import { blockApi, cutApiHost, cutNode, type Heal } from "../netns/net-faults.ts";
-import type { TopologyNode } from "../netns/topology.ts";
+import type { LabCluster } from "../../tools/lab/lab-cluster.ts";
+import { blockApi, cutApiHost, cutNode, type Heal } from "../../tools/netns/net-faults.ts";
+import type { TopologyNode } from "../../tools/netns/topology.ts";
 import type { FaultRecord } from "./checker.ts";
 import { isNodeFault, type PlannedApiFault, type PlannedFault, type PlannedNodeFault } from "./fault-plan.ts";
 

@@ -15,8 +15,8 @@
 import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { LabCluster } from "../e2e/lab-cluster.ts";
-import { spawnIn } from "../netns/run.ts";
+import type { LabCluster } from "../../tools/lab/lab-cluster.ts";
+import { spawnIn } from "../../tools/netns/run.ts";
 import type { ArpRound, ProbeSample } from "./checker.ts";
 
 const node24 = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));

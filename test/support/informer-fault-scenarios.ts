@@ -1,6 +1,6 @@
 /**
  * The simulator faults an informer must come through, as one table of scenarios run against two informers:
- * client-node's (test/kube-sim/informer-faults.test.ts, which checks the simulator's faults against a known
+ * client-node's (tools/kube-sim/informer-faults.test.ts, which checks the simulator's faults against a known
  * client) and ours (shared/kube/informer-faults.test.ts). After each fault, every view the informer gives of the
  * namespace "default" (its cache, and for ours the changes it reported) must equal the server's Services.
  *
@@ -13,7 +13,7 @@
  * });
  */
 import { afterEach, expect, it } from "vitest";
-import { startKubeSim, type KubeSim } from "../kube-sim/index.ts";
+import { startKubeSim, type KubeSim } from "../../tools/kube-sim/index.ts";
 
 /** One running informer on Services, as the scenarios see it. */
 export interface FaultHarness {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, symlink, writeFile, chmod } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findOnPath } from "./find-on-path.ts";
+import { findOnPath } from "../../tools/support/find-on-path.ts";
 import { isCi, skipDecision, unmetNeeds, type Machine } from "./requirements.ts";
 
 const machine = (uid: number, tools: string[]): Machine => ({ uid, hasTool: (t) => tools.includes(t) });

@@ -10,8 +10,8 @@
  * const skipNetns = await requireNetns(["arping", "curl"]);
  * describe.skipIf(skipNetns)("speaker end to end in network namespaces", () => { ... });
  */
-import { debianPackages, describeTool } from "./debian-packages.ts";
-import { findOnPath } from "./find-on-path.ts";
+import { debianPackages, describeTool } from "../../tools/support/debian-packages.ts";
+import { findOnPath } from "../../tools/support/find-on-path.ts";
 
 /** What a suite needs. `root: true` or a phrase saying why ("creates network namespaces"). */
 export interface Needs {
@@ -124,7 +124,7 @@ export async function requireNetns(tools: readonly string[] = []): Promise<boole
   const all = [...new Set(["ip", "iptables", "sysctl", ...tools])];
   let unmet = unmetNeeds({ root: "creates network namespaces", tools: all }, thisMachine());
   if (unmet === undefined) {
-    const { netnsSupport } = await import("../netns/topology.ts");
+    const { netnsSupport } = await import("../../tools/netns/topology.ts");
     const support = await netnsSupport();
     if (support !== true) unmet = { reason: `needs working network namespaces: ${support}`, packages: [] };
   }

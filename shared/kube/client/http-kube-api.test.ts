@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startKubeSim, type KubeSim } from "../../../test/kube-sim/index.ts";
+import { startKubeSim, type KubeSim } from "../../../tools/kube-sim/index.ts";
 import { describeError, statusOf } from "../api-errors.ts";
 import { ApiError } from "./api-error.ts";
 import { loadClusterAccess } from "./cluster-access.ts";
