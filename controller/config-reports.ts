@@ -7,7 +7,7 @@ import type { KeptVerdict } from "../shared/config/config-source.ts";
 import { poolHolding } from "../shared/config/ips-taken-away.ts";
 import { ipAddressPools } from "../shared/kube/client/resource-types.ts";
 import type { EventTarget } from "../shared/kube/event-correlator.ts";
-import type { ConfigEffect, ControllerConfigState } from "./config-state.ts";
+import type { ConfigEffect, ControllerConfigState } from "./config-state-types.ts";
 
 /**
  * The effects of a kept verdict, `state` being the state after it.

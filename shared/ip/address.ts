@@ -9,15 +9,9 @@
  */
 import { Address6 } from "ip-address";
 import { formatIpBytes, ipToBytes } from "./bytes.ts";
+import type { IpAddress, IpFamily } from "./ip-value.ts";
 
-/** IP family: 4 or 6. */
-export type IpFamily = 4 | 6;
-
-/** An IP address as a number: `{ family: 4, value: 167772161n }` is 10.0.0.1. */
-export interface IpAddress {
-  readonly family: IpFamily;
-  readonly value: bigint;
-}
+export type { IpAddress, IpFamily } from "./ip-value.ts";
 
 /** Result of {@link parseIp}: the address, or a short reason such as `octet 300 > 255`. */
 export type IpParseResult = { ok: true; ip: IpAddress } | { ok: false; reason: string };

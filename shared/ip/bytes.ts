@@ -4,7 +4,7 @@
  * `formatIp` (address.ts) is {@link formatIpBytes} applied to an address's bytes, and the per-frame path calls
  * it on the frame's own bytes without building a bigint.
  */
-import type { IpAddress } from "./address.ts";
+import type { IpAddress } from "./ip-value.ts";
 
 /**
  * How to print an IPv4-mapped IPv6 address (`::ffff:0:0/96`). `"keep"` (the default) prints the IPv6 address it
