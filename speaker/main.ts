@@ -11,6 +11,7 @@ import { loadClusterAccess } from "../shared/kube/client/cluster-access.ts";
 import { createKubeApi } from "../shared/kube/client/http-kube-api.ts";
 import { EventRecorder } from "../shared/kube/event-recorder.ts";
 import { startOpsServer } from "../shared/ops/ops-server.ts";
+import { startHeapSettler, type HeapSettler } from "../shared/runtime/heap-settler.ts";
 import { speakerCommand, parseSpeakerFlags } from "./flags.ts";
 import { scanInterfaces } from "./l2/interface-scan.ts";
 import { createSpeakerMetrics } from "./metrics.ts";
@@ -54,9 +55,11 @@ async function main(): Promise<void> {
     readyz: () => speaker.notReadyReason() ?? true,
   });
   let stopping = false;
+  let settler: HeapSettler | undefined;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    settler?.stop();
     log.info({ signal }, "shutting down: handing over");
     await speaker.shutdown();
     events.stop();
@@ -70,6 +73,8 @@ async function main(): Promise<void> {
   const notReady = speaker.notReadyReason();
   if (notReady === undefined) log.info({ metricsPort: ops.port }, "speaker ready");
   else log.error({ metricsPort: ops.port, reason: notReady }, "speaker started but not ready: it stays out of the election until this is fixed");
+  // Gives back what bursts (the first list, a resync) left resident, once the speaker is ready and quiet.
+  settler = startHeapSettler({ log, registry: metrics.registry, ready: () => speaker.notReadyReason() === undefined });
 }
 
 main().catch((err: unknown) => {

@@ -30,7 +30,7 @@ describe("containerRunArgs", () => {
       "run", "--rm", "--pull=never", "--name", "blbimg-speaker-node-1", "--label", "io.baremetal-lb.lab=blbimg",
       "--network", "ns:/run/netns/blbimg-node-1", "--hostname", "node-1",
       "--user", "0:0", "--read-only", "--read-only-tmpfs=false", "--cap-drop", "ALL", "--cap-add", "NET_RAW", "--security-opt", "no-new-privileges",
-      "--env", "NODE_OPTIONS=--max-semi-space-size=16",
+      "--env", "NODE_OPTIONS=--max-semi-space-size=16 --expose-gc",
       "--env", "NODE_NAME=node-1", "--env", "HOST_IP=192.168.126.11", "--env", "POD_NAME=speaker-abcde", "--env", "POD_UID=u-1",
       "--volume", `/tmp/lab/speaker.kubeconfig:${kubeconfigMountPath}:ro`,
       "--entrypoint", '["node","speaker/main.ts"]',

@@ -24,7 +24,7 @@ describe("the manifests' containers as podman flags", () => {
     expect(speaker.env.map((e) => ("fieldPath" in e ? `${e.name}<-${e.fieldPath}` : e.name))).toEqual([
       "NODE_OPTIONS", "NODE_NAME<-spec.nodeName", "HOST_IP<-status.hostIP", "POD_NAME<-metadata.name", "POD_UID<-metadata.uid",
     ]);
-    expect(speaker.env.find((e) => e.name === "NODE_OPTIONS")).toMatchObject({ value: "--max-semi-space-size=16" });
+    expect(speaker.env.find((e) => e.name === "NODE_OPTIONS")).toMatchObject({ value: "--max-semi-space-size=16 --expose-gc" });
   });
 });
 
