@@ -10,6 +10,7 @@ import { createKubeApi } from "../shared/kube/client/http-kube-api.ts";
 import { EventRecorder } from "../shared/kube/event-recorder.ts";
 import { ensureMemberlistSecret, memberlistSecretName } from "../shared/kube/memberlist-secret.ts";
 import { startOpsServer } from "../shared/ops/ops-server.ts";
+import { startHeapSettler } from "../shared/runtime/heap-settler.ts";
 import { LbController } from "./controller.ts";
 import { controllerCommand, parseControllerFlags } from "./flags.ts";
 import { startLeaderElection } from "./leader-election.ts";
@@ -87,11 +88,14 @@ async function main(): Promise<void> {
     readyz: () => (controller.isSynced() ? true : "informers not synced yet"),
   });
   log.info({ identity, namespace: flags.namespace, configMap: flags.configMap, lbClass: flags.lbClass ?? null, metricsPort: ops.port }, "controller started");
+  // Gives back what bursts (the first lists, a storm of allocations) left resident, once synced and quiet.
+  const settler = startHeapSettler({ log, registry: metrics.registry, ready: () => controller.isSynced() });
 
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
     log.info({ signal }, "shutting down");
+    settler.stop();
     controller.stopLeading();
     await election.stop();
     await controller.stop();
