@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { decodeArp } from "./arp.ts";
-import { decodeEthernet } from "./ethernet.ts";
+import { decodeEthernet, encodeEthernet } from "./ethernet.ts";
 import { formatMac } from "./mac.ts";
+import { decodeNdp, encodeNdp } from "./ndp.ts";
 import { respondToFrame, type ResponderContext } from "./responder.ts";
 import {
   ARP_REPLY,
@@ -136,6 +137,18 @@ describe("NDP", () => {
 
   it("ignores a solicitation for an IP we do not announce", () => {
     expect(respondToFrame(NEIGHBOR_SOLICITATION, ctx("2001:db8::99"))).toEqual({ action: "ignore", reason: "target-not-announced" });
+  });
+
+  it("ignores a solicitation for the IPv4-mapped form of an announced IPv4 VIP: that address is nobody's", () => {
+    // ::ffff:10.0.0.5 as an NS target: VIP text unmaps it (Go's net.IP.String()), but on the wire it is an IPv6
+    // address no node has; answering it would claim an address we do not announce.
+    const eth = decodeEthernet(NEIGHBOR_SOLICITATION);
+    if (!eth.ok) throw new Error("fixture");
+    const ndp = decodeNdp(eth.frame.payload);
+    if (!ndp.ok) throw new Error("fixture");
+    const target = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 5);
+    const frame = encodeEthernet({ ...eth.frame, payload: encodeNdp({ ...ndp.packet, message: { ...ndp.packet.message, target } }) });
+    expect(respondToFrame(frame, ctx("10.0.0.5"))).toEqual({ action: "ignore", reason: "target-not-announced" });
   });
 
   it("ignores a solicitation sent to another unicast MAC", () => {

@@ -27,8 +27,9 @@ import { bytesEqual, formatMac } from "./mac.ts";
 import { decodeNdp, linkLayerAddress, solicitedAdvertisement, type NdpDropReason } from "./ndp.ts";
 
 /**
- * How a frame's IPs are printed to look them up in `announced`: as the VIP text is written (Go's
- * `net.IP.String()`), so an IPv4-mapped IPv6 address reads as the IPv4 address it maps.
+ * How an ARP frame's IPs are printed to look them up in `announced`: as the VIP text is written (Go's
+ * `net.IP.String()`). NDP's 16-byte addresses are printed as they are: an IPv4-mapped one (`::ffff:10.0.0.5`)
+ * then never reads as an announced IPv4 VIP, since no node has that IPv6 address.
  */
 const VIP_TEXT: FormatIpOptions = { ipv4Mapped: "unmap" };
 
@@ -130,14 +131,14 @@ function respondToNdp(
   const packet = decoded.packet;
   const message = packet.message;
   if (message.type === "neighbor-advertisement") {
-    const target = formatIpBytes(message.target, VIP_TEXT);
+    const target = formatIpBytes(message.target);
     const mac = linkLayerAddress(message.options, "target-link-layer") ?? ethSource;
     const claims = ctx.announced.has(target) && !isLocal(mac, ctx);
     const conflict: Conflict | undefined = claims ? { ip: target, mac: formatMac(mac), via: "neighbor-advertisement" } : undefined;
     return ignored("neighbor-advertisement", conflict);
   }
   const senderMac = linkLayerAddress(message.options, "source-link-layer") ?? ethSource;
-  const source = formatIpBytes(packet.source, VIP_TEXT);
+  const source = formatIpBytes(packet.source);
   const conflict: Conflict | undefined =
     ctx.announced.has(source) && !isLocal(senderMac, ctx)
       ? { ip: source, mac: formatMac(senderMac), via: "neighbor-solicitation" }
@@ -145,7 +146,7 @@ function respondToNdp(
   if (!isMulticastMac(ethDestination) && !bytesEqual(ethDestination, ctx.ourMac)) {
     return ignored("foreign-ethernet-destination", conflict);
   }
-  const target = formatIpBytes(message.target, VIP_TEXT);
+  const target = formatIpBytes(message.target);
   if (!ctx.announced.has(target)) return ignored("target-not-announced", conflict);
   if (isMulticastMac(senderMac)) return ignored("multicast-sender-mac", conflict);
   return replied("ndp", target, solicitedAdvertisement(ctx.ourMac, packet, ethSource), conflict);
