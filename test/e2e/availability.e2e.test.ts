@@ -217,8 +217,10 @@ describe.skipIf(skip)("availability: every VIP stays answered by exactly one nod
     console.log(`availability e2e: API up: ${owner.name} killed, first fresh request through ${first!.node} after ${Math.round(failoverMs)} ms; dark ${Math.round(darkMs)} ms`);
     expect(failoverMs).toBeLessThan(failoverBudgetMs);
     // Heartbeat silence takes 150 ms to count, longer than the observer's 100 ms cadence, and a new client's unanswered
-    // ARP request is retried only after 1 s: a real kill is always seen dark by at least one probe, so the meter works.
-    expect(darkMs).toBeGreaterThanOrEqual(100);
+    // ARP request is retried only after 1 s: a real kill is always seen dark by at least one failed probe, so the meter
+    // works. (Counted in probes, not ms: one failed probe spans the cadence give or take its jitter, 99.5 ms once.)
+    expect(dark.length, "dark intervals the meter saw after the kill").toBeGreaterThanOrEqual(1);
+    expect(darkMs).toBeGreaterThan(0);
     expect(darkMs).toBeLessThan(failoverBudgetMs);
     const doubled = twoMacRounds(watch.rounds, killedAt, Date.now());
     expect(doubled.length, `ARP requests answered by two MACs: ${describeRounds(doubled, killedAt)}`).toBe(0);
