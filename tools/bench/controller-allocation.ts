@@ -24,7 +24,8 @@ import { ControllerProcess } from "../lab/controller-process.ts";
 import { reuseConnections } from "../support/pooled-connections.ts";
 import type { Goals } from "./goals.ts";
 import { cpuSeconds, memoryMb } from "./proc-stats.ts";
-import { manifestNodeFlags, productEnv, warmCompileCache } from "./product-env.ts";
+import { manifestNodeFlags } from "../lab/manifest-runtime.ts";
+import { productEnv, warmCompileCache } from "./product-env.ts";
 
 /** What one run measured. */
 export interface ControllerAllocationResult {

@@ -18,11 +18,11 @@
  */
 import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { parseAllDocuments } from "yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { WorkloadRunner } from "../lab/lab-cluster.ts";
+import { manifestEnv, manifestNodeFlags } from "../lab/manifest-runtime.ts";
 import { spawnIn } from "../netns/run.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -30,42 +30,6 @@ const node24 = `${repoRoot}node_modules/.bin/node`;
 
 /** The compile cache every bench shares (Node keeps one subdirectory per Node version and user id in it). */
 export const compileCacheDir = join(tmpdir(), "baremetal-lb-compile-cache");
-
-type ManifestContainer = { command?: string[]; env?: { name: string; value?: string }[] };
-
-function manifestContainers(role: "controller" | "speaker"): ManifestContainer[] {
-  const file = join(repoRoot, "manifests", role === "controller" ? "30-controller.yaml" : "40-speaker.yaml");
-  const containers: ManifestContainer[] = [];
-  for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {
-    const o = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: ManifestContainer[] } } } } | null;
-    if (o?.kind === "Deployment" || o?.kind === "DaemonSet") containers.push(...(o.spec?.template?.spec?.containers ?? []));
-  }
-  return containers;
-}
-
-/**
- * The literal environment values (not the downward-API ones) the manifests give `role`'s container, such as
- * `NODE_OPTIONS` (the V8 heap tuning), read from manifests/ itself.
- */
-export function manifestEnv(role: "controller" | "speaker"): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const c of manifestContainers(role)) for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
-  return env;
-}
-
-/**
- * The flags the manifest's command gives `node` before `role`'s main module (V8 flags such as
- * `--optimize-for-size`, which NODE_OPTIONS does not accept, go there). Spawn `node24, ...manifestNodeFlags(role), main`.
- */
-export function manifestNodeFlags(role: "controller" | "speaker"): string[] {
-  const main = `${role}/main.ts`;
-  for (const c of manifestContainers(role)) {
-    const command = c.command ?? [];
-    const at = command.indexOf(main);
-    if (command[0] === "node" && at > 0) return command.slice(1, at);
-  }
-  throw new Error(`manifests/: no ${role} container runs ["node", ..., "${main}"]; the benchmarks run the binaries as the manifests do`);
-}
 
 /**
  * `role`'s environment as its manifest and the image give it: `base` (default this process's), the compile cache

@@ -20,7 +20,8 @@ import { fileURLToPath } from "node:url";
 import type { LabCluster } from "../lab/lab-cluster.ts";
 import { spawnIn } from "../netns/run.ts";
 import { eventually } from "../support/eventually.ts";
-import { manifestNodeFlags, productEnv } from "./product-env.ts";
+import { manifestNodeFlags } from "../lab/manifest-runtime.ts";
+import { productEnv } from "./product-env.ts";
 
 export const node24 = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
 const speakerMain = fileURLToPath(new URL("../../speaker/main.ts", import.meta.url));

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { startKubeSim, type Authorizer, type KubeSim } from "../kube-sim/index.ts";
 import { addLoadBalancerDnat } from "../netns/kube-proxy-rules.ts";
 import { spawnIn } from "../netns/run.ts";
+import { manifestEnv, manifestNodeFlags } from "./manifest-runtime.ts";
 import { createReadyPod } from "./ready-pod.ts";
 import { buildTopology, type Topology, type TopologyNode } from "../netns/topology.ts";
 import { speakerLeaseName } from "../../speaker/cluster/speaker-lease-names.ts";
@@ -41,10 +42,15 @@ export interface WorkloadRunner {
   stop(): Promise<void>;
 }
 
-/** Runs `node <role>/main.ts FLAGS` from this checkout in the workload's namespace. */
+/**
+ * Runs `node <node flags> <role>/main.ts FLAGS` from this checkout in the workload's namespace, with the node flags
+ * and the literal environment (`NODE_OPTIONS`) the manifests give the role's container.
+ */
 export const processRunner: WorkloadRunner = {
   async start(w) {
-    const child = spawnIn(w.ns, [node24, join(repo, `${w.role}/main.ts`), ...w.args]);
+    const child = spawnIn(w.ns, [node24, ...manifestNodeFlags(w.role), join(repo, `${w.role}/main.ts`), ...w.args], {
+      env: { ...process.env, ...manifestEnv(w.role) },
+    });
     return { child, kill: (signal) => void child.kill(signal) };
   },
   async stop() {},
