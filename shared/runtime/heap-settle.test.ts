@@ -3,7 +3,7 @@ import { decideHeapSettle, defaultHeapSettleOptions, initialHeapSettleState, set
 
 const MiB = 1024 * 1024;
 const quiet: HeapReading = { now: 10_000, rss: 180 * MiB, heapUsed: 45 * MiB, utilization: 0.04, ready: true };
-const after100s: HeapSettleState = settled(initialHeapSettleState, { now: 10_000, rss: 140 * MiB });
+const after100s: HeapSettleState = settled({ now: 10_000, rss: 140 * MiB });
 
 describe("decideHeapSettle", () => {
   const rows: { name: string; state: HeapSettleState; reading: Partial<HeapReading>; verdict: ReturnType<typeof decideHeapSettle> }[] = [
@@ -28,6 +28,6 @@ describe("decideHeapSettle", () => {
   }
 
   it("settled remembers when and what was left resident", () => {
-    expect(settled(initialHeapSettleState, { now: 5_090, rss: 140e6 })).toEqual({ settledAt: 5_090, rssAfter: 140e6 });
+    expect(settled({ now: 5_090, rss: 140e6 })).toEqual({ last: { at: 5_090, rssAfter: 140e6 } });
   });
 });

@@ -22,7 +22,7 @@
  * let state = initialHeapSettleState;
  * const verdict = decideHeapSettle(state, { now: 5_000, rss: 180e6, heapUsed: 45e6, utilization: 0.04, ready: true });
  * // { kind: "settle" }; after the collection:
- * state = settled(state, { now: 5_090, rss: 140e6 });
+ * state = settled({ now: 5_090, rss: 140e6 });
  */
 
 /** What the rule reads at each check. */
@@ -66,13 +66,12 @@ export const defaultHeapSettleOptions: HeapSettleOptions = {
   maxLiveBytes: 64 * MiB,
 };
 
-/** The last settle: when, and the resident set it left. */
+/** The last settle, if any: when it ended and the resident set it left. */
 export interface HeapSettleState {
-  readonly settledAt: number | undefined;
-  readonly rssAfter: number | undefined;
+  readonly last?: { readonly at: number; readonly rssAfter: number };
 }
 
-export const initialHeapSettleState: HeapSettleState = { settledAt: undefined, rssAfter: undefined };
+export const initialHeapSettleState: HeapSettleState = {};
 
 /** Why no settle runs now. */
 export type HeapSettleWait = "not-ready" | "busy" | "too-soon" | "small-regrowth";
@@ -92,9 +91,10 @@ export type HeapSettleVerdict =
 export function decideHeapSettle(state: HeapSettleState, reading: HeapReading, options: HeapSettleOptions = defaultHeapSettleOptions): HeapSettleVerdict {
   if (!reading.ready) return { kind: "wait", reason: "not-ready" };
   if (reading.utilization > options.quietUtilization) return { kind: "wait", reason: "busy" };
-  if (state.settledAt !== undefined && state.rssAfter !== undefined) {
-    if (reading.now - state.settledAt < options.minIntervalMs) return { kind: "wait", reason: "too-soon" };
-    if (reading.rss - state.rssAfter < options.regrowthBytes) return { kind: "wait", reason: "small-regrowth" };
+  const last = state.last;
+  if (last !== undefined) {
+    if (reading.now - last.at < options.minIntervalMs) return { kind: "wait", reason: "too-soon" };
+    if (reading.rss - last.rssAfter < options.regrowthBytes) return { kind: "wait", reason: "small-regrowth" };
   }
   if (reading.heapUsed > options.maxLiveBytes) return { kind: "too-large", heapUsed: reading.heapUsed };
   return { kind: "settle" };
@@ -103,8 +103,8 @@ export function decideHeapSettle(state: HeapSettleState, reading: HeapReading, o
 /**
  * The state after a settle that ended at `now` and left `rss` resident.
  *
- * @example settled(initialHeapSettleState, { now: 5_090, rss: 140e6 }); // { settledAt: 5090, rssAfter: 140000000 }
+ * @example settled({ now: 5_090, rss: 140e6 }); // { last: { at: 5090, rssAfter: 140000000 } }
  */
-export function settled(_state: HeapSettleState, after: { readonly now: number; readonly rss: number }): HeapSettleState {
-  return { settledAt: after.now, rssAfter: after.rss };
+export function settled(after: { readonly now: number; readonly rss: number }): HeapSettleState {
+  return { last: { at: after.now, rssAfter: after.rss } };
 }

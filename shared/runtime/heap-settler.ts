@@ -86,7 +86,7 @@ export function startHeapSettler(o: HeapSettlerOptions): HeapSettler {
     gc({ type: "major", execution: "sync", flavor: "last-resort" });
     const ended = now();
     const after = memoryUsage();
-    state = settled(state, { now: ended, rss: after.rss });
+    state = settled({ now: ended, rss: after.rss });
     settles.inc();
     pause.set((ended - started) / 1000);
     freed.set(Math.max(0, before.rss - after.rss));

@@ -21,9 +21,8 @@ import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { WorkloadRunner } from "../lab/lab-cluster.ts";
+import { manifestProcessRunner, type WorkloadRunner } from "../lab/lab-cluster.ts";
 import { manifestEnv, manifestNodeFlags } from "../lab/manifest-runtime.ts";
-import { spawnIn } from "../netns/run.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const node24 = `${repoRoot}node_modules/.bin/node`;
@@ -39,17 +38,8 @@ export function productEnv(role: "controller" | "speaker", base: NodeJS.ProcessE
   return { ...base, NODE_COMPILE_CACHE: compileCacheDir, ...manifestEnv(role) };
 }
 
-/**
- * The lab's process runner (tools/lab/lab-cluster.ts) with {@link productEnv} and {@link manifestNodeFlags}:
- * `node <node flags> <role>/main.ts FLAGS` in the workload's namespace.
- */
-export const productRunner: WorkloadRunner = {
-  async start(w) {
-    const child = spawnIn(w.ns, [node24, ...manifestNodeFlags(w.role), join(repoRoot, `${w.role}/main.ts`), ...w.args], { env: productEnv(w.role) });
-    return { child, kill: (signal) => void child.kill(signal) };
-  },
-  async stop() {},
-};
+/** The lab's process runner (tools/lab/lab-cluster.ts) with {@link productEnv}: the compile cache as well. */
+export const productRunner: WorkloadRunner = manifestProcessRunner((role) => productEnv(role));
 
 function runHelp(role: "controller" | "speaker", env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {

@@ -44,17 +44,21 @@ export interface WorkloadRunner {
 
 /**
  * Runs `node <node flags> <role>/main.ts FLAGS` from this checkout in the workload's namespace, with the node flags
- * and the literal environment (`NODE_OPTIONS`) the manifests give the role's container.
+ * the manifests give the role's container and the environment `env(role)` (default: this process's plus the
+ * manifests' literal values, `NODE_OPTIONS`).
  */
-export const processRunner: WorkloadRunner = {
-  async start(w) {
-    const child = spawnIn(w.ns, [node24, ...manifestNodeFlags(w.role), join(repo, `${w.role}/main.ts`), ...w.args], {
-      env: { ...process.env, ...manifestEnv(w.role) },
-    });
-    return { child, kill: (signal) => void child.kill(signal) };
-  },
-  async stop() {},
-};
+export function manifestProcessRunner(env: (role: Workload["role"]) => NodeJS.ProcessEnv = (role) => ({ ...process.env, ...manifestEnv(role) })): WorkloadRunner {
+  return {
+    async start(w) {
+      const child = spawnIn(w.ns, [node24, ...manifestNodeFlags(w.role), join(repo, `${w.role}/main.ts`), ...w.args], { env: env(w.role) });
+      return { child, kill: (signal) => void child.kill(signal) };
+    },
+    async stop() {},
+  };
+}
+
+/** The lab's default runner: the binaries run as the manifests run them. */
+export const processRunner: WorkloadRunner = manifestProcessRunner();
 
 /** The whole user story on one machine: a LAN of namespaces, the simulator, the controller and a speaker per node. */
 export interface LabCluster {

@@ -15,13 +15,19 @@ const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 type ManifestContainer = { command?: string[]; env?: { name: string; value?: string }[] };
 
+const parsed = new Map<"controller" | "speaker", ManifestContainer[]>();
+
+/** The containers of `role`'s Deployment or DaemonSet, parsed once per process. */
 function manifestContainers(role: "controller" | "speaker"): ManifestContainer[] {
+  const cached = parsed.get(role);
+  if (cached) return cached;
   const file = join(repoRoot, "manifests", role === "controller" ? "30-controller.yaml" : "40-speaker.yaml");
   const containers: ManifestContainer[] = [];
   for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {
     const o = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: ManifestContainer[] } } } } | null;
     if (o?.kind === "Deployment" || o?.kind === "DaemonSet") containers.push(...(o.spec?.template?.spec?.containers ?? []));
   }
+  parsed.set(role, containers);
   return containers;
 }
 
